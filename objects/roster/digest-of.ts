@@ -1,0 +1,46 @@
+/** Builds a site's digest from its roster: the boundary is enforced here, by construction. */
+import { DIGEST_VERSION, type Digest, type DigestAgent } from "../../federation/digest.ts";
+import { expectedAvailableAt, freeCapacity } from "./availability.ts";
+import type { Reservation, Resource } from "./model.ts";
+
+/** How far ahead "free capacity" looks in a digest: the next slot. */
+const DIGEST_SLOT_MS = 15 * 60_000;
+
+export function digestOf(
+  siteId: string,
+  seq: number,
+  ttlMs: number,
+  resources: readonly Resource[],
+  reservationsOf: (agentId: string) => readonly Reservation[],
+  nowMs: number,
+): Digest {
+  const agents: DigestAgent[] = [];
+  const skills: Digest["skills"] = {};
+  for (const r of resources) {
+    if (r.exposure === "internal") continue;
+    const held = reservationsOf(r.id);
+    const expected = expectedAvailableAt(r, held, nowMs);
+    const free = freeCapacity(r, held, nowMs, nowMs, nowMs + DIGEST_SLOT_MS);
+    agents.push({
+      ref: r.ref,
+      skills: r.skills,
+      channels: r.channels,
+      languages: r.languages,
+      state: r.state,
+      expectedAvailableAtMs: expected,
+      capacity: r.capacity,
+      freeCapacity: free,
+    });
+    for (const [name, level] of Object.entries(r.skills)) {
+      const s = (skills[name] ??= { agents: 0, available: 0, freeCapacity: 0, maxLevel: 0, earliestAvailableAtMs: null });
+      s.agents += 1;
+      if (r.state === "available") s.available += 1;
+      s.freeCapacity += free;
+      s.maxLevel = Math.max(s.maxLevel, level);
+      if (expected !== null && (s.earliestAvailableAtMs === null || expected < s.earliestAvailableAtMs)) {
+        s.earliestAvailableAtMs = expected;
+      }
+    }
+  }
+  return { version: DIGEST_VERSION, siteId, seq, issuedAtMs: nowMs, ttlMs, agents, skills };
+}

@@ -1,0 +1,93 @@
+/**
+ * Weekly opening hours in an IANA time zone: agents' shifts and providers'
+ * business hours. Pure; luxon does the time-zone arithmetic (DST included).
+ */
+import { DateTime, IANAZone } from "luxon";
+
+export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+/** `["HH:MM","HH:MM"]`, local time; "24:00" is allowed as an end. */
+export type HoursRange = readonly [string, string];
+export type WeeklyHours = Partial<Record<Weekday, readonly HoursRange[]>>;
+export type Interval = readonly [startMs: number, endMs: number];
+
+const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
+
+export const isValidTimeZone = (zone: string): boolean => IANAZone.isValidZone(zone);
+
+export const isValidHHMM = (value: string): boolean => HHMM.test(value);
+
+export function minutesOf(value: string): number {
+  const [h, m] = value.split(":").map(Number);
+  return h * 60 + m;
+}
+
+/** A range is well formed when both ends parse and it is not empty; "24:00" may only end one. */
+export function isValidRange([start, end]: HoursRange): boolean {
+  return isValidHHMM(start) && isValidHHMM(end) && start !== "24:00" && minutesOf(end) > minutesOf(start);
+}
+
+/** The local calendar date ("YYYY-MM-DD") of an instant in a zone. */
+export const localDate = (atMs: number, zone: string): string =>
+  DateTime.fromMillis(atMs, { zone }).toISODate() as string;
+
+/**
+ * Open intervals overlapping [fromMs, toMs), clipped to it, merged where one ends
+ * as the next begins (e.g. "24:00" followed by "00:00"). `closedDates` holds local
+ * dates ("YYYY-MM-DD") on which nothing opens.
+ */
+export function openIntervals(
+  hours: WeeklyHours,
+  zone: string,
+  fromMs: number,
+  toMs: number,
+  closedDates: ReadonlySet<string> = new Set(),
+): Interval[] {
+  if (toMs <= fromMs) return [];
+  const raw: [number, number][] = [];
+  let day = DateTime.fromMillis(fromMs, { zone }).startOf("day").minus({ days: 1 });
+  const last = DateTime.fromMillis(toMs, { zone }).startOf("day");
+  while (day <= last) {
+    const weekday = WEEKDAYS[day.weekday - 1];
+    if (!closedDates.has(day.toISODate() as string)) {
+      for (const [start, end] of hours[weekday] ?? []) {
+        const s = atLocalMinutes(day, minutesOf(start));
+        const e = atLocalMinutes(day, minutesOf(end));
+        if (e > fromMs && s < toMs && e > s) raw.push([Math.max(s, fromMs), Math.min(e, toMs)]);
+      }
+    }
+    day = day.plus({ days: 1 });
+  }
+  raw.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const iv of raw) {
+    const prev = merged[merged.length - 1];
+    if (prev && iv[0] <= prev[1]) prev[1] = Math.max(prev[1], iv[1]);
+    else merged.push([iv[0], iv[1]]);
+  }
+  return merged;
+}
+
+/** The instant of a local wall-clock minute on a day; a time skipped by DST moves forward, as clocks do. */
+function atLocalMinutes(day: DateTime, minutes: number): number {
+  if (minutes >= 24 * 60) return day.plus({ days: 1 }).toMillis();
+  return day.set({ hour: Math.floor(minutes / 60), minute: minutes % 60 }).toMillis();
+}
+
+const DAY_MS = 86_400_000;
+
+export function isOpenAt(hours: WeeklyHours, zone: string, atMs: number, closed?: ReadonlySet<string>): boolean {
+  return openIntervals(hours, zone, atMs, atMs + 1, closed).length > 0;
+}
+
+/** The first open instant at or after `fromMs` within `horizonDays`, or null. */
+export function nextOpenAt(
+  hours: WeeklyHours,
+  zone: string,
+  fromMs: number,
+  closed?: ReadonlySet<string>,
+  horizonDays = 14,
+): number | null {
+  const first = openIntervals(hours, zone, fromMs, fromMs + horizonDays * DAY_MS, closed)[0];
+  return first ? first[0] : null;
+}

@@ -1,0 +1,113 @@
+/**
+ * The one auth middleware. A bearer token is either a shared secret (admin, the
+ * node's own peer, the callback cloud) compared in constant time, or a JWT this
+ * node signed (agents, ops, partners). Tokens are never logged.
+ */
+import type { MiddlewareHandler } from "hono";
+import { jwtVerify, SignJWT } from "jose";
+import { ApiError } from "./errors.ts";
+
+export type Principal =
+  | { role: "admin" }
+  | { role: "ops" }
+  | { role: "agent"; agentId: string }
+  | { role: "partner"; partnerId: string }
+  | { role: "peer" }
+  | { role: "cloud" };
+export type Role = Principal["role"];
+
+export interface AuthConfig {
+  /** Shared secrets by role; an empty or missing one never matches. */
+  secrets: Partial<Record<"admin" | "peer" | "cloud", string | undefined>>;
+  /** HMAC key of the JWTs this node issues, and the issuer/audience it stamps on them. */
+  jwtSecret: string | undefined;
+  issuer: string;
+}
+
+export type AuthVariables = { principal: Principal | null };
+
+const encoder = new TextEncoder();
+
+/** Constant-time equality of two secrets: hashing first hides their lengths too. */
+export async function secretsEqual(given: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(given)),
+    crypto.subtle.digest("SHA-256", encoder.encode(expected)),
+  ]);
+  return crypto.subtle.timingSafeEqual(a, b);
+}
+
+export async function principalOf(token: string, config: AuthConfig): Promise<Principal | null> {
+  for (const role of ["admin", "peer", "cloud"] as const) {
+    const secret = config.secrets[role];
+    if (secret && (await secretsEqual(token, secret))) return { role };
+  }
+  if (!config.jwtSecret || token.split(".").length !== 3) return null;
+  try {
+    const { payload } = await jwtVerify(token, encoder.encode(config.jwtSecret), {
+      issuer: config.issuer,
+      audience: config.issuer,
+      algorithms: ["HS256"],
+    });
+    const sub = typeof payload.sub === "string" ? payload.sub : "";
+    switch (payload.role) {
+      case "ops":
+        return { role: "ops" };
+      case "agent":
+        return sub ? { role: "agent", agentId: sub } : null;
+      case "partner":
+        return sub ? { role: "partner", partnerId: sub } : null;
+      default:
+        return null;
+    }
+  } catch {
+    return null;
+  }
+}
+
+export type IssuableRole = "agent" | "ops" | "partner";
+
+export async function issueToken(
+  config: AuthConfig,
+  role: IssuableRole,
+  subject: string,
+  ttlSeconds: number,
+  nowMs: number,
+): Promise<{ token: string; expiresAt: string }> {
+  if (!config.jwtSecret) throw new ApiError(503, "not_configured", "this node has no key to sign tokens with");
+  const iat = Math.floor(nowMs / 1000);
+  const token = await new SignJWT({ role })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(subject)
+    .setIssuer(config.issuer)
+    .setAudience(config.issuer)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(encoder.encode(config.jwtSecret));
+  return { token, expiresAt: new Date((iat + ttlSeconds) * 1000).toISOString() };
+}
+
+/** Reads the bearer token, if any, into `principal`. Refusing is `requireRole`'s job. */
+export function authenticate<E extends { Bindings: object }>(
+  configOf: (env: E["Bindings"]) => AuthConfig,
+): MiddlewareHandler<E & { Variables: AuthVariables }> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    c.set("principal", match ? await principalOf(match[1], configOf(c.env)) : null);
+    if (header && !c.get("principal")) throw new ApiError(401, "unauthorized", "the bearer token is not valid here");
+    await next();
+  };
+}
+
+/** 401 without a principal, 403 when its role may not call the route. */
+export function requireRole(...roles: Role[]): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async (c, next) => {
+    const principal = c.get("principal");
+    if (!principal) throw new ApiError(401, "unauthorized", "this route needs a bearer token");
+    if (!roles.includes(principal.role)) {
+      throw new ApiError(403, "forbidden", `the ${principal.role} role may not do this`, { allowed: roles });
+    }
+    await next();
+  };
+}

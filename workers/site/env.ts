@@ -1,0 +1,17 @@
+import type { Roster } from "../../objects/roster/roster.ts";
+
+/** Bindings of a site Worker (wrangler.toml, env.<site>); secrets come from `wrangler secret put`. */
+export interface SiteEnv {
+  SITE_ID: string;
+  ROSTER: DurableObjectNamespace<Roster>;
+  /** Bearer token of the `admin` role. */
+  MESH_ADMIN_TOKEN: string;
+  /** HMAC key for the JWTs this site issues to its agents, ops and partners. */
+  SITE_JWT_SECRET: string;
+  /** Shared with this site's federation peer (the loopback bridge). */
+  PEER_SECRET: string;
+  /** Shared with the callback cloud, which reserves and claims agents here. */
+  CLOUD_SECRET: string;
+  HEARTBEAT_TIMEOUT_MS?: string;
+  DIGEST_TTL_MS?: string;
+}

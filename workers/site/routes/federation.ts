@@ -1,0 +1,65 @@
+/** What crosses the site's boundary: its digest (to its peer) and reservations (from the cloud). */
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
+import { reservationInput } from "../../../objects/roster/model.ts";
+import { requireRole } from "../../shared/auth.ts";
+import { unwrap } from "../../shared/errors.ts";
+import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { rosterOf, type SiteApp } from "../app-types.ts";
+
+const tags = ["federation"];
+const params = z.object({ reservationId: z.string().regex(/^rsv_[0-9a-f]{32}$/, "not a reservation id") });
+
+const reservationAction = (action: "claim" | "release") =>
+  createRoute({
+    method: "post",
+    path: `/reservations/{reservationId}/${action}`,
+    tags,
+    summary: action === "claim" ? "Confirm a held reservation at callback time" : "Give the agent back",
+    middleware: [requireRole("admin", "cloud")] as const,
+    request: { params },
+    responses: { 200: jsonAnswer(anyJson, "the reservation"), ...withErrors(404, 409) },
+  });
+
+export const federation = newApp<SiteApp>()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/digest",
+      tags,
+      summary: "This site's current digest (its own peer only)",
+      middleware: [requireRole("admin", "peer")] as const,
+      responses: { 200: jsonAnswer(anyJson, "the digest"), ...withErrors() },
+    }),
+    async (c) => c.json(await rosterOf(c.env).digest(), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/reservations",
+      tags,
+      summary: "Reserve an agent for a callback: 201, or 409 when no capacity is left",
+      middleware: [requireRole("admin", "cloud")] as const,
+      request: { body: jsonBody(reservationInput) },
+      responses: { 201: jsonAnswer(anyJson, "the reservation"), ...withErrors(404, 409) },
+    }),
+    async (c) => c.json(unwrap(await rosterOf(c.env).reserve(c.req.valid("json"))), 201),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/reservations/{reservationId}",
+      tags,
+      summary: "One reservation",
+      middleware: [requireRole("admin", "cloud")] as const,
+      request: { params },
+      responses: { 200: jsonAnswer(anyJson, "the reservation"), ...withErrors(404) },
+    }),
+    async (c) => c.json(unwrap(await rosterOf(c.env).getReservation(c.req.valid("param").reservationId)), 200),
+  )
+  .openapi(reservationAction("claim"), async (c) =>
+    c.json(unwrap(await rosterOf(c.env).claim(c.req.valid("param").reservationId)), 200),
+  )
+  .openapi(reservationAction("release"), async (c) =>
+    c.json(unwrap(await rosterOf(c.env).release(c.req.valid("param").reservationId)), 200),
+  );

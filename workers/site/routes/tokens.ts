@@ -1,0 +1,40 @@
+/** Tokens this site signs for its agents, its ops staff and partners. */
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
+import { systemClock } from "../../../objects/shared/clock.ts";
+import { resourceId } from "../../../objects/roster/model.ts";
+import { issueToken, requireRole } from "../../shared/auth.ts";
+import { unwrap } from "../../shared/errors.ts";
+import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { rosterOf, siteAuth, type SiteApp } from "../app-types.ts";
+
+const ttlSeconds = z.number().int().min(60).max(30 * 86_400).default(12 * 3600);
+const tokenRequest = z.discriminatedUnion("role", [
+  z.strictObject({ role: z.literal("agent"), agentId: resourceId, ttlSeconds }),
+  z.strictObject({ role: z.literal("ops"), name: z.string().min(1).max(120), ttlSeconds }),
+  z.strictObject({ role: z.literal("partner"), partnerId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/), ttlSeconds }),
+]);
+
+export const tokens = newApp<SiteApp>().openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags: ["auth"],
+    summary: "Issue a signed token (agent, ops or partner)",
+    middleware: [requireRole("admin")] as const,
+    request: { body: jsonBody(tokenRequest) },
+    responses: { 201: jsonAnswer(anyJson, "the token"), ...withErrors(404) },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    let subject: string;
+    if (body.role === "agent") {
+      unwrap(await rosterOf(c.env).getAgent(body.agentId)); // no tokens for agents that do not exist
+      subject = body.agentId;
+    } else {
+      subject = body.role === "ops" ? body.name : body.partnerId;
+    }
+    const issued = await issueToken(siteAuth(c.env), body.role, subject, body.ttlSeconds, systemClock.now());
+    return c.json({ role: body.role, subject, ...issued }, 201);
+  },
+);
