@@ -23,7 +23,7 @@ export default defineConfig({
             miniflare: { bindings: { ...TEST_SECRETS, HEARTBEAT_TIMEOUT_MS: "30000" } },
           }),
         ],
-        test: { name: "site", include: ["test/workers/site/**/*.test.ts"] },
+        test: { name: "site", include: ["test/workers/site/**/*.test.ts"], setupFiles: ["test/workers/setup.ts"] },
       },
       {
         // Whole processes: the launched mesh, peers, browsers.

@@ -2,13 +2,15 @@
  * Expected availability and free capacity: pure functions of a resource, the
  * reservations it holds and the time.
  */
-import { nextOpenAt, openIntervals, type Interval } from "../shared/weekly-hours.ts";
+import { isOpenAt, openIntervals, type Interval } from "../shared/weekly-hours.ts";
 import type { Reservation, Resource } from "./model.ts";
 import type { AgentState } from "./state-machine.ts";
 
 /** Assumed remaining time of a call or wrap-up reported without `until`. */
 export const BUSY_ESTIMATE_MS = 5 * 60_000;
 export const WRAP_UP_ESTIMATE_MS = 60_000;
+/** How long a resource logged in outside its shift is counted on, unless the shift opens first. */
+export const OFF_SHIFT_GRACE_MS = 60 * 60_000;
 /** How far ahead availability is looked for. */
 export const HORIZON_MS = 14 * 86_400_000;
 
@@ -36,43 +38,58 @@ export function peakOverlap(held: readonly Interval[], startMs: number, endMs: n
   return peak;
 }
 
-/** When the resource's own state lets it take work, before shifts and reservations; null when not foreseeable. */
-function stateFreeAt(r: Resource, nowMs: number): number | null {
+/** When a logged-in resource's state lets it take work, before shifts and reservations. */
+function stateFreeAt(r: Resource, nowMs: number): number {
   switch (r.state) {
-    case "available":
-    case "on_call":
-      return nowMs;
     case "busy":
       return Math.max(nowMs, r.untilMs ?? nowMs + BUSY_ESTIMATE_MS);
     case "wrap_up":
       return Math.max(nowMs, r.untilMs ?? nowMs + WRAP_UP_ESTIMATE_MS);
     case "break":
       return Math.max(nowMs, r.untilMs ?? nowMs);
-    case "offline":
-    case "unreachable":
-      return r.shift ? nextOpenAt(r.shift.weekly, r.shift.timezone, nowMs, undefined, HORIZON_MS / 86_400_000) : null;
+    default:
+      return nowMs;
   }
 }
 
 /**
  * The intervals in [fromMs, toMs) during which the resource is on duty. A logged-in
  * resource is on duty from when its state frees it until its shift ends (or, with no
- * shift, indefinitely); after that, and for a logged-out one, its shift decides.
- * Unreachable resources are on duty only from their next shift on.
+ * shift, indefinitely); after that its shift decides. A logged-off (or unreachable)
+ * one is expected at its next shift start, not in a shift it is already missing.
  */
 export function dutyIntervals(r: Resource, nowMs: number, fromMs: number, toMs: number): Interval[] {
+  if (toMs <= Math.max(fromMs, nowMs)) return [];
+  if (!LOGGED_IN.includes(r.state)) {
+    if (!r.shift) return [];
+    const { weekly, timezone } = r.shift;
+    const upcoming = openIntervals(weekly, timezone, nowMs, toMs).filter(
+      ([s]) => !(s === nowMs && isOpenAt(weekly, timezone, nowMs - 1)),
+    );
+    return clip(upcoming, fromMs, toMs);
+  }
   const freeAt = stateFreeAt(r, nowMs);
-  if (freeAt === null) return [];
-  const from = Math.max(fromMs, freeAt);
-  if (from >= toMs) return [];
-  if (!r.shift) return LOGGED_IN.includes(r.state) ? [[from, toMs]] : [];
-  const shiftOpen = openIntervals(r.shift.weekly, r.shift.timezone, from, toMs);
-  if (!LOGGED_IN.includes(r.state)) return shiftOpen;
-  // Logged in now: on duty until the shift they are in (or nearest) closes, then by the shift.
+  if (!r.shift) return clip([[freeAt, toMs]], fromMs, toMs);
+  const shiftOpen = openIntervals(r.shift.weekly, r.shift.timezone, freeAt, toMs);
   const current = shiftOpen[0];
-  if (current && current[0] <= from) return shiftOpen;
-  const firstClose = current ? current[0] : toMs;
-  return [[from, firstClose] as Interval, ...shiftOpen].filter(([s, e]) => e > s);
+  if (current && current[0] <= freeAt) return clip(shiftOpen, fromMs, toMs);
+  // Logged in outside the shift (early, or staying late): on duty for a while, then by the shift.
+  const offShiftEnd = Math.min(freeAt + OFF_SHIFT_GRACE_MS, current ? current[0] : toMs);
+  return clip([[freeAt, offShiftEnd], ...shiftOpen], fromMs, toMs);
+}
+
+/** Clips sorted intervals to [fromMs, toMs), joining those that touch. */
+function clip(intervals: readonly Interval[], fromMs: number, toMs: number): Interval[] {
+  const out: [number, number][] = [];
+  for (const [s0, e0] of intervals) {
+    const s = Math.max(s0, fromMs);
+    const e = Math.min(e0, toMs);
+    if (e <= s) continue;
+    const prev = out[out.length - 1];
+    if (prev && s <= prev[1]) prev[1] = Math.max(prev[1], e);
+    else out.push([s, e]);
+  }
+  return out;
 }
 
 /**
@@ -81,11 +98,17 @@ export function dutyIntervals(r: Resource, nowMs: number, fromMs: number, toMs: 
  */
 export function expectedAvailableAt(r: Resource, reservations: readonly Reservation[], nowMs: number): number | null {
   const held = activeIntervals(reservations, nowMs);
-  for (const [s, e] of dutyIntervals(r, nowMs, nowMs, nowMs + HORIZON_MS)) {
-    // Capacity changes only where a reservation starts or ends; test those instants in order.
-    const candidates = [s, ...held.map(([, end]) => end).filter((t) => t > s && t < e)].sort((a, b) => a - b);
-    for (const t of candidates) {
-      if (peakOverlap(held, t, t + 1) < r.capacity) return t;
+  // Most answers lie within a day; look that far first, so the usual case stays cheap.
+  for (const [from, to] of [
+    [nowMs, nowMs + 86_400_000],
+    [nowMs + 86_400_000, nowMs + HORIZON_MS],
+  ]) {
+    for (const [s, e] of dutyIntervals(r, nowMs, from, to)) {
+      // Capacity changes only where a reservation starts or ends; test those instants in order.
+      const candidates = [s, ...held.map(([, end]) => end).filter((t) => t > s && t < e)].sort((a, b) => a - b);
+      for (const t of candidates) {
+        if (peakOverlap(held, t, t + 1) < r.capacity) return t;
+      }
     }
   }
   return null;
@@ -99,10 +122,20 @@ export function freeCapacity(
   startMs: number,
   endMs: number,
 ): number {
-  const duty = dutyIntervals(r, nowMs, startMs, endMs);
-  const covered = duty.some(([s, e]) => s <= Math.max(startMs, nowMs) && e >= endMs);
-  if (!covered) return 0;
-  return Math.max(0, r.capacity - peakOverlap(activeIntervals(reservations, nowMs), startMs, endMs));
+  return capacityIn(r.capacity, dutyIntervals(r, nowMs, startMs, endMs), activeIntervals(reservations, nowMs), nowMs, startMs, endMs);
+}
+
+function capacityIn(
+  capacity: number,
+  duty: readonly Interval[],
+  held: readonly Interval[],
+  nowMs: number,
+  startMs: number,
+  endMs: number,
+): number {
+  const from = Math.max(startMs, nowMs);
+  if (!duty.some(([s, e]) => s <= from && e >= endMs)) return 0;
+  return Math.max(0, capacity - peakOverlap(held, startMs, endMs));
 }
 
 export function activeIntervals(reservations: readonly Reservation[], nowMs: number): Interval[] {
@@ -124,11 +157,17 @@ export function slotCapacity(
   toMs: number,
   slotMs: number,
 ): Slot[] {
+  // Duty and reservations once per resource, not once per slot.
+  const perResource = resources.map((r) => ({
+    capacity: r.capacity,
+    duty: dutyIntervals(r, nowMs, fromMs, toMs),
+    held: activeIntervals(reservationsOf(r.id), nowMs),
+  }));
   const slots: Slot[] = [];
   for (let s = fromMs; s + slotMs <= toMs; s += slotMs) {
     let capacity = 0;
     if (s + slotMs > nowMs) {
-      for (const r of resources) capacity += freeCapacity(r, reservationsOf(r.id), nowMs, s, s + slotMs);
+      for (const p of perResource) capacity += capacityIn(p.capacity, p.duty, p.held, nowMs, s, s + slotMs);
     }
     slots.push({ startMs: s, endMs: s + slotMs, capacity });
   }

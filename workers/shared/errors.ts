@@ -41,14 +41,21 @@ export function invalid(error: z.ZodError, where: "body" | "query" | "param" | "
   });
 }
 
+/** Codes for what Hono itself refuses (unparseable JSON, oversized bodies). */
+const HTTP_CODES: Partial<Record<number, string>> = {
+  400: "invalid_request",
+  401: "unauthorized",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) {
     return c.json(errorBody(err.code, err.message, err.details), err.status, err.headers);
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    const code = status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : "http_error";
-    return c.json(errorBody(code, err.message || "request refused"), status);
+    return c.json(errorBody(HTTP_CODES[status] ?? "http_error", err.message || "request refused"), status);
   }
   console.error("unhandled error", err.name, err.message);
   return c.json(errorBody("internal", "something went wrong on our side"), 500);

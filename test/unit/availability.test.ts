@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import {
+  BUSY_ESTIMATE_MS,
+  expectedAvailableAt,
+  freeCapacity,
+  peakOverlap,
+  slotCapacity,
+} from "../../objects/roster/availability.ts";
+import type { Reservation, Resource } from "../../objects/roster/model.ts";
+
+const t = (iso: string) => Date.parse(iso);
+const MIN = 60_000;
+
+function agent(over: Partial<Resource> = {}): Resource {
+  return {
+    id: "ana",
+    ref: "r_00000000000000000001",
+    kind: "agent",
+    name: "Ana",
+    skills: { appliance_repair: 4 },
+    channels: ["voice"],
+    languages: ["en"],
+    capacity: 1,
+    exposure: "federated",
+    shift: null,
+    state: "available",
+    untilMs: null,
+    lastReportAtMs: null,
+    updatedAtMs: 0,
+    ...over,
+  };
+}
+
+function held(startIso: string, endIso: string, over: Partial<Reservation> = {}): Reservation {
+  return {
+    id: `rsv_${startIso}`,
+    callbackId: `cb_${startIso}`,
+    agentId: "ana",
+    skill: "appliance_repair",
+    channel: "voice",
+    startMs: t(startIso),
+    endMs: t(endIso),
+    status: "held",
+    expiresAtMs: t(endIso),
+    createdAtMs: 0,
+    ...over,
+  };
+}
+
+const parisDays = {
+  timezone: "Europe/Paris",
+  weekly: { mon: [["09:00", "17:00"]], tue: [["09:00", "17:00"]], wed: [["09:00", "17:00"]], thu: [["09:00", "17:00"]], fri: [["09:00", "17:00"]] },
+} as Resource["shift"];
+
+describe("peak overlap", () => {
+  it("counts overlapping reservations but not back-to-back ones", () => {
+    const a = [t("2026-12-02T10:00:00Z"), t("2026-12-02T10:15:00Z")] as const;
+    const b = [t("2026-12-02T10:15:00Z"), t("2026-12-02T10:30:00Z")] as const;
+    const c = [t("2026-12-02T10:10:00Z"), t("2026-12-02T10:20:00Z")] as const;
+    expect(peakOverlap([a, b], a[0], b[1])).toBe(1);
+    expect(peakOverlap([a, b, c], a[0], b[1])).toBe(2);
+    expect(peakOverlap([a], b[0], b[1])).toBe(0);
+  });
+});
+
+describe("expected availability", () => {
+  const now = t("2026-12-02T10:00:00Z"); // a Wednesday, 11:00 in Paris
+
+  it("is now for an available agent", () => {
+    expect(expectedAvailableAt(agent(), [], now)).toBe(now);
+  });
+
+  it("is the end of a break", () => {
+    const until = t("2026-12-02T10:20:00Z");
+    expect(expectedAvailableAt(agent({ state: "break", untilMs: until }), [], now)).toBe(until);
+  });
+
+  it("assumes a call ends after the usual handle time when no end was reported", () => {
+    expect(expectedAvailableAt(agent({ state: "busy" }), [], now)).toBe(now + BUSY_ESTIMATE_MS);
+  });
+
+  it("is the next shift start for an agent who is logged off", () => {
+    const evening = t("2026-12-02T17:30:00Z"); // 18:30 Paris, after the shift
+    expect(expectedAvailableAt(agent({ state: "offline", shift: parisDays }), [], evening)).toBe(t("2026-12-03T08:00:00Z"));
+    expect(expectedAvailableAt(agent({ state: "offline" }), [], now)).toBeNull();
+  });
+
+  it("comes after the reservations already held", () => {
+    const reservations = [held("2026-12-02T10:00:00Z", "2026-12-02T10:15:00Z"), held("2026-12-02T10:15:00Z", "2026-12-02T10:30:00Z")];
+    expect(expectedAvailableAt(agent(), reservations, now)).toBe(t("2026-12-02T10:30:00Z"));
+    // With room for two at once the agent is free now.
+    expect(expectedAvailableAt(agent({ capacity: 2 }), reservations, now)).toBe(now);
+  });
+
+  it("ignores released and expired reservations", () => {
+    const gone = [
+      held("2026-12-02T10:00:00Z", "2026-12-02T10:15:00Z", { status: "released" }),
+      held("2026-12-02T10:00:00Z", "2026-12-02T10:30:00Z", { expiresAtMs: now }),
+    ];
+    expect(expectedAvailableAt(agent(), gone, now)).toBe(now);
+  });
+
+  it("follows the shift across the autumn DST change", () => {
+    // Friday 2026-10-23 18:00 Paris (CEST, UTC+2) -> Monday 2026-10-26 09:00 Paris (CET, UTC+1) = 08:00Z.
+    const friday = t("2026-10-23T16:00:00Z");
+    expect(expectedAvailableAt(agent({ state: "offline", shift: parisDays }), [], friday)).toBe(t("2026-10-26T08:00:00Z"));
+    // The same hour a week earlier was 07:00Z.
+    expect(expectedAvailableAt(agent({ state: "offline", shift: parisDays }), [], t("2026-10-16T16:00:00Z"))).toBe(
+      t("2026-10-19T07:00:00Z"),
+    );
+  });
+
+  it("carries a logged-in agent past the end of the shift to the next one when reservations fill the rest", () => {
+    const late = t("2026-12-02T15:30:00Z"); // 16:30 Paris, half an hour of shift left
+    const reservations = [held("2026-12-02T15:30:00Z", "2026-12-02T16:00:00Z")];
+    expect(expectedAvailableAt(agent({ shift: parisDays }), reservations, late)).toBe(t("2026-12-03T08:00:00Z"));
+  });
+});
+
+describe("free capacity", () => {
+  const now = t("2026-12-02T10:00:00Z");
+
+  it("is zero across a break and back after it", () => {
+    const a = agent({ state: "break", untilMs: t("2026-12-02T10:30:00Z") });
+    expect(freeCapacity(a, [], now, t("2026-12-02T10:15:00Z"), t("2026-12-02T10:30:00Z"))).toBe(0);
+    expect(freeCapacity(a, [], now, t("2026-12-02T10:30:00Z"), t("2026-12-02T10:45:00Z"))).toBe(1);
+  });
+
+  it("stops at the shift boundary", () => {
+    const a = agent({ shift: parisDays });
+    expect(freeCapacity(a, [], now, t("2026-12-02T15:45:00Z"), t("2026-12-02T16:00:00Z"))).toBe(1);
+    expect(freeCapacity(a, [], now, t("2026-12-02T16:00:00Z"), t("2026-12-02T16:15:00Z"))).toBe(0);
+    expect(freeCapacity(a, [], now, t("2026-12-03T08:00:00Z"), t("2026-12-03T08:15:00Z"))).toBe(1);
+  });
+
+  it("does not count a logged-off agent in the shift it is missing, only from the next one", () => {
+    const a = agent({ state: "offline", shift: parisDays });
+    expect(freeCapacity(a, [], now, t("2026-12-02T10:15:00Z"), t("2026-12-02T10:30:00Z"))).toBe(0);
+    expect(freeCapacity(a, [], now, t("2026-12-03T08:00:00Z"), t("2026-12-03T08:15:00Z"))).toBe(1);
+    expect(expectedAvailableAt(a, [], now)).toBe(t("2026-12-03T08:00:00Z"));
+  });
+
+  it("sums per slot over agents, less reservations", () => {
+    const a = agent({ capacity: 2 });
+    const b = agent({ id: "bo", ref: "r_00000000000000000002" });
+    const reservations = new Map([["ana", [held("2026-12-02T10:00:00Z", "2026-12-02T10:15:00Z")]]]);
+    const slots = slotCapacity([a, b], (id) => reservations.get(id) ?? [], now, now, now + 30 * MIN, 15 * MIN);
+    expect(slots.map((s) => s.capacity)).toEqual([2, 3]);
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { parseDigest } from "../../../federation/digest.ts";
+import { api, PEER, putAgent, report, useClock } from "./helpers.ts";
+
+const digest = () => api("GET", "/federation/digest", undefined, PEER);
+
+describe("the site digest", () => {
+  it("carries opaque refs and capabilities, never names or internal resources", async () => {
+    await useClock();
+    const ana = await putAgent("ana", { name: "Ana Souza", exposure: "federated" });
+    await putAgent("pat", { name: "Pat Public", exposure: "public", skills: { billing: 3, appliance_repair: 2 } });
+    await putAgent("ivr-main", { kind: "ivr", name: "Main menu", exposure: "internal" });
+    await putAgent("sam", { name: "Sam Secret", exposure: "internal", skills: { appliance_repair: 5 } });
+    await report("ana", "available");
+    const res = await digest();
+    expect(res.status).toBe(200);
+    const text = JSON.stringify(res.body);
+    for (const leak of ["Ana Souza", "Pat Public", "Main menu", "Sam Secret", "ivr-main", '"ana"', '"sam"', '"pat"']) {
+      expect(text).not.toContain(leak);
+    }
+    expect(res.body.agents.map((a: any) => a.ref).sort()).toHaveLength(2);
+    expect(res.body.agents.find((a: any) => a.ref === ana.ref)).toMatchObject({ state: "available", freeCapacity: 1 });
+    // The internal level-5 repairer does not count in the summary either.
+    expect(res.body.skills.appliance_repair).toMatchObject({ agents: 2, maxLevel: 4, available: 1 });
+    expect(parseDigest(text).ok).toBe(true);
+  });
+
+  it("numbers each change with a growing sequence, and not heartbeats", async () => {
+    await useClock();
+    await putAgent("ana");
+    const first = (await digest()).body.seq;
+    await api("POST", "/v1/agents/ana/heartbeat");
+    expect((await digest()).body.seq).toBe(first);
+    await report("ana", "available");
+    const second = (await digest()).body.seq;
+    expect(second).toBeGreaterThan(first);
+  });
+
+  it("is for the site's own peer (and admin)", async () => {
+    await useClock();
+    expect((await api("GET", "/federation/digest", undefined, null)).status).toBe(401);
+    expect((await api("GET", "/federation/digest")).status).toBe(200);
+  });
+
+  it("rejects oversized and malformed digests on receipt", () => {
+    expect(parseDigest("x".repeat(300 * 1024))).toMatchObject({ ok: false, reason: "oversized" });
+    expect(parseDigest("{")).toMatchObject({ ok: false, reason: "not_json" });
+    expect(parseDigest(JSON.stringify({ version: 1, siteId: "paris" }))).toMatchObject({ ok: false, reason: "malformed" });
+    const withName = { version: 1, siteId: "paris", seq: 1, issuedAtMs: 1, ttlMs: 15000, skills: {}, agents: [{ ref: "r_0123456789abcdef0123", name: "Ana", skills: {}, channels: [], languages: [], state: "available", expectedAvailableAtMs: null, capacity: 1, freeCapacity: 1 }] };
+    expect(parseDigest(JSON.stringify(withName))).toMatchObject({ ok: false, reason: "malformed" });
+  });
+});

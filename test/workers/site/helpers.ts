@@ -1,0 +1,68 @@
+import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { ManualClock } from "../../../objects/shared/clock.ts";
+import type { Roster } from "../../../objects/roster/roster.ts";
+
+export const ADMIN = "test-admin-token";
+export const CLOUD = "test-cloud-secret";
+export const PEER = "test-peer-secret";
+
+/** A fixed Wednesday morning in Paris, far enough ahead of the real date that no alarm fires by itself. */
+export const T0 = Date.parse("2030-01-09T09:00:00Z");
+
+export interface Call {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export async function api(method: string, path: string, body?: unknown, token: string | null = ADMIN): Promise<Call> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  let payload: string | undefined;
+  if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    payload = typeof body === "string" ? body : JSON.stringify(body);
+  }
+  const res = await SELF.fetch(`http://paris.test${path}`, { method, headers, body: payload });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+}
+
+export const roster = () => env.ROSTER.getByName("paris");
+
+/** Gives the roster a clock the test moves. */
+export async function useClock(startMs = T0): Promise<ManualClock> {
+  const clock = new ManualClock(startMs);
+  await runInDurableObject(roster(), (instance: Roster) => {
+    instance.clock = clock;
+  });
+  return clock;
+}
+
+export const agentBody = (over: Record<string, unknown> = {}) => ({
+  name: "Ana Souza",
+  skills: { appliance_repair: 4, billing: 2 },
+  channels: ["voice", "sms"],
+  languages: ["en", "fr"],
+  capacity: 1,
+  exposure: "federated",
+  ...over,
+});
+
+export async function putAgent(id: string, over: Record<string, unknown> = {}): Promise<any> {
+  const res = await api("PUT", `/v1/agents/${id}`, agentBody(over));
+  if (res.status !== 201 && res.status !== 200) throw new Error(`PUT ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+export async function report(id: string, state: string, until?: number, token = ADMIN): Promise<Call> {
+  return api("POST", `/v1/agents/${id}/status`, until === undefined ? { state } : { state, until: new Date(until).toISOString() }, token);
+}
+
+export async function agentToken(agentId: string): Promise<string> {
+  const res = await api("POST", "/v1/tokens", { role: "agent", agentId });
+  if (res.status !== 201) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
