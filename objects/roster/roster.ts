@@ -203,7 +203,7 @@ export class Roster extends DurableObject<SiteEnv> {
       WHERE id = ${id}`;
     if (r.state !== report.state || r.untilMs !== untilMs) this.bumpSeq();
     if (isMonitored(report.state)) await this.ensureAlarmBy(now + this.heartbeatTimeoutMs);
-    return ok(this.view(this.mustFind(id), now));
+    return ok(this.view({ ...r, state: report.state, untilMs, lastReportAtMs: now, updatedAtMs: now }, now));
   }
 
   /** A heartbeat: one row written, nothing else (the pending alarm already covers it). */
@@ -229,9 +229,7 @@ export class Roster extends DurableObject<SiteEnv> {
     const now = this.clock.now();
     const slotMs = q.slotMinutes * 60_000;
     const from = Math.floor(Date.parse(q.from) / slotMs) * slotMs;
-    const eligible = this.allResources().filter(
-      (r) => r.exposure !== "internal" && (r.skills[q.skill] ?? 0) > 0 && r.channels.includes(q.channel),
-    );
+    const eligible = this.servingResources(q.skill, q.channel);
     const held = this.reservationsOf(
       eligible.map((r) => r.id),
       now,
@@ -282,9 +280,9 @@ export class Roster extends DurableObject<SiteEnv> {
       }
       candidates = [r];
     } else {
-      candidates = this.allResources()
-        .filter((r) => r.exposure !== "internal" && r.skills[input.skill] > 0 && r.channels.includes(input.channel))
-        .sort((a, b) => b.skills[input.skill] - a.skills[input.skill] || a.id.localeCompare(b.id));
+      candidates = this.servingResources(input.skill, input.channel).sort(
+        (a, b) => b.skills[input.skill] - a.skills[input.skill] || a.id.localeCompare(b.id),
+      );
     }
     const held = this.reservationsOf(
       candidates.map((r) => r.id),
@@ -416,6 +414,16 @@ export class Roster extends DurableObject<SiteEnv> {
     return this.sql<ResourceRow>`SELECT * FROM resources ORDER BY id LIMIT ${LIST_LIMIT}`.toArray().map(toResource);
   }
 
+  /** Resources the mesh may use for a skill on a channel: never internal ones. */
+  private servingResources(skill: string, channel: Channel): Resource[] {
+    return this.sql<ResourceRow>`SELECT * FROM resources WHERE exposure != 'internal'
+      AND coalesce(json_extract(skills, '$.' || ${skill}), 0) > 0
+      AND EXISTS (SELECT 1 FROM json_each(channels) WHERE value = ${channel})
+      ORDER BY id LIMIT ${LIST_LIMIT}`
+      .toArray()
+      .map(toResource);
+  }
+
   private findReservation(id: string): Reservation | null {
     const row = this.sql<ReservationRow>`SELECT * FROM reservations WHERE id = ${id}`.toArray()[0];
     return row ? toReservation(row) : null;
@@ -426,8 +434,13 @@ export class Roster extends DurableObject<SiteEnv> {
     const wanted = new Set(agentIds);
     const byAgent = new Map<string, Reservation[]>();
     if (wanted.size === 0) return byAgent;
-    const rows = this.sql<ReservationRow>`SELECT * FROM reservations WHERE end_ms > ${now}
-      AND (status = 'claimed' OR (status = 'held' AND expires_at_ms > ${now})) ORDER BY start_ms LIMIT ${LIST_LIMIT * 20}`.toArray();
+    // One agent reads its own rows by index; many read every active row once.
+    const rows =
+      wanted.size === 1
+        ? this.sql<ReservationRow>`SELECT * FROM reservations WHERE agent_id = ${agentIds[0]} AND end_ms > ${now}
+            AND (status = 'claimed' OR (status = 'held' AND expires_at_ms > ${now})) ORDER BY start_ms LIMIT ${LIST_LIMIT}`.toArray()
+        : this.sql<ReservationRow>`SELECT * FROM reservations WHERE end_ms > ${now}
+            AND (status = 'claimed' OR (status = 'held' AND expires_at_ms > ${now})) ORDER BY start_ms LIMIT ${LIST_LIMIT * 20}`.toArray();
     for (const row of rows) {
       if (!wanted.has(row.agent_id)) continue;
       const list = byAgent.get(row.agent_id) ?? [];
