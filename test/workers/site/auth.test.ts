@@ -46,7 +46,7 @@ describe("auth", () => {
     await putAgent("ana");
     expect((await api("GET", "/v1/agents", undefined, PEER)).status).toBe(403);
     expect((await api("GET", "/v1/agents", undefined, CLOUD)).status).toBe(403);
-    expect((await api("GET", "/federation/digest", undefined, CLOUD)).status).toBe(403);
+    expect((await api("GET", "/federation/reservations/rsv_0123456789abcdef0123456789abcdef", undefined, PEER)).status).toBe(403);
     expect((await api("POST", "/v1/tokens", { role: "ops", name: "x" }, PEER)).status).toBe(403);
   });
 

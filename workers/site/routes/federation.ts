@@ -27,8 +27,9 @@ export const federation = newApp<SiteApp>()
       method: "get",
       path: "/digest",
       tags,
-      summary: "This site's current digest (its own peer only)",
-      middleware: [requireRole("admin", "peer")] as const,
+      summary: "This site's current digest (its own peer, and the callback cloud)",
+      // The cloud reads it directly until gossip brings digests to the edge.
+      middleware: [requireRole("admin", "peer", "cloud")] as const,
       responses: { 200: jsonAnswer(anyJson, "the digest"), ...withErrors() },
     }),
     async (c) => c.json(await rosterOf(c.env).digest(), 200),

@@ -1,0 +1,42 @@
+/**
+ * The mesh view: the latest digest of every member as this node knows it. The
+ * callback cloud chooses agents from it. This version asks each site directly;
+ * the gossip issue replaces it with digests received over libp2p, behind the
+ * same interface.
+ */
+import type { Digest } from "./digest.ts";
+import type { SiteClient } from "./site-client.ts";
+
+export type MemberHealth = "up" | "stale" | "down";
+
+export interface MeshMember {
+  siteId: string;
+  health: MemberHealth;
+  digest: Digest | null;
+  digestAgeMs: number | null;
+  /** Why a member is not up, for events and errors. */
+  problem?: string;
+}
+
+export interface MeshView {
+  members(siteIds: readonly string[]): Promise<MeshMember[]>;
+}
+
+/** Reads every site's digest at the moment of asking: always fresh, one round trip per site. */
+export class DirectMeshView implements MeshView {
+  constructor(
+    private readonly sites: SiteClient,
+    private readonly now: () => number,
+  ) {}
+
+  async members(siteIds: readonly string[]): Promise<MeshMember[]> {
+    return Promise.all(
+      siteIds.map(async (siteId): Promise<MeshMember> => {
+        const answer = await this.sites.digest(siteId);
+        if (!answer.ok) return { siteId, health: "down", digest: null, digestAgeMs: null, problem: answer.message };
+        const age = Math.max(0, this.now() - answer.value.issuedAtMs);
+        return { siteId, health: "up", digest: answer.value, digestAgeMs: age };
+      }),
+    );
+  }
+}

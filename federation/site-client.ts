@@ -1,0 +1,130 @@
+/**
+ * How the callback cloud talks to a site's resource manager: by a service binding
+ * (`SITE_<ID>`) when the edge is deployed beside the sites, else by URL from
+ * SITE_URLS. Every call carries the cloud's secret. A site that does not answer in
+ * time is "unreachable", never an exception.
+ */
+import type { Digest } from "./digest.ts";
+import { parseDigest } from "./digest.ts";
+
+export interface SiteTransportEnv {
+  CLOUD_SECRET: string;
+  /** JSON object: siteId -> base URL, e.g. {"paris":"http://127.0.0.1:8801"}. */
+  SITE_URLS?: string;
+  [binding: string]: unknown;
+}
+
+export type SiteAnswer<T> =
+  | { ok: true; value: T }
+  | { ok: false; status: number; code: string; message: string; details?: unknown };
+
+const SITE_TIMEOUT_MS = 2_000;
+
+export interface ReservationRequest {
+  callbackId: string;
+  agentId?: string;
+  skill: string;
+  channel: string;
+  start: string;
+  end: string;
+  holdSeconds?: number;
+}
+
+export interface SiteReservation {
+  id: string;
+  siteId: string;
+  callbackId: string;
+  agentId: string;
+  start: string;
+  end: string;
+  status: "held" | "claimed" | "released" | "expired";
+  expiresAt: string;
+}
+
+export interface SiteSlots {
+  siteId: string;
+  slots: { start: string; end: string; capacity: number }[];
+}
+
+export class SiteClient {
+  constructor(private readonly env: SiteTransportEnv) {}
+
+  /** The sites this edge can reach. */
+  knownSites(): string[] {
+    const bound = Object.keys(this.env)
+      .filter((k) => k.startsWith("SITE_") && k !== "SITE_URLS")
+      .map((k) => k.slice(5).toLowerCase());
+    return [...new Set([...bound, ...Object.keys(this.urls())])].sort();
+  }
+
+  digest(siteId: string): Promise<SiteAnswer<Digest>> {
+    return this.call(siteId, "GET", "/federation/digest", undefined, (body) => {
+      const parsed = parseDigest(JSON.stringify(body));
+      return parsed.ok ? parsed.digest : null;
+    });
+  }
+
+  availability(siteId: string, q: { skill: string; channel: string; from: string; to: string; slotMinutes: number }) {
+    const query = new URLSearchParams({ ...q, slotMinutes: String(q.slotMinutes) });
+    return this.call<SiteSlots>(siteId, "GET", `/v1/availability?${query}`);
+  }
+
+  reserve(siteId: string, request: ReservationRequest) {
+    return this.call<SiteReservation>(siteId, "POST", "/federation/reservations", request);
+  }
+
+  claim(siteId: string, reservationId: string) {
+    return this.call<SiteReservation>(siteId, "POST", `/federation/reservations/${reservationId}/claim`);
+  }
+
+  release(siteId: string, reservationId: string) {
+    return this.call<SiteReservation>(siteId, "POST", `/federation/reservations/${reservationId}/release`);
+  }
+
+  private urls(): Record<string, string> {
+    try {
+      return this.env.SITE_URLS ? (JSON.parse(this.env.SITE_URLS) as Record<string, string>) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  private async call<T>(
+    siteId: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    check: (body: unknown) => T | null = (b) => b as T,
+  ): Promise<SiteAnswer<T>> {
+    const binding = this.env[`SITE_${siteId.toUpperCase()}`] as Fetcher | undefined;
+    const base = binding ? `https://${siteId}.site` : this.urls()[siteId];
+    if (!base) return { ok: false, status: 404, code: "unknown_site", message: `no route to site ${siteId}` };
+    const init: RequestInit = {
+      method,
+      headers: { authorization: `Bearer ${this.env.CLOUD_SECRET}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(SITE_TIMEOUT_MS),
+    };
+    let res: Response;
+    try {
+      res = binding ? await binding.fetch(`${base}${path}`, init) : await fetch(`${base}${path}`, init);
+    } catch (err) {
+      return { ok: false, status: 503, code: "site_unreachable", message: `site ${siteId} did not answer: ${(err as Error).name}` };
+    }
+    const text = await res.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      return { ok: false, status: 502, code: "site_bad_answer", message: `site ${siteId} answered with something that is not JSON` };
+    }
+    if (!res.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } })?.error;
+      return { ok: false, status: res.status, code: error?.code ?? "site_error", message: error?.message ?? `site ${siteId} answered ${res.status}`, details: error?.details };
+    }
+    const value = check(parsed);
+    return value === null
+      ? { ok: false, status: 502, code: "site_bad_answer", message: `site ${siteId} answered with a malformed body` }
+      : { ok: true, value };
+  }
+}

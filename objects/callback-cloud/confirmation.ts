@@ -1,0 +1,55 @@
+/**
+ * Confirmation numbers and verifiers. A confirmation is read over the phone, so it
+ * uses Crockford's base32 (no I, L, O, U) and reads back forgivingly; it starts with
+ * the provider's ordinal so the edge knows which object holds it without a lookup
+ * table per callback. The verifier is the customer's secret; only its hash is kept.
+ */
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+export const ORDINAL_CHARS = 3;
+const RANDOM_CHARS = 9; // 45 bits; guessing also needs the verifier for anything but "not found"
+export const MAX_ORDINAL = ALPHABET.length ** ORDINAL_CHARS - 1;
+
+function encode(value: number, width: number): string {
+  let out = "";
+  for (let i = 0; i < width; i++) {
+    out = ALPHABET[value % 32] + out;
+    value = Math.floor(value / 32);
+  }
+  return out;
+}
+
+/** `ordinal` names the provider's object; the rest is random. Shown as XXXX-XXXX-XXXX. */
+export function newConfirmation(ordinal: number): string {
+  if (!Number.isInteger(ordinal) || ordinal < 0 || ordinal > MAX_ORDINAL) throw new RangeError("ordinal out of range");
+  const random = crypto.getRandomValues(new Uint8Array(RANDOM_CHARS));
+  const body = encode(ordinal, ORDINAL_CHARS) + Array.from(random, (b) => ALPHABET[b & 31]).join("");
+  return `${body.slice(0, 4)}-${body.slice(4, 8)}-${body.slice(8)}`;
+}
+
+/** What a customer typed, read as a confirmation: case, dashes, spaces and look-alikes forgiven. */
+export function normalizeConfirmation(input: string): string | null {
+  const cleaned = input
+    .toUpperCase()
+    .replace(/[\s-]/g, "")
+    .replace(/[IL]/g, "1")
+    .replace(/O/g, "0");
+  if (cleaned.length !== ORDINAL_CHARS + RANDOM_CHARS || [...cleaned].some((c) => !ALPHABET.includes(c))) return null;
+  return `${cleaned.slice(0, 4)}-${cleaned.slice(4, 8)}-${cleaned.slice(8)}`;
+}
+
+/** The provider ordinal a (normalized) confirmation carries. */
+export function ordinalOf(confirmation: string): number {
+  let value = 0;
+  for (const c of confirmation.replace(/-/g, "").slice(0, ORDINAL_CHARS)) value = value * 32 + ALPHABET.indexOf(c);
+  return value;
+}
+
+export function newVerifier(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export async function hashVerifier(verifier: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,69 @@
+/**
+ * The media server conducts a callback on a channel. Two adapters: the simulated
+ * one (the local mesh and tests) and a signed webhook to a provider's own telephony,
+ * whose call progress comes back at /v1/callbacks/:c/progress. Every dial carries an
+ * idempotency key: a media server that sees a key again must not dial again.
+ */
+import type { Channel } from "../roster/model.ts";
+import { sign, SIGNATURE_HEADER } from "./signing.ts";
+
+export const OUTCOMES = ["answered", "busy", "no_answer", "voicemail", "failed"] as const;
+export type AttemptOutcome = (typeof OUTCOMES)[number];
+
+export interface DialRequest {
+  idempotencyKey: string;
+  confirmation: string;
+  attempt: number;
+  channel: Channel;
+  /** The customer's phone number or email address. */
+  to: string;
+  /** The provider's endpoint for the channel. */
+  from: string;
+  agent: { siteId: string; agentId: string } | null;
+  /** For text channels: what the customer reads. */
+  message?: string;
+}
+
+/** A dial either ends at once with an outcome, or is accepted and reports progress later. */
+export type DialResult = { outcome: AttemptOutcome; ringMs: number } | { outcome: null };
+
+export interface MediaServer {
+  dial(request: DialRequest): Promise<DialResult>;
+}
+
+/**
+ * What the simulated media server makes of a number: 0001 busy, 0002 no answer,
+ * 0003 voicemail, 0004 failed, anything else answered after a short ring. Text
+ * channels are delivered unless the address ends the same way.
+ */
+export function simulatedOutcome(to: string, channel: Channel): { outcome: AttemptOutcome; ringMs: number } {
+  const tail = to.replace(/@.*$/, "").slice(-4);
+  const scripted: Record<string, AttemptOutcome> = { "0001": "busy", "0002": "no_answer", "0003": "voicemail", "0004": "failed" };
+  const outcome = scripted[tail] ?? "answered";
+  return { outcome, ringMs: channel === "voice" || channel === "video" ? (outcome === "answered" ? 4_000 : 25_000) : 0 };
+}
+
+/** The webhook adapter: a signed POST to the provider's telephony; progress comes back later. */
+export class WebhookMediaServer implements MediaServer {
+  constructor(
+    private readonly url: string,
+    private readonly secret: string,
+    private readonly now: () => number,
+    private readonly fetcher: typeof fetch = fetch,
+  ) {}
+
+  async dial(request: DialRequest): Promise<DialResult> {
+    const body = JSON.stringify(request);
+    const res = await this.fetcher(this.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "idempotency-key": request.idempotencyKey,
+        [SIGNATURE_HEADER]: await sign(this.secret, body, this.now()),
+      },
+      body,
+    });
+    if (!res.ok) throw new Error(`the provider's media server answered ${res.status}`);
+    return { outcome: null };
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * The provider registration (body of `POST /v1/providers`, see
+ * shared/fixtures/acme-provider.json). zod is the source of the type; every rule
+ * reports at the path of the field it is about, so a 400 can name it
+ * (`channels.1.endpoint`, `rules.businessHours.mon.0`, `intents.2.name`, …).
+ *
+ * Choices worth knowing:
+ * - One channel per type: the endpoint of a type is the provider's caller id or
+ *   sender address for that medium, so two of the same type would be ambiguous.
+ * - Endpoints by type: voice and sms take an E.164 number (see `e164`); email an
+ *   address; chat and video an https URL (the provider's chat or video entry point).
+ * - Business hours: ranges within a day may touch (["08:00","12:00"],["12:00","14:00"])
+ *   but not overlap; at least one range must be open somewhere in the week.
+ * - `retryBackoffMinutes[i]` is the wait after attempt i+1 fails. It needs at least one
+ *   entry when `maxAttempts` > 1 and at most `maxAttempts - 1` (more could never be
+ *   used); when it is shorter than `maxAttempts - 1` its last value repeats.
+ * - `minNoticeMinutes` must leave room inside `maxAdvanceDays`.
+ * - `holidays` are local dates in the provider's time zone, closed all day; repeats
+ *   are harmless and allowed.
+ */
+import { isValidPhoneNumber, parsePhoneNumberFromString } from "libphonenumber-js";
+import { DateTime } from "luxon";
+import { z } from "zod";
+import { CHANNELS, skillName, type Channel } from "../roster/model.ts";
+import { isValidHHMM, isValidTimeZone, minutesOf, WEEKDAYS } from "../shared/weekly-hours.ts";
+
+/** Shared with the digest format (federation/digest.ts): a site id is a short slug. */
+const siteSlug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "a site id is a lower-case slug (letters, digits, '_' or '-'), at most 32");
+const providerId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a provider id is a lower-case slug (letters, digits, '_' or '-'), at most 64");
+const intentName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,47}$/, "an intent name is a lower-case slug starting with a letter, at most 48");
+
+/** Only `+`, digits and the usual separators; no letters (vanity numbers) and no extension. */
+const PHONE_CHARS = /^\+[0-9 ().-]+$/;
+
+/**
+ * A phone number in international form: it must start with `+` and be a valid
+ * number for its country (libphonenumber-js). Spaces, dots, dashes and brackets are
+ * forgiven and removed: the parsed value is the canonical E.164 form ("+15125550100").
+ * Used for the providers' voice/sms endpoints and the callback request's `contact.phone`.
+ */
+export const e164 = z
+  .string()
+  .trim()
+  .min(1, "a phone number is required")
+  .max(32, "a phone number has at most 15 digits")
+  .refine((s) => s.startsWith("+"), {
+    message: "a phone number must be in international E.164 form, starting with + and the country code",
+    abort: true,
+  })
+  .refine((s) => PHONE_CHARS.test(s) && isValidPhoneNumber(s), {
+    message: "not a valid phone number (E.164, e.g. +15125550100)",
+    abort: true,
+  })
+  .overwrite((s) => parsePhoneNumberFromString(s)?.number ?? s);
+
+const email = z.email("not a valid email address").max(254);
+const httpsUrl = z
+  .url({ protocol: /^https$/, hostname: z.regexes.domain, error: "an https URL is required" })
+  .max(2048);
+
+/** What an endpoint of each channel type must look like. */
+const ENDPOINTS: Record<Channel, z.ZodType<string>> = {
+  voice: e164,
+  sms: e164,
+  email,
+  chat: httpsUrl,
+  video: httpsUrl,
+};
+
+const channelSchema = z
+  .strictObject({
+    type: z.enum(CHANNELS, `a channel type is one of ${CHANNELS.join(", ")}`),
+    endpoint: z.string().max(2048),
+  })
+  .transform((c, ctx) => {
+    const parsed = ENDPOINTS[c.type].safeParse(c.endpoint);
+    if (parsed.success) return { type: c.type, endpoint: parsed.data };
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({ code: "custom", message: `${c.type} endpoint: ${issue.message}`, path: ["endpoint"], input: c.endpoint });
+    }
+    return z.NEVER;
+  });
+
+const hoursRange = z.tuple([z.string(), z.string()]).superRefine(([start, end], ctx) => {
+  const hhmm = 'a time is "HH:MM" (00:00 to 23:59, or "24:00" as an end)';
+  if (!isValidHHMM(start)) ctx.addIssue({ code: "custom", message: hhmm, path: [0], input: start });
+  else if (start === "24:00") ctx.addIssue({ code: "custom", message: '"24:00" may only end a range', path: [0], input: start });
+  if (!isValidHHMM(end)) ctx.addIssue({ code: "custom", message: hhmm, path: [1], input: end });
+  else if (isValidHHMM(start) && minutesOf(end) <= minutesOf(start)) {
+    ctx.addIssue({ code: "custom", message: "a range must end after it starts", path: [1], input: end });
+  }
+});
+
+const dayHours = z
+  .array(hoursRange)
+  .max(8, "at most 8 ranges a day")
+  .superRefine((ranges, ctx) => {
+    const ordered = ranges
+      .map((range, index) => ({ range, index }))
+      .filter(({ range: [s, e] }) => isValidHHMM(s) && isValidHHMM(e))
+      .sort((a, b) => minutesOf(a.range[0]) - minutesOf(b.range[0]) || a.index - b.index);
+    for (let i = 1; i < ordered.length; i++) {
+      const prev = ordered[i - 1];
+      const cur = ordered[i];
+      if (minutesOf(cur.range[0]) < minutesOf(prev.range[1])) {
+        ctx.addIssue({
+          code: "custom",
+          message: `overlaps ${prev.range[0]}–${prev.range[1]}: ranges within a day must not overlap`,
+          path: [cur.index],
+          input: cur.range,
+        });
+      }
+    }
+  });
+
+const businessHours = z
+  .partialRecord(z.enum(WEEKDAYS), dayHours)
+  .refine((week) => Object.values(week).some((ranges) => (ranges?.length ?? 0) > 0), {
+    message: "business hours are empty: callbacks could never be made",
+  });
+
+const localDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is "YYYY-MM-DD"')
+  .refine((s) => DateTime.fromISO(s, { zone: "utc" }).isValid, "not a real calendar date");
+
+const rulesSchema = z
+  .strictObject({
+    businessHours,
+    holidays: z.array(localDay).max(400, "at most 400 holidays").default([]),
+    minNoticeMinutes: z.number().int().min(0).max(30 * 1440, "at most 30 days (43200 minutes)"),
+    maxAdvanceDays: z.number().int().min(1, "at least 1 day").max(90, "at most 90 days"),
+    slotMinutes: z
+      .number()
+      .int()
+      .min(5, "at least 5 minutes")
+      .max(240, "at most 240 minutes")
+      .refine((m) => 1440 % m === 0, "slots must divide the day evenly (1440 minutes), e.g. 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240"),
+    maxAttempts: z.number().int().min(1, "at least 1 attempt").max(10, "at most 10 attempts"),
+    retryBackoffMinutes: z.array(z.number().int().positive().max(7 * 1440, "at most a week (10080 minutes)")).max(9),
+    allowedMedia: z
+      .array(z.enum(CHANNELS, `a medium is one of ${CHANNELS.join(", ")}`))
+      .min(1, "allow at least one medium")
+      .refine(unique, "media repeat"),
+  })
+  .superRefine((r, ctx) => {
+    const needed = r.maxAttempts - 1;
+    if (r.retryBackoffMinutes.length > needed) {
+      ctx.addIssue({
+        code: "custom",
+        message: `at most ${needed} entr${needed === 1 ? "y" : "ies"} (one wait after each attempt but the last, maxAttempts ${r.maxAttempts})`,
+        path: ["retryBackoffMinutes"],
+        input: r.retryBackoffMinutes,
+      });
+    } else if (needed > 0 && r.retryBackoffMinutes.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: "at least one wait is needed when maxAttempts > 1 (the last value repeats)",
+        path: ["retryBackoffMinutes"],
+        input: r.retryBackoffMinutes,
+      });
+    }
+    if (r.minNoticeMinutes >= r.maxAdvanceDays * 1440) {
+      ctx.addIssue({
+        code: "custom",
+        message: `the minimum notice must be shorter than maxAdvanceDays (${r.maxAdvanceDays} days)`,
+        path: ["minNoticeMinutes"],
+        input: r.minNoticeMinutes,
+      });
+    }
+  });
+
+const intentSchema = z.strictObject({
+  name: intentName,
+  description: z.string().trim().min(1, "a description is required").max(500),
+  skills: z
+    .record(skillName, z.number().int().min(1, "a skill level is 1..5").max(5, "a skill level is 1..5"))
+    .refine((s) => Object.keys(s).length >= 1, "an intent needs at least one skill")
+    .refine((s) => Object.keys(s).length <= 16, "at most 16 skills"),
+  priority: z.number().int().min(1, "priority is 1 (highest)..5").max(5, "priority is 1 (highest)..5"),
+  examples: z
+    .array(z.string().trim().min(1, "an example is not empty").max(500, "an example has at most 500 characters"))
+    .min(1, "at least one example")
+    .max(100, "at most 100 examples"),
+});
+
+const webhookSchema = z.strictObject({
+  url: httpsUrl,
+  secret: z.string().min(16, "a webhook secret has at least 16 characters").max(512),
+});
+
+export const providerRegistration = z
+  .strictObject({
+    id: providerId,
+    name: z.string().trim().min(1, "a name is required").max(120),
+    timezone: z.string().refine(isValidTimeZone, "not an IANA time zone (e.g. America/Chicago)"),
+    sites: z.array(siteSlug).min(1, "at least one site serves the provider").max(64),
+    channels: z.array(channelSchema).min(1, "at least one channel").max(CHANNELS.length),
+    rules: rulesSchema,
+    intents: z.array(intentSchema).min(1, "at least one intent").max(100, "at most 100 intents"),
+    /** The provider's own telephony (media server adapter): dial requests are signed with `secret`. */
+    webhook: webhookSchema.optional(),
+  })
+  .superRefine((p, ctx) => {
+    reportRepeats(p.sites, ["sites"], "site", ctx);
+    reportRepeats(
+      p.channels.map((c) => c.type),
+      ["channels"],
+      "channel type (one channel per type)",
+      ctx,
+      "type",
+    );
+    reportRepeats(
+      p.intents.map((i) => i.name),
+      ["intents"],
+      "intent name",
+      ctx,
+      "name",
+    );
+    const have = new Set(p.channels.map((c) => c.type));
+    p.rules.allowedMedia.forEach((medium, i) => {
+      if (!have.has(medium)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${medium}" is allowed but the provider has no ${medium} channel`,
+          path: ["rules", "allowedMedia", i],
+          input: medium,
+        });
+      }
+    });
+  });
+
+export type ProviderRegistration = z.infer<typeof providerRegistration>;
+export type ProviderRules = ProviderRegistration["rules"];
+export type ProviderChannel = ProviderRegistration["channels"][number];
+export type ProviderIntent = ProviderRegistration["intents"][number];
+
+/** A provider as `GET /v1/providers/:id` shows it: the webhook keeps its URL, never its secret. */
+export type PublicProvider = Omit<ProviderRegistration, "webhook"> & { webhook?: { url: string } };
+
+export function publicProvider(p: ProviderRegistration): PublicProvider {
+  const { webhook, ...rest } = p;
+  return webhook ? { ...rest, webhook: { url: webhook.url } } : rest;
+}
+
+function unique(values: readonly string[]): boolean {
+  return new Set(values).size === values.length;
+}
+
+/** An issue on every repeat after the first (at `path.N` or `path.N.field`). */
+function reportRepeats(
+  values: readonly string[],
+  path: (string | number)[],
+  what: string,
+  ctx: z.RefinementCtx,
+  field?: string,
+): void {
+  const seen = new Set<string>();
+  values.forEach((value, i) => {
+    if (seen.has(value)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${what} "${value}" repeats`,
+        path: field ? [...path, i, field] : [...path, i],
+        input: value,
+      });
+    }
+    seen.add(value);
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * The simulated media server of the local mesh and the tests: it "dials" by the
+ * rule in simulatedOutcome, and it honours idempotency keys the way a real one
+ * must: a key seen again returns the first answer and dials nobody.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
+import { simulatedOutcome, type AttemptOutcome, type DialRequest, type DialResult, type MediaServer } from "../callback-cloud/media-server.ts";
+
+const MIGRATIONS = [
+  {
+    version: 1,
+    name: "dials",
+    up: [
+      `CREATE TABLE dials (
+        idempotency_key TEXT PRIMARY KEY,
+        confirmation TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        ring_ms INTEGER NOT NULL,
+        message TEXT,
+        requests INTEGER NOT NULL DEFAULT 1
+      )`,
+    ],
+  },
+] as const;
+
+export interface DialRecord {
+  idempotencyKey: string;
+  confirmation: string;
+  attempt: number;
+  channel: string;
+  to: string;
+  outcome: string;
+  message: string | null;
+  /** How many times this key was asked for; only the first one dialed. */
+  requests: number;
+}
+
+export class SimulatedMediaServer extends DurableObject implements MediaServer {
+  private readonly sql: Sql;
+
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    this.sql = sqlOf(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, MIGRATIONS, Date.now());
+    });
+  }
+
+  async dial(request: DialRequest): Promise<DialResult> {
+    const seen = this.sql<{ outcome: string; ring_ms: number }>`SELECT outcome, ring_ms FROM dials
+      WHERE idempotency_key = ${request.idempotencyKey}`.toArray()[0];
+    if (seen) {
+      this.sql`UPDATE dials SET requests = requests + 1 WHERE idempotency_key = ${request.idempotencyKey}`;
+      return { outcome: seen.outcome as AttemptOutcome, ringMs: seen.ring_ms };
+    }
+    const result = simulatedOutcome(request.to, request.channel);
+    this.sql`INSERT INTO dials (idempotency_key, confirmation, attempt, channel, recipient, outcome, ring_ms, message)
+      VALUES (${request.idempotencyKey}, ${request.confirmation}, ${request.attempt}, ${request.channel}, ${request.to},
+      ${result.outcome}, ${result.ringMs}, ${request.message ?? null})`;
+    return result;
+  }
+
+  /** The dial log, for ops and tests: who was called, how, and how often the key was asked for. */
+  async dials(confirmation?: string): Promise<DialRecord[]> {
+    const rows =
+      confirmation === undefined
+        ? this.sql`SELECT * FROM dials ORDER BY rowid LIMIT 1000`.toArray()
+        : this.sql`SELECT * FROM dials WHERE confirmation = ${confirmation} ORDER BY rowid LIMIT 1000`.toArray();
+    return rows.map((r) => ({
+      idempotencyKey: r.idempotency_key as string,
+      confirmation: r.confirmation as string,
+      attempt: r.attempt as number,
+      channel: r.channel as string,
+      to: r.recipient as string,
+      outcome: r.outcome as string,
+      message: r.message as string | null,
+      requests: r.requests as number,
+    }));
+  }
+}
