@@ -7,8 +7,9 @@
  * Choices worth knowing:
  * - One channel per type: the endpoint of a type is the provider's caller id or
  *   sender address for that medium, so two of the same type would be ambiguous.
- * - Endpoints by type: voice and sms take an E.164 number (see `e164`); email an
- *   address; chat and video an https URL (the provider's chat or video entry point).
+ * - Endpoints by type: voice and sms take an E.164 number (see `e164`; kept in its
+ *   canonical form); email an address; chat and video an https URL (the provider's
+ *   chat or video entry point). The webhook is https, or plain http on localhost only.
  * - Business hours: ranges within a day may touch (["08:00","12:00"],["12:00","14:00"])
  *   but not overlap; at least one range must be open somewhere in the week.
  * - `retryBackoffMinutes[i]` is the wait after attempt i+1 fails. It needs at least one
@@ -63,6 +64,14 @@ const email = z.email("not a valid email address").max(254);
 const httpsUrl = z
   .url({ protocol: /^https$/, hostname: z.regexes.domain, error: "an https URL is required" })
   .max(2048);
+/** The provider's telephony: https, or plain http on loopback for a media server adapter run locally. */
+const webhookUrl = z
+  .url({ protocol: /^https?$/, error: "an https URL is required" })
+  .max(2048)
+  .refine((u) => {
+    const { protocol, hostname } = new URL(u);
+    return protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(hostname);
+  }, "an https URL is required (plain http only on localhost)");
 
 /** What an endpoint of each channel type must look like. */
 const ENDPOINTS: Record<Channel, z.ZodType<string>> = {
@@ -78,14 +87,14 @@ const channelSchema = z
     type: z.enum(CHANNELS, `a channel type is one of ${CHANNELS.join(", ")}`),
     endpoint: z.string().max(2048),
   })
-  .transform((c, ctx) => {
+  .superRefine((c, ctx) => {
     const parsed = ENDPOINTS[c.type].safeParse(c.endpoint);
-    if (parsed.success) return { type: c.type, endpoint: parsed.data };
-    for (const issue of parsed.error.issues) {
+    for (const issue of parsed.error?.issues ?? []) {
       ctx.addIssue({ code: "custom", message: `${c.type} endpoint: ${issue.message}`, path: ["endpoint"], input: c.endpoint });
     }
-    return z.NEVER;
-  });
+  })
+  // Phone numbers are kept in canonical E.164 form.
+  .overwrite((c) => ({ type: c.type, endpoint: ENDPOINTS[c.type].safeParse(c.endpoint).data ?? c.endpoint }));
 
 const hoursRange = z.tuple([z.string(), z.string()]).superRefine(([start, end], ctx) => {
   const hhmm = 'a time is "HH:MM" (00:00 to 23:59, or "24:00" as an end)';
@@ -125,10 +134,11 @@ const businessHours = z
     message: "business hours are empty: callbacks could never be made",
   });
 
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const localDay = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is "YYYY-MM-DD"')
-  .refine((s) => DateTime.fromISO(s, { zone: "utc" }).isValid, "not a real calendar date");
+  .regex(DATE, 'a date is "YYYY-MM-DD"')
+  .refine((s) => !DATE.test(s) || DateTime.fromISO(s, { zone: "utc" }).isValid, "not a real calendar date");
 
 const rulesSchema = z
   .strictObject({
@@ -150,15 +160,17 @@ const rulesSchema = z
       .refine(unique, "media repeat"),
   })
   .superRefine((r, ctx) => {
+    // These run even when a field failed its own check: compare only fields that passed.
+    const inRange = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
     const needed = r.maxAttempts - 1;
-    if (r.retryBackoffMinutes.length > needed) {
+    if (inRange(r.maxAttempts, 1, 10) && r.retryBackoffMinutes.length > needed) {
       ctx.addIssue({
         code: "custom",
         message: `at most ${needed} entr${needed === 1 ? "y" : "ies"} (one wait after each attempt but the last, maxAttempts ${r.maxAttempts})`,
         path: ["retryBackoffMinutes"],
         input: r.retryBackoffMinutes,
       });
-    } else if (needed > 0 && r.retryBackoffMinutes.length === 0) {
+    } else if (inRange(r.maxAttempts, 2, 10) && r.retryBackoffMinutes.length === 0) {
       ctx.addIssue({
         code: "custom",
         message: "at least one wait is needed when maxAttempts > 1 (the last value repeats)",
@@ -166,7 +178,7 @@ const rulesSchema = z
         input: r.retryBackoffMinutes,
       });
     }
-    if (r.minNoticeMinutes >= r.maxAdvanceDays * 1440) {
+    if (inRange(r.maxAdvanceDays, 1, 90) && r.minNoticeMinutes >= r.maxAdvanceDays * 1440) {
       ctx.addIssue({
         code: "custom",
         message: `the minimum notice must be shorter than maxAdvanceDays (${r.maxAdvanceDays} days)`,
@@ -191,7 +203,7 @@ const intentSchema = z.strictObject({
 });
 
 const webhookSchema = z.strictObject({
-  url: httpsUrl,
+  url: webhookUrl,
   secret: z.string().min(16, "a webhook secret has at least 16 characters").max(512),
 });
 

@@ -1,0 +1,266 @@
+/**
+ * When a provider may be called back: pure functions of its rules, its time zone
+ * and an instant. Time always comes in as an argument (`nowMs`), never from the
+ * wall clock. The time-zone arithmetic is objects/shared/weekly-hours.ts (luxon).
+ *
+ * Choices worth knowing:
+ * - Holidays are local dates in the provider's zone, closed from 00:00 to 24:00.
+ * - Slots start on local wall-clock multiples of `slotMinutes` since local midnight
+ *   (15-minute slots start at :00, :15, :30, :45) and last `slotMinutes` of real time.
+ *   An open range that starts off the grid (08:10) gets its first slot at the next
+ *   grid point (08:15); a slot is offered only when it lies wholly inside open hours.
+ *   Across a DST change slots keep to the wall-clock grid: in the hour that repeats in
+ *   autumn both occurrences get slots; in the hour skipped in spring there are none.
+ * - The bookable horizon is [now + minNotice, now + maxAdvanceDays], the days counted
+ *   as calendar days in the provider's zone (a DST day is not 24 h).
+ * - `asap` means the earliest slot from now + minNotice, and a window from that slot's
+ *   start to the end of its open range, at most `ASAP_SPAN_MS` (2 h) long.
+ * - A requested window is accepted when it holds at least one whole slot; it is then
+ *   tightened to [its first slot's start, its last slot's end].
+ * - `retryAt`: attempts are counted from 1; after attempt N fails the next may happen
+ *   `retryBackoffMinutes[N-1]` later (the last value repeats), or at the next opening
+ *   if that is while closed. Retries are instants, not slots (they are not aligned).
+ */
+import { DateTime } from "luxon";
+import { isOpenAt, nextOpenAt as nextOpening, openIntervals } from "../shared/weekly-hours.ts";
+import type { ProviderRules } from "./provider.ts";
+
+export type Rules = Pick<
+  ProviderRules,
+  "businessHours" | "holidays" | "minNoticeMinutes" | "maxAdvanceDays" | "slotMinutes" | "maxAttempts" | "retryBackoffMinutes"
+>;
+
+export interface Slot {
+  startMs: number;
+  endMs: number;
+}
+
+/** How long an `asap` window lasts at most (it also ends when the provider closes). */
+export const ASAP_SPAN_MS = 2 * 3_600_000;
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+export type CallbackWindow = { asap: true } | { startMs: number; endMs: number };
+
+export type WindowRejection = "closed" | "too_soon" | "too_far" | "holiday" | "empty_window";
+
+export type WindowCheck =
+  | { ok: true; startMs: number; endMs: number }
+  | {
+      ok: false;
+      reason: WindowRejection;
+      /** For a person: this becomes the message of a 422. */
+      message: string;
+      /** The earliest slot start that would be accepted, when there is one within the horizon. */
+      earliestSlotMs?: number;
+    };
+
+/** The provider's holidays as a set of local dates. */
+export const closedDates = (rules: Pick<Rules, "holidays">): ReadonlySet<string> => new Set(rules.holidays);
+
+/** Whether the provider is open at an instant: business hours, and not on a holiday. */
+export function isOpen(rules: Rules, zone: string, atMs: number): boolean {
+  return isOpenAt(rules.businessHours, zone, atMs, closedDates(rules));
+}
+
+/** The first open instant at or after `fromMs`, or null when none within `maxAdvanceDays` of it. */
+export function nextOpenAt(rules: Rules, zone: string, fromMs: number): number | null {
+  return nextOpening(rules.businessHours, zone, fromMs, closedDates(rules), rules.maxAdvanceDays);
+}
+
+/** The bookable range as of `nowMs`: from now + minimum notice to now + maxAdvanceDays (local calendar days). */
+export function bookingHorizon(rules: Rules, zone: string, nowMs: number): { earliestMs: number; latestMs: number } {
+  return {
+    earliestMs: nowMs + rules.minNoticeMinutes * MINUTE_MS,
+    latestMs: DateTime.fromMillis(nowMs, { zone }).plus({ days: rules.maxAdvanceDays }).toMillis(),
+  };
+}
+
+/**
+ * The slots in [fromMs, toMs) that lie wholly inside open hours and inside the
+ * bookable horizon as of `nowMs`, earliest first, at most `limit` of them.
+ */
+export function slotsInWindow(
+  rules: Rules,
+  zone: string,
+  fromMs: number,
+  toMs: number,
+  nowMs: number,
+  limit = 2000,
+): Slot[] {
+  const { earliestMs, latestMs } = bookingHorizon(rules, zone, nowMs);
+  return slotsWithin(rules, zone, Math.max(fromMs, earliestMs), Math.min(toMs, latestMs), closedDates(rules), limit);
+}
+
+/**
+ * Checks a callback request's window against the rules as of `nowMs`: either the
+ * window the callback may happen in, or why not, said for a person.
+ */
+export function checkWindow(rules: Rules, zone: string, window: CallbackWindow, nowMs: number): WindowCheck {
+  const { earliestMs, latestMs } = bookingHorizon(rules, zone, nowMs);
+  const closed = closedDates(rules);
+  const slotMs = rules.slotMinutes * MINUTE_MS;
+
+  if ("asap" in window) {
+    const [first] = slotsWithin(rules, zone, earliestMs, latestMs, closed, 1);
+    if (!first) {
+      return {
+        ok: false,
+        reason: "closed",
+        message: `We have no opening for a callback in the next ${days(rules.maxAdvanceDays)}.`,
+      };
+    }
+    const [open] = openIntervals(rules.businessHours, zone, first.startMs, latestMs, closed);
+    return { ok: true, startMs: first.startMs, endMs: Math.min(open[1], first.startMs + ASAP_SPAN_MS) };
+  }
+
+  const { startMs, endMs } = window;
+  if (!Number.isFinite(startMs) || !Number.isFinite(endMs) || endMs <= startMs) {
+    return { ok: false, reason: "empty_window", message: "The requested time window ends before it starts." };
+  }
+  const suggest = (from: number) => slotsWithin(rules, zone, Math.max(from, earliestMs), latestMs, closed, 1)[0]?.startMs;
+  const withSuggestion = (reason: WindowRejection, message: string, from: number): WindowCheck => {
+    const earliestSlotMs = suggest(from);
+    return earliestSlotMs === undefined
+      ? { ok: false, reason, message }
+      : { ok: false, reason, message: `${message} The earliest possible time is ${formatLocal(earliestSlotMs, zone)}.`, earliestSlotMs };
+  };
+
+  // Too soon: what is left of the window after the minimum notice cannot hold a slot.
+  if (startMs < earliestMs && !fitsSlot(zone, slotMs, earliestMs, endMs)) {
+    const message =
+      endMs <= nowMs
+        ? "That time has already passed."
+        : rules.minNoticeMinutes > 0
+          ? `A callback needs at least ${minutes(rules.minNoticeMinutes)} notice.`
+          : "That time is too close to now.";
+    return withSuggestion("too_soon", message, nowMs);
+  }
+  const from = Math.max(startMs, earliestMs);
+  const tooFar: WindowCheck = {
+    ok: false,
+    reason: "too_far",
+    message: `Callbacks can be booked at most ${days(rules.maxAdvanceDays)} ahead, until ${formatLocal(latestMs, zone)}.`,
+  };
+  // Too far: the window (what is left of it) lies beyond the booking horizon.
+  if (from >= latestMs || (!fitsSlot(zone, slotMs, from, latestMs) && fitsSlot(zone, slotMs, from, endMs))) return tooFar;
+  const to = Math.min(endMs, latestMs);
+  if (!fitsSlot(zone, slotMs, from, to)) {
+    return {
+      ok: false,
+      reason: "empty_window",
+      message: `The requested time window is too short: it must hold at least one ${rules.slotMinutes}-minute slot.`,
+    };
+  }
+
+  const [first] = slotsWithin(rules, zone, from, to, closed, 1);
+  if (first) return { ok: true, startMs: first.startMs, endMs: lastSlotEnd(rules, zone, from, to, closed) };
+
+  // No slot in the bookable part, but one in the part beyond the horizon.
+  if (endMs > latestMs && slotsWithin(rules, zone, latestMs, endMs, closed, 1).length > 0) return tooFar;
+
+  // No slot: a holiday when the window would have had one on an ordinary day.
+  if (slotsWithin(rules, zone, from, to, new Set(), 1).length > 0) {
+    const dates = rules.holidays.filter((d) => overlapsLocalDate(d, zone, from, to));
+    const named = dates.map((d) => DateTime.fromISO(d, { zone }).setLocale("en-US").toFormat("cccc d LLLL yyyy")).join(", ");
+    return withSuggestion("holiday", `We are closed on ${named || "that day"} (holiday).`, from);
+  }
+  return withSuggestion("closed", "We are closed at that time.", from);
+}
+
+/**
+ * When the next attempt may happen after attempt `attempt` (counted from 1) failed
+ * at `failedAtMs`: after the backoff for that attempt (the last value repeats), moved
+ * to the next opening if that falls while closed. Null when `maxAttempts` is reached
+ * or there is no opening within `maxAdvanceDays` of it.
+ */
+export function retryAt(rules: Rules, zone: string, attempt: number, failedAtMs: number): number | null {
+  if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be an integer ≥ 1, got ${attempt}`);
+  if (attempt >= rules.maxAttempts) return null;
+  const backoff = rules.retryBackoffMinutes;
+  const waitMinutes = backoff.length > 0 ? backoff[Math.min(attempt - 1, backoff.length - 1)] : 0;
+  const at = failedAtMs + waitMinutes * MINUTE_MS;
+  return isOpen(rules, zone, at) ? at : nextOpenAt(rules, zone, at);
+}
+
+// ---------------------------------------------------------------------------
+
+/** Slots wholly inside open hours within [fromMs, toMs), earliest first. */
+function slotsWithin(
+  rules: Rules,
+  zone: string,
+  fromMs: number,
+  toMs: number,
+  closed: ReadonlySet<string>,
+  limit: number,
+): Slot[] {
+  const slotMs = rules.slotMinutes * MINUTE_MS;
+  const out: Slot[] = [];
+  if (toMs <= fromMs || limit <= 0) return out;
+  for (const [s, e] of openIntervals(rules.businessHours, zone, fromMs, toMs, closed)) {
+    for (let t = ceilToGrid(s, zone, rules.slotMinutes); t + slotMs <= e; t = ceilToGrid(t + slotMs, zone, rules.slotMinutes)) {
+      out.push({ startMs: t, endMs: t + slotMs });
+      if (out.length >= limit) return out;
+    }
+  }
+  return out;
+}
+
+/** The end of the last slot in [fromMs, toMs) (which holds at least one). */
+function lastSlotEnd(rules: Rules, zone: string, fromMs: number, toMs: number, closed: ReadonlySet<string>): number {
+  const slotMs = rules.slotMinutes * MINUTE_MS;
+  const intervals = openIntervals(rules.businessHours, zone, fromMs, toMs, closed);
+  for (let i = intervals.length - 1; i >= 0; i--) {
+    const [s, e] = intervals[i];
+    // Walk the grid forward as slotsWithin does, but only over the interval's last two
+    // days (a round-the-clock provider has one interval as long as the horizon): the walk
+    // falls back onto the same grid within a slot of any DST change.
+    let last: number | null = null;
+    for (let t = ceilToGrid(Math.max(s, e - 2 * DAY_MS), zone, rules.slotMinutes); t + slotMs <= e; t = ceilToGrid(t + slotMs, zone, rules.slotMinutes)) {
+      last = t + slotMs;
+    }
+    if (last !== null) return last;
+  }
+  throw new Error("lastSlotEnd: no slot in the window");
+}
+
+/** Whether a slot on the grid fits in [fromMs, toMs), ignoring opening hours. */
+function fitsSlot(zone: string, slotMs: number, fromMs: number, toMs: number): boolean {
+  return toMs > fromMs && ceilToGrid(fromMs, zone, slotMs / MINUTE_MS) + slotMs <= toMs;
+}
+
+/** Wall-clock minutes since local midnight, and the sub-minute remainder, of an instant. */
+function localMinute(atMs: number, zone: string): { minute: number; subMs: number } {
+  const dt = DateTime.fromMillis(atMs, { zone });
+  return { minute: dt.hour * 60 + dt.minute, subMs: dt.second * 1000 + dt.millisecond };
+}
+
+/** The first instant ≥ atMs whose local wall-clock time is a multiple of `slotMinutes` since midnight. */
+function ceilToGrid(atMs: number, zone: string, slotMinutes: number): number {
+  let t = atMs;
+  for (let guard = 0; guard < 8; guard++) {
+    const { minute, subMs } = localMinute(t, zone);
+    if (subMs > 0) {
+      t += 60_000 - subMs;
+      continue;
+    }
+    const rest = minute % slotMinutes;
+    if (rest === 0) return t;
+    t += (slotMinutes - rest) * MINUTE_MS; // a DST change in between may leave it off the grid: look again
+  }
+  return t;
+}
+
+/** Whether the local date `date` (YYYY-MM-DD in `zone`) overlaps [fromMs, toMs). */
+function overlapsLocalDate(date: string, zone: string, fromMs: number, toMs: number): boolean {
+  const start = DateTime.fromISO(date, { zone }).startOf("day");
+  return start.toMillis() < toMs && start.plus({ days: 1 }).toMillis() > fromMs;
+}
+
+function formatLocal(atMs: number, zone: string): string {
+  return DateTime.fromMillis(atMs, { zone }).setLocale("en-US").toFormat("cccc d LLLL yyyy, HH:mm ZZZZ");
+}
+
+const days = (n: number) => (n === 1 ? "1 day" : `${n} days`);
+const minutes = (n: number) => (n === 1 ? "1 minute's" : `${n} minutes'`);
