@@ -44,9 +44,15 @@ export function ordinalOf(confirmation: string): number {
   return value;
 }
 
-export function newVerifier(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+/**
+ * The customer's verifier for a confirmation: an HMAC under the edge's secret, so a
+ * client that lost the first answer and retries with its Idempotency-Key gets the
+ * same verifier back, while the object stores only its hash.
+ */
+export async function deriveVerifier(secret: string, confirmation: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`verifier:${confirmation}`)));
+  return btoa(String.fromCharCode(...mac.slice(0, 16))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 export async function hashVerifier(verifier: string): Promise<string> {

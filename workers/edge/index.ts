@@ -1,19 +1,58 @@
 /**
- * The edge Worker: the mesh's single global endpoint. The callback cloud, the
- * federated schema and the pages arrive here in later issues; for now it answers
- * who it is, in the same error shape as every Worker.
+ * The edge Worker: the mesh's single global endpoint. A thin edge over the
+ * callback cloud objects: it validates, authorizes and calls.
  */
-import { Hono } from "hono";
-import { notFound, onError } from "../shared/errors.ts";
+import { bodyLimit } from "hono/body-limit";
+import { authenticate } from "../shared/auth.ts";
+import { ApiError, notFound, onError } from "../shared/errors.ts";
+import { newApp } from "../shared/openapi.ts";
+import { edgeAuth, type EdgeApp } from "./app-types.ts";
+import { callbacks } from "./routes/callbacks.ts";
+import { interactions } from "./routes/interactions.ts";
+import { providers } from "./routes/providers.ts";
+import { tokens } from "./routes/tokens.ts";
 
-export interface EdgeEnv {
-  MESH_ADMIN_TOKEN: string;
-}
+export { CallbackCloud } from "../../objects/callback-cloud/callback-cloud.ts";
+export { Directory } from "../../objects/directory/directory.ts";
+export { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
 
-const app = new Hono<{ Bindings: EdgeEnv }>();
+/** A provider registration with a hundred intents of examples fits; nothing a customer sends comes near. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const app = newApp<EdgeApp>();
 app.onError(onError);
 app.notFound(notFound);
-app.get("/", (c) => c.json({ service: "callback-mesh edge" }));
+app.use(
+  "*",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, "payload_too_large", `a request body may be at most ${MAX_BODY_BYTES} bytes`);
+    },
+  }),
+);
+app.use("*", authenticate<EdgeApp>(edgeAuth));
+
+app.get("/", (c) => c.json({ service: "callback-mesh edge", openapi: "/openapi.json", docs: "/docs" }));
 app.get("/healthz", (c) => c.json({ ok: true }));
+app.route("/v1/providers", providers);
+app.route("/v1/interactions", interactions);
+app.route("/v1/callbacks", callbacks);
+app.route("/v1/tokens", tokens);
+app.doc31("/openapi.json", () => ({
+  openapi: "3.1.0",
+  info: { title: "callback mesh edge", version: "1" },
+  components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+}));
+app.get("/docs", (c) =>
+  c.html(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Callback mesh API</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .3em}
+li{margin:.2rem 0}.m{display:inline-block;width:4.5rem;font-weight:600}</style></head><body>
+<h1>Callback mesh API</h1><p>The contract as OpenAPI 3.1: <a href="/openapi.json"><code>/openapi.json</code></a>.</p><ul id="routes"></ul>
+<script>fetch('/openapi.json').then(r=>r.json()).then(d=>{const ul=document.getElementById('routes');
+for(const[p,ops]of Object.entries(d.paths))for(const[m,o]of Object.entries(ops)){const li=document.createElement('li');
+li.innerHTML='<span class="m">'+m.toUpperCase()+'</span><code></code> ';li.querySelector('code').textContent=p;
+li.append(o.summary||'');ul.append(li)}})</script></body></html>`),
+);
 
 export default app;

@@ -1,0 +1,804 @@
+/**
+ * The callback cloud of one provider: it accepts callback requests, plans time,
+ * channel and agent across the mesh, reserves at the agent's site, and fires each
+ * callback at its time from a single alarm set to the earliest due work. Every
+ * effect of the alarm is idempotent: attempts are recorded before the media server
+ * is called, with an idempotency key it honours.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { DirectMeshView, type MeshView } from "../../federation/mesh-view.ts";
+import { SiteClient, type SiteTransportEnv } from "../../federation/site-client.ts";
+import type { Channel } from "../roster/model.ts";
+import { systemClock, type Clock } from "../shared/clock.ts";
+import { fail, ok, type Result } from "../shared/problem.ts";
+import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
+import { deriveVerifier, hashVerifier, newConfirmation } from "./confirmation.ts";
+import { trainWordOverlapEngine, UNKNOWN_INTENT, type IntentAnalysis, type IntentEngine } from "./intents.ts";
+import { canMove, isFinal, isTextChannel, nextAfterOutcome, type CallbackStatus } from "./lifecycle.ts";
+import { WebhookMediaServer, type AttemptOutcome, type MediaServer } from "./media-server.ts";
+import { CLOUD_MIGRATIONS } from "./migrations.ts";
+import { rankCandidates } from "./planner.ts";
+import { publicProvider, type ProviderRegistration, type PublicProvider } from "./provider.ts";
+import type { CallbackRequest, CompleteBody, TransferBody } from "./requests.ts";
+import { checkWindow, retryAt, slotsInWindow } from "./rules.ts";
+import { verify as verifySignature } from "./signing.ts";
+
+export interface CloudEnv extends SiteTransportEnv {
+  /** The simulated media server (local mesh, tests); providers with a webhook use theirs. */
+  MEDIA?: DurableObjectNamespace<import("../media-server/simulated-media-server.ts").SimulatedMediaServer>;
+  /** Where customers reach this edge, for the links it hands out. */
+  PUBLIC_URL?: string;
+  /** Key of the verifiers handed to customers (and of the edge's tokens). */
+  EDGE_JWT_SECRET: string;
+}
+
+/** Who asks. Customers prove themselves with the verifier; staff with their token (checked by the Worker). */
+export type Actor =
+  | { role: "customer"; verifier: string }
+  | { role: "admin" }
+  | { role: "ops" }
+  | { role: "agent"; siteId: string; agentId: string };
+
+export interface EventView {
+  at: string;
+  type: string;
+  detail: Record<string, unknown>;
+}
+
+export interface AttemptView {
+  n: number;
+  channel: Channel;
+  startedAt: string;
+  outcome: AttemptOutcome | null;
+}
+
+export interface CallbackView {
+  confirmation: string;
+  status: CallbackStatus;
+  scheduledFor: string | null;
+  window: { start: string; end: string };
+  channel: Channel;
+  intent: string;
+  attempts: AttemptView[];
+  history: EventView[];
+  answer: string | null;
+  statusUrl: string;
+  /** Staff only. */
+  agent?: { id: string; siteId: string } | null;
+  contact?: { phone?: string; email?: string };
+  reason?: string;
+  notes?: string | null;
+  priority?: number;
+}
+
+export interface Offer {
+  estimatedWaitSeconds: number | null;
+  slots: { start: string; end: string; capacity: number }[];
+  channels: Channel[];
+}
+
+type CallbackRow = {
+  id: string;
+  confirmation: string;
+  verifier_hash: string;
+  idempotency_key: string;
+  request_hash: string;
+  user_id: string;
+  status: CallbackStatus;
+  reason: string;
+  notes: string | null;
+  language: string;
+  intent: string;
+  skill: string | null;
+  skill_level: number;
+  priority: number;
+  media: string;
+  contact: string;
+  window_start_ms: number;
+  window_end_ms: number;
+  scheduled_for_ms: number | null;
+  channel: Channel;
+  site_id: string | null;
+  agent_id: string | null;
+  reservation_id: string | null;
+  answer: string | null;
+  due_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+};
+
+type AttemptRow = {
+  idempotency_key: string;
+  callback_id: string;
+  n: number;
+  channel: Channel;
+  started_at_ms: number;
+  outcome: AttemptOutcome | null;
+  ended_at_ms: number | null;
+};
+
+/** Keys of event details that name the agent or the site: staff see them, customers do not. */
+const STAFF_ONLY_DETAIL = new Set(["siteId", "agentId", "reservationId", "text"]);
+/** How soon an unplanned callback is planned again. */
+export const REPLAN_INTERVAL_MS = 60_000;
+/** How long a dial with no progress report counts as under way. */
+export const PROGRESS_TIMEOUT_MS = 2 * 60_000;
+/** Callbacks handled per alarm run; the alarm re-arms at once for the rest. */
+const ALARM_BATCH = 200;
+const MAX_RESERVE_TRIES = 5;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class CallbackCloud extends DurableObject<CloudEnv> {
+  /** Replaced by tests (through runInDurableObject) to move time. */
+  clock: Clock = systemClock;
+  /** Replaced by tests to choose where agents come from; gossip replaces it in production. */
+  mesh: MeshView;
+  private readonly sites: SiteClient;
+  private readonly sql: Sql;
+  private alarmAtMs: number | null = null;
+  /** Derived from the stored registration; rebuilt on a new one. */
+  private engine: { for: string; engine: IntentEngine } | null = null;
+  /** Open server-sent-event streams per callback: connection state, not data. */
+  private readonly listeners = new Map<string, Set<WritableStreamDefaultWriter<Uint8Array>>>();
+
+  constructor(ctx: DurableObjectState, env: CloudEnv) {
+    super(ctx, env);
+    this.sql = sqlOf(ctx.storage.sql);
+    this.sites = new SiteClient(env);
+    this.mesh = new DirectMeshView(this.sites, () => this.clock.now());
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, CLOUD_MIGRATIONS, this.clock.now());
+      this.alarmAtMs = await ctx.storage.getAlarm();
+      await this.rearm();
+    });
+  }
+
+  // ---- provider ---------------------------------------------------------------------------
+
+  async configure(registration: ProviderRegistration, ordinal: number): Promise<void> {
+    this.sql`INSERT INTO provider (id, ordinal, registration, updated_at_ms) VALUES (${registration.id}, ${ordinal},
+      ${JSON.stringify(registration)}, ${this.clock.now()})
+      ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, updated_at_ms = excluded.updated_at_ms`;
+    this.engine = null;
+  }
+
+  /** The registration as anyone may see it: no secrets. */
+  async publicRegistration(): Promise<PublicProvider | null> {
+    const p = this.provider();
+    return p ? publicProvider(p.registration) : null;
+  }
+
+  async analyze(text: string, language?: string): Promise<Result<IntentAnalysis>> {
+    const p = this.provider();
+    if (!p) return noProvider();
+    return ok(this.intentEngine(p.registration).analyze(text, language));
+  }
+
+  // ---- offers -----------------------------------------------------------------------------
+
+  /** Slots inside the provider's rules that its sites have capacity for, over the next day. */
+  async offer(reason?: string): Promise<Result<Offer>> {
+    const p = this.provider();
+    if (!p) return noProvider();
+    const reg = p.registration;
+    const now = this.clock.now();
+    const intent = reason ? this.intentEngine(reg).analyze(reason) : null;
+    const skill = primarySkill(intent?.skills ?? {}) ?? generalistSkill(reg);
+    const ruleSlots = slotsInWindow(reg.rules, reg.timezone, now, now + 86_400_000, now, 96);
+    const slots: Offer["slots"] = [];
+    if (ruleSlots.length > 0 && skill) {
+      const from = iso(ruleSlots[0].startMs);
+      const to = iso(ruleSlots[ruleSlots.length - 1].endMs);
+      const answers = await Promise.all(
+        reg.sites.map((siteId) =>
+          this.sites.availability(siteId, { skill: skill.name, channel: "voice", from, to, slotMinutes: reg.rules.slotMinutes }),
+        ),
+      );
+      const capacity = new Map<string, number>();
+      for (const a of answers) {
+        if (!a.ok) continue;
+        for (const s of a.value.slots) capacity.set(s.start, (capacity.get(s.start) ?? 0) + s.capacity);
+      }
+      for (const s of ruleSlots) {
+        const free = capacity.get(iso(s.startMs)) ?? 0;
+        if (free > 0) slots.push({ start: iso(s.startMs), end: iso(s.endMs), capacity: free });
+      }
+    }
+    const first = slots[0] ? Date.parse(slots[0].start) : null;
+    return ok({
+      estimatedWaitSeconds: first === null ? null : Math.max(0, Math.round((first - now) / 1000)),
+      slots: slots.slice(0, 32),
+      channels: reg.rules.allowedMedia,
+    });
+  }
+
+  // ---- callbacks --------------------------------------------------------------------------
+
+  /**
+   * Accepts a callback: idempotent by key; checked against the rules; analysed;
+   * persisted; planned and reserved; the alarm set. Answers only once it is durable.
+   */
+  async request(
+    input: CallbackRequest,
+    userId: string,
+    idempotencyKey: string,
+  ): Promise<Result<{ callback: CallbackView; verifier: string; replayed: boolean }>> {
+    const p = this.provider();
+    if (!p) return noProvider();
+    const reg = p.registration;
+    const now = this.clock.now();
+    const requestHash = await sha256(JSON.stringify({ userId, input }));
+
+    const prior = this.sql<CallbackRow>`SELECT * FROM callbacks WHERE idempotency_key = ${idempotencyKey}`.toArray()[0];
+    if (prior) {
+      if (prior.request_hash !== requestHash) {
+        return fail(409, "idempotency_key_reused", "this Idempotency-Key was used for a different request", {
+          confirmation: prior.confirmation,
+        });
+      }
+      const verifier = await deriveVerifier(this.env.EDGE_JWT_SECRET, prior.confirmation);
+      return ok({ callback: this.view(prior, { role: "admin" }), verifier, replayed: true });
+    }
+
+    const window = checkWindow(
+      reg.rules,
+      reg.timezone,
+      "asap" in input.when ? { asap: true } : { startMs: Date.parse(input.when.start), endMs: Date.parse(input.when.end) },
+      now,
+    );
+    if (!window.ok) {
+      return fail(422, `window_${window.reason}`, window.message, {
+        reason: window.reason,
+        ...(window.earliestSlotMs !== undefined ? { earliestPossible: iso(window.earliestSlotMs) } : {}),
+      });
+    }
+    const media = input.media.filter((m) => reg.rules.allowedMedia.includes(m));
+    if (media.length === 0) {
+      return fail(422, "media_not_allowed", `${reg.name} calls back only by ${reg.rules.allowedMedia.join(", ")}`, {
+        allowed: reg.rules.allowedMedia,
+      });
+    }
+
+    const language = input.language ?? "en";
+    const analysis = this.intentEngine(reg).analyze(input.reason, language);
+    const skill = primarySkill(analysis.skills) ?? generalistSkill(reg);
+    const id = `cb_${crypto.randomUUID().replaceAll("-", "")}`;
+    const confirmation = newConfirmation(p.ordinal);
+    const verifier = await deriveVerifier(this.env.EDGE_JWT_SECRET, confirmation);
+    const verifierHash = await hashVerifier(verifier);
+    this.ctx.storage.transactionSync(() => {
+      this.sql`INSERT INTO callbacks (id, confirmation, verifier_hash, idempotency_key, request_hash, user_id, status, reason, notes,
+        language, intent, skill, skill_level, priority, media, contact, window_start_ms, window_end_ms, channel, due_at_ms,
+        created_at_ms, updated_at_ms)
+        VALUES (${id}, ${confirmation}, ${verifierHash}, ${idempotencyKey}, ${requestHash}, ${userId}, 'pending',
+        ${input.reason}, ${input.notes ?? null}, ${language}, ${JSON.stringify(analysis)}, ${skill?.name ?? null}, ${skill?.level ?? 1},
+        ${analysis.priority}, ${JSON.stringify(media)}, ${JSON.stringify(input.contact)}, ${window.startMs}, ${window.endMs},
+        ${media[0]}, ${now}, ${now}, ${now})`;
+      this.event(id, now, "received", { window: { start: iso(window.startMs), end: iso(window.endMs) }, media });
+      this.event(id, now, "intent", {
+        intent: analysis.intent.name,
+        confidence: analysis.intent.confidence,
+        priority: analysis.priority,
+        ...(analysis.urgency.length > 0 ? { urgency: analysis.urgency } : {}),
+      });
+    });
+    await this.plan(this.mustGet(id), now, "request");
+    await this.rearm();
+    return ok({ callback: this.view(this.mustGet(id), { role: "admin" }), verifier, replayed: false });
+  }
+
+  async status(confirmation: string, actor: Actor): Promise<Result<CallbackView>> {
+    const cb = await this.visible(confirmation, actor);
+    if (!cb) return notFound();
+    if (actor.role === "agent" && !this.hasEvent(cb.id, "viewed")) {
+      this.event(cb.id, this.clock.now(), "viewed", { by: "agent" });
+    }
+    return ok(this.view(this.mustGet(cb.id), actor));
+  }
+
+  async cancel(confirmation: string, actor: Actor): Promise<Result<CallbackView>> {
+    const cb = await this.visible(confirmation, actor);
+    if (!cb) return notFound();
+    if (cb.status === "cancelled") return ok(this.view(cb, actor));
+    if (!canMove(cb.status, "cancelled")) return illegal(cb.status, "cancelled");
+    await this.releaseReservation(cb);
+    this.move(cb, "cancelled", { due: null }, "cancelled", { by: actor.role });
+    await this.rearm();
+    return ok(this.view(this.mustGet(cb.id), actor));
+  }
+
+  async annotate(confirmation: string, actor: Actor, text: string): Promise<Result<CallbackView>> {
+    const cb = await this.visible(confirmation, actor);
+    if (!cb) return notFound();
+    this.event(cb.id, this.clock.now(), "annotated", { by: actor.role, text });
+    return ok(this.view(cb, actor));
+  }
+
+  /** The agent answers in writing instead of calling; the customer sees the answer. */
+  async answer(confirmation: string, actor: Actor, text: string): Promise<Result<CallbackView>> {
+    const cb = await this.visible(confirmation, actor);
+    if (!cb) return notFound();
+    if (!canMove(cb.status, "answered")) return illegal(cb.status, "answered");
+    await this.releaseReservation(cb);
+    this.sql`UPDATE callbacks SET answer = ${text} WHERE id = ${cb.id}`;
+    this.move(cb, "answered", { due: null }, "answered", { by: actor.role });
+    await this.rearm();
+    return ok(this.view(this.mustGet(cb.id), actor));
+  }
+
+  async transfer(confirmation: string, actor: Actor, to: TransferBody): Promise<Result<CallbackView>> {
+    const cb = await this.visible(confirmation, actor);
+    if (!cb) return notFound();
+    if (isFinal(cb.status) || cb.status === "dialing" || cb.status === "connected") {
+      return fail(409, "cannot_transfer", `a ${cb.status} callback cannot be transferred`, { status: cb.status });
+    }
+    const reg = this.mustProvider().registration;
+    if (to.siteId && !reg.sites.includes(to.siteId)) {
+      return fail(422, "site_not_serving", `site ${to.siteId} does not serve ${reg.name}`, { sites: reg.sites });
+    }
+    await this.releaseReservation(cb);
+    const now = this.clock.now();
+    this.sql`UPDATE callbacks SET skill = coalesce(${to.skill ?? null}, skill), skill_level = ${to.skill ? 1 : cb.skill_level},
+      site_id = NULL, agent_id = NULL, reservation_id = NULL, scheduled_for_ms = NULL, updated_at_ms = ${now} WHERE id = ${cb.id}`;
+    this.event(cb.id, now, "transferred", { by: actor.role, ...(to.skill ? { skill: to.skill } : {}), ...(to.siteId ? { toSite: to.siteId } : {}) });
+    await this.plan(this.mustGet(cb.id), now, "transfer", to.siteId);
+    await this.rearm();
+    return ok(this.view(this.mustGet(cb.id), actor));
+  }
+
+  async complete(confirmation: string, actor: Actor, body: CompleteBody): Promise<Result<CallbackView>> {
+    const cb = await this.visible(confirmation, actor);
+    if (!cb) return notFound();
+    if (cb.status === "completed") return ok(this.view(cb, actor));
+    if (!canMove(cb.status, "completed")) return illegal(cb.status, "completed");
+    await this.releaseReservation(cb);
+    this.move(cb, "completed", { due: null }, "completed", { by: actor.role, outcome: body.outcome, ...(body.notes ? { text: body.notes } : {}) });
+    await this.rearm();
+    return ok(this.view(this.mustGet(cb.id), actor));
+  }
+
+  /** Call progress from the provider's own media server, signed with its webhook secret. */
+  async progress(confirmation: string, rawBody: string, signature: string | null, attempt: number, outcome: AttemptOutcome): Promise<Result<CallbackView>> {
+    const reg = this.provider()?.registration;
+    const cb = this.byConfirmation(confirmation);
+    const now = this.clock.now();
+    if (!reg?.webhook || !(await verifySignature(reg.webhook.secret, rawBody, signature, now))) {
+      return fail(401, "bad_signature", "the progress report is not signed by this provider's media server");
+    }
+    if (!cb) return notFound();
+    const row = this.sql<AttemptRow>`SELECT * FROM attempts WHERE callback_id = ${cb.id} AND n = ${attempt}`.toArray()[0];
+    if (!row) return fail(404, "attempt_not_found", `callback ${confirmation} has no attempt ${attempt}`);
+    if (row.outcome === null) await this.applyOutcome(cb, row, outcome, now);
+    await this.rearm();
+    return ok(this.view(this.mustGet(cb.id), { role: "admin" }));
+  }
+
+  /** Server-sent events: the history so far, then each new event as it happens. */
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const confirmation = url.searchParams.get("confirmation") ?? "";
+    const actor = JSON.parse(url.searchParams.get("actor") ?? "null") as Actor | null;
+    const cb = actor ? await this.visible(confirmation, actor) : null;
+    if (!cb || !actor) {
+      return Response.json({ error: { code: "callback_not_found", message: "no such callback", details: null } }, { status: 404 });
+    }
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const encoder = new TextEncoder();
+    const staff = actor.role !== "customer";
+    const send = (e: EventView) => writer.write(encoder.encode(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+    for (const e of this.events(cb.id, staff)) void send(e);
+    const set = this.listeners.get(cb.id) ?? new Set();
+    set.add(writer);
+    this.listeners.set(cb.id, set);
+    void writer.closed.finally(() => set.delete(writer)).catch(() => {});
+    if (isFinal(cb.status)) void writer.close().catch(() => {});
+    return new Response(readable, {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" },
+    });
+  }
+
+  /** For ops: the callbacks held here, newest first. */
+  async list(status: CallbackStatus | undefined, limit: number, beforeMs?: number): Promise<CallbackView[]> {
+    const before = beforeMs ?? Number.MAX_SAFE_INTEGER;
+    const rows = status
+      ? this.sql<CallbackRow>`SELECT * FROM callbacks WHERE status = ${status} AND created_at_ms < ${before}
+          ORDER BY created_at_ms DESC LIMIT ${limit}`.toArray()
+      : this.sql<CallbackRow>`SELECT * FROM callbacks WHERE created_at_ms < ${before} ORDER BY created_at_ms DESC LIMIT ${limit}`.toArray();
+    return rows.map((r) => this.view(r, { role: "admin" }));
+  }
+
+  // ---- the alarm: session manager ----------------------------------------------------------
+
+  async alarm(): Promise<void> {
+    const now = this.clock.now();
+    this.alarmAtMs = null;
+    const due = this.sql<CallbackRow>`SELECT * FROM callbacks WHERE due_at_ms IS NOT NULL AND due_at_ms <= ${now}
+      ORDER BY priority, due_at_ms LIMIT ${ALARM_BATCH}`.toArray();
+    for (const cb of due) {
+      try {
+        await this.work(cb, now);
+      } catch (err) {
+        // One callback's trouble must not stall the rest: try it again shortly.
+        console.error("callback work failed", cb.confirmation, (err as Error).message);
+        this.sql`UPDATE callbacks SET due_at_ms = ${now + REPLAN_INTERVAL_MS} WHERE id = ${cb.id}`;
+      }
+    }
+    await this.rearm();
+  }
+
+  /** What is due for one callback, by its status. Safe to run twice. */
+  private async work(cb: CallbackRow, now: number): Promise<void> {
+    switch (cb.status) {
+      case "pending":
+        if (now >= cb.window_end_ms) return this.expire(cb, now);
+        return this.plan(cb, now, "replan");
+      case "scheduled":
+      case "retrying":
+        if (now >= cb.window_end_ms && !isTextChannel(cb.channel)) return this.expire(cb, now);
+        return this.startAttempt(cb, now);
+      case "dialing":
+        return this.resumeAttempt(cb, now);
+      default:
+        // Final or connected: nothing due.
+        this.sql`UPDATE callbacks SET due_at_ms = NULL WHERE id = ${cb.id}`;
+    }
+  }
+
+  /**
+   * Chooses an agent from the mesh view and reserves it at its site; on a refusal
+   * the next candidate is tried. With nobody free the callback waits (pending) and
+   * is planned again shortly, until its window closes.
+   */
+  private async plan(cb: CallbackRow, now: number, why: "request" | "replan" | "transfer" | "lost", onlySite?: string): Promise<void> {
+    const reg = this.mustProvider().registration;
+    if (isTextChannel(cb.channel)) {
+      // Texts need no agent: they go out at the window's start.
+      const at = Math.max(now, cb.window_start_ms);
+      this.move(cb, "scheduled", { due: at, scheduledFor: at }, "scheduled", { channel: cb.channel, at: iso(at) });
+      return;
+    }
+    const siteIds = onlySite ? [onlySite] : reg.sites;
+    const members = await this.mesh.members(siteIds);
+    const earliest = Math.max(now, cb.window_start_ms);
+    const candidates = cb.skill
+      ? rankCandidates(members, {
+          skill: cb.skill,
+          level: cb.skill_level,
+          channel: cb.channel,
+          language: cb.language,
+          earliestMs: earliest,
+          latestStartMs: cb.window_end_ms - reg.rules.slotMinutes * 60_000,
+          siteIds,
+        })
+      : [];
+    const slotMs = reg.rules.slotMinutes * 60_000;
+    for (const c of candidates.slice(0, MAX_RESERVE_TRIES)) {
+      const answer = await this.sites.reserve(c.siteId, {
+        callbackId: cb.id,
+        agentId: c.agentId,
+        skill: cb.skill as string,
+        channel: cb.channel,
+        start: iso(c.startMs),
+        end: iso(c.startMs + slotMs),
+      });
+      if (!answer.ok) continue;
+      const fresh = this.mustGet(cb.id);
+      if (fresh.status !== cb.status || isFinal(fresh.status)) {
+        // Cancelled or answered while we were reserving: give the agent back.
+        await this.sites.release(c.siteId, answer.value.id);
+        return;
+      }
+      this.sql`UPDATE callbacks SET site_id = ${c.siteId}, agent_id = ${c.agentId}, reservation_id = ${answer.value.id}
+        WHERE id = ${cb.id}`;
+      this.move(fresh, "scheduled", { due: c.startMs, scheduledFor: c.startMs }, "scheduled", { at: iso(c.startMs), channel: cb.channel });
+      this.event(cb.id, now, "agent_assigned", { siteId: c.siteId, agentId: c.agentId, level: c.level });
+      return;
+    }
+    const down = members.filter((m) => m.health !== "up").map((m) => m.siteId);
+    const reason = cb.skill
+      ? `no agent with ${cb.skill} is free before the window closes${down.length ? ` (unreachable: ${down.join(", ")})` : ""}`
+      : "no intent was recognised and the provider has no generalist skill";
+    const next = Math.min(now + REPLAN_INTERVAL_MS, cb.window_end_ms);
+    const fresh = this.mustGet(cb.id);
+    if (fresh.status === "pending") {
+      this.sql`UPDATE callbacks SET due_at_ms = ${next}, updated_at_ms = ${now} WHERE id = ${cb.id}`;
+      if (why !== "replan" || !this.hasEvent(cb.id, "waiting")) this.event(cb.id, now, "waiting", { reason });
+    } else if (canMove(fresh.status, "pending")) {
+      this.move(fresh, "pending", { due: next, scheduledFor: null }, "waiting", { reason });
+    }
+  }
+
+  /** At callback time: confirm the reservation (or re-plan), record the attempt, then dial. */
+  private async startAttempt(cb: CallbackRow, now: number): Promise<void> {
+    if (!isTextChannel(cb.channel)) {
+      const claimed = cb.site_id && cb.reservation_id ? await this.sites.claim(cb.site_id, cb.reservation_id) : null;
+      if (!claimed?.ok) {
+        const why = claimed ? `${claimed.code}: ${claimed.message}` : "no reservation";
+        this.event(cb.id, now, "replanned", { reason: `the agent's reservation could not be confirmed (${why})`, siteId: cb.site_id });
+        this.sql`UPDATE callbacks SET site_id = NULL, agent_id = NULL, reservation_id = NULL WHERE id = ${cb.id}`;
+        await this.plan(this.mustGet(cb.id), now, "lost", undefined);
+        const again = this.mustGet(cb.id);
+        // A new reservation that starts now is claimed on this same run; a later one waits for its time.
+        if (again.status !== "scheduled" || (again.due_at_ms ?? Infinity) > now) return;
+        const second = await this.sites.claim(again.site_id as string, again.reservation_id as string);
+        if (!second.ok) return;
+        cb = again;
+      }
+    }
+    const n = (this.sql<{ n: number }>`SELECT count(*) AS n FROM attempts WHERE callback_id = ${cb.id}`.one().n as number) + 1;
+    const key = `${cb.id}:${n}`;
+    this.ctx.storage.transactionSync(() => {
+      this.sql`INSERT INTO attempts (idempotency_key, callback_id, n, channel, started_at_ms) VALUES (${key}, ${cb.id}, ${n}, ${cb.channel}, ${now})`;
+      this.move(cb, "dialing", { due: now + PROGRESS_TIMEOUT_MS }, "dialing", { attempt: n, channel: cb.channel });
+    });
+    await this.dial(this.mustGet(cb.id), this.mustAttempt(key), now);
+  }
+
+  /** The alarm found a dial under way: ask again with the same key (never a second call), or time it out. */
+  private async resumeAttempt(cb: CallbackRow, now: number): Promise<void> {
+    const last = this.sql<AttemptRow>`SELECT * FROM attempts WHERE callback_id = ${cb.id} ORDER BY n DESC LIMIT 1`.toArray()[0];
+    if (!last || last.outcome !== null) {
+      this.sql`UPDATE callbacks SET due_at_ms = NULL WHERE id = ${cb.id}`;
+      return;
+    }
+    if (now - last.started_at_ms >= PROGRESS_TIMEOUT_MS && this.usesWebhook()) {
+      return this.applyOutcome(cb, last, "failed", now);
+    }
+    return this.dial(cb, last, now);
+  }
+
+  private async dial(cb: CallbackRow, attempt: AttemptRow, now: number): Promise<void> {
+    const reg = this.mustProvider().registration;
+    const contact = JSON.parse(cb.contact) as { phone?: string; email?: string };
+    const to = attempt.channel === "email" ? contact.email : contact.phone;
+    const from = reg.channels.find((c) => c.type === attempt.channel)?.endpoint ?? "";
+    const result = await this.mediaServer().dial({
+      idempotencyKey: attempt.idempotency_key,
+      confirmation: cb.confirmation,
+      attempt: attempt.n,
+      channel: attempt.channel,
+      to: to ?? "",
+      from,
+      agent: cb.site_id && cb.agent_id ? { siteId: cb.site_id, agentId: cb.agent_id } : null,
+      message: isTextChannel(attempt.channel) ? this.textFor(cb) : undefined,
+    });
+    if (result.outcome !== null) await this.applyOutcome(this.mustGet(cb.id), attempt, result.outcome, now);
+  }
+
+  private async applyOutcome(cb: CallbackRow, attempt: AttemptRow, outcome: AttemptOutcome, now: number): Promise<void> {
+    const reg = this.mustProvider().registration;
+    const attempts = this.sql<AttemptRow>`SELECT * FROM attempts WHERE callback_id = ${cb.id} ORDER BY n LIMIT 100`
+      .toArray()
+      .map((a) => ({ channel: a.channel, outcome: a.idempotency_key === attempt.idempotency_key ? outcome : a.outcome }));
+    const step = nextAfterOutcome({
+      outcome,
+      channel: attempt.channel,
+      attempts,
+      media: JSON.parse(cb.media),
+      maxAttempts: reg.rules.maxAttempts,
+      retryAt: (n, failedAt) => retryAt(reg.rules, reg.timezone, n, failedAt),
+      nowMs: now,
+      windowEndMs: cb.window_end_ms + 86_400_000 * (isTextChannel(attempt.channel) ? 1 : 0),
+    });
+    this.sql`UPDATE attempts SET outcome = ${outcome}, ended_at_ms = ${now} WHERE idempotency_key = ${attempt.idempotency_key}`;
+    this.event(cb.id, now, "outcome", { attempt: attempt.n, channel: attempt.channel, outcome });
+    switch (step.kind) {
+      case "connected":
+        this.move(cb, "connected", { due: null }, "connected", { attempt: attempt.n });
+        return;
+      case "delivered":
+        await this.releaseReservation(cb);
+        this.move(cb, "completed", { due: null }, "completed", { by: "media_server", channel: attempt.channel });
+        return;
+      case "retry":
+        this.move(cb, "retrying", { due: step.atMs, scheduledFor: step.atMs }, "retry_scheduled", { at: iso(step.atMs), channel: step.channel });
+        return;
+      case "fallback":
+        await this.releaseReservation(cb);
+        this.sql`UPDATE callbacks SET channel = ${step.channel}, site_id = NULL, agent_id = NULL, reservation_id = NULL WHERE id = ${cb.id}`;
+        this.move(this.mustGet(cb.id), "retrying", { due: step.atMs, scheduledFor: step.atMs }, "fallback", {
+          from: attempt.channel,
+          to: step.channel,
+        });
+        return;
+      case "give_up":
+        await this.releaseReservation(cb);
+        this.move(cb, "failed", { due: null }, "failed", { reason: step.reason });
+        return;
+    }
+  }
+
+  private async expire(cb: CallbackRow, now: number): Promise<void> {
+    await this.releaseReservation(cb);
+    const waited = this.sql<{ detail: string }>`SELECT detail FROM events WHERE callback_id = ${cb.id} AND type = 'waiting'
+      ORDER BY seq DESC LIMIT 1`.toArray()[0];
+    const reason = waited ? (JSON.parse(waited.detail) as { reason: string }).reason : "the window closed before the callback could be made";
+    this.move(cb, "expired", { due: null }, "expired", { reason });
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private provider(): { ordinal: number; registration: ProviderRegistration } | null {
+    const row = this.sql<{ ordinal: number; registration: string }>`SELECT ordinal, registration FROM provider LIMIT 1`.toArray()[0];
+    return row ? { ordinal: row.ordinal, registration: JSON.parse(row.registration) } : null;
+  }
+
+  private mustProvider() {
+    const p = this.provider();
+    if (!p) throw new Error("this callback cloud has no provider");
+    return p;
+  }
+
+  private intentEngine(reg: ProviderRegistration): IntentEngine {
+    const key = JSON.stringify(reg.intents);
+    if (this.engine?.for !== key) this.engine = { for: key, engine: trainWordOverlapEngine(reg.intents) };
+    return this.engine.engine;
+  }
+
+  private usesWebhook(): boolean {
+    return this.provider()?.registration.webhook !== undefined;
+  }
+
+  private mediaServer(): MediaServer {
+    const hook = this.provider()?.registration.webhook;
+    if (hook) return new WebhookMediaServer(hook.url, hook.secret, () => this.clock.now());
+    if (!this.env.MEDIA) throw new Error("no media server: set the provider's webhook or bind MEDIA");
+    return this.env.MEDIA.getByName("simulated");
+  }
+
+  private textFor(cb: CallbackRow): string {
+    const reg = this.mustProvider().registration;
+    const link = `${this.env.PUBLIC_URL ?? ""}/v1/callbacks/${cb.confirmation}`;
+    return `${reg.name}: we could not reach you by phone about your request (${cb.confirmation}). Reply or reschedule: ${link}`;
+  }
+
+  private byConfirmation(confirmation: string): CallbackRow | null {
+    return this.sql<CallbackRow>`SELECT * FROM callbacks WHERE confirmation = ${confirmation}`.toArray()[0] ?? null;
+  }
+
+  private mustGet(id: string): CallbackRow {
+    const row = this.sql<CallbackRow>`SELECT * FROM callbacks WHERE id = ${id}`.toArray()[0];
+    if (!row) throw new Error(`callback ${id} vanished`);
+    return row;
+  }
+
+  private mustAttempt(key: string): AttemptRow {
+    return this.sql<AttemptRow>`SELECT * FROM attempts WHERE idempotency_key = ${key}`.one() as unknown as AttemptRow;
+  }
+
+  /**
+   * The callback if this actor may see it. A wrong verifier looks exactly like an
+   * unknown confirmation; an agent sees only the callbacks assigned to it.
+   */
+  private async visible(confirmation: string, actor: Actor): Promise<CallbackRow | null> {
+    const cb = this.byConfirmation(confirmation);
+    if (actor.role === "customer") {
+      const given = await hashVerifier(actor.verifier);
+      const stored = cb?.verifier_hash ?? "0".repeat(64);
+      const same = crypto.subtle.timingSafeEqual(new TextEncoder().encode(given), new TextEncoder().encode(stored));
+      return cb && same ? cb : null;
+    }
+    if (!cb) return null;
+    if (actor.role === "agent") return cb.site_id === actor.siteId && cb.agent_id === actor.agentId ? cb : null;
+    return cb;
+  }
+
+  private hasEvent(callbackId: string, type: string): boolean {
+    return this.sql`SELECT 1 FROM events WHERE callback_id = ${callbackId} AND type = ${type} LIMIT 1`.toArray().length > 0;
+  }
+
+  private move(
+    cb: CallbackRow,
+    to: CallbackStatus,
+    change: { due: number | null; scheduledFor?: number | null },
+    eventType: string,
+    detail: Record<string, unknown>,
+  ): void {
+    if (cb.status !== to && !canMove(cb.status, to)) throw new Error(`callback ${cb.id}: ${cb.status} -> ${to} is not a legal move`);
+    const now = this.clock.now();
+    if (change.scheduledFor === undefined) {
+      this.sql`UPDATE callbacks SET status = ${to}, due_at_ms = ${change.due}, updated_at_ms = ${now} WHERE id = ${cb.id}`;
+    } else {
+      this.sql`UPDATE callbacks SET status = ${to}, due_at_ms = ${change.due}, scheduled_for_ms = ${change.scheduledFor},
+        updated_at_ms = ${now} WHERE id = ${cb.id}`;
+    }
+    this.event(cb.id, now, eventType, detail);
+  }
+
+  private event(callbackId: string, atMs: number, type: string, detail: Record<string, unknown>): void {
+    this.sql`INSERT INTO events (callback_id, at_ms, type, detail) VALUES (${callbackId}, ${atMs}, ${type}, ${JSON.stringify(detail)})`;
+    const writers = this.listeners.get(callbackId);
+    if (!writers || writers.size === 0) return;
+    const encoder = new TextEncoder();
+    for (const w of writers) {
+      // Staff and customers share a stream format; listeners registered as customers get the customer view.
+      const view = { at: iso(atMs), type, detail: customerDetail(detail) };
+      void w.write(encoder.encode(`event: ${type}\ndata: ${JSON.stringify(view)}\n\n`)).catch(() => writers.delete(w));
+    }
+  }
+
+  private events(callbackId: string, staff: boolean): EventView[] {
+    return this.sql<{ at_ms: number; type: string; detail: string }>`SELECT at_ms, type, detail FROM events
+      WHERE callback_id = ${callbackId} ORDER BY seq LIMIT 500`
+      .toArray()
+      .map((e) => {
+        const detail = JSON.parse(e.detail) as Record<string, unknown>;
+        return { at: iso(e.at_ms), type: e.type, detail: staff ? detail : customerDetail(detail) };
+      });
+  }
+
+  private view(cb: CallbackRow, actor: Actor): CallbackView {
+    const staff = actor.role !== "customer";
+    const attempts = this.sql<AttemptRow>`SELECT * FROM attempts WHERE callback_id = ${cb.id} ORDER BY n LIMIT 100`
+      .toArray()
+      .map((a) => ({ n: a.n, channel: a.channel, startedAt: iso(a.started_at_ms), outcome: a.outcome }));
+    const base: CallbackView = {
+      confirmation: cb.confirmation,
+      status: cb.status,
+      scheduledFor: cb.scheduled_for_ms === null ? null : iso(cb.scheduled_for_ms),
+      window: { start: iso(cb.window_start_ms), end: iso(cb.window_end_ms) },
+      channel: cb.channel,
+      intent: (JSON.parse(cb.intent) as IntentAnalysis).intent.name ?? UNKNOWN_INTENT,
+      attempts,
+      history: this.events(cb.id, staff),
+      answer: cb.answer,
+      statusUrl: `${this.env.PUBLIC_URL ?? ""}/v1/callbacks/${cb.confirmation}`,
+    };
+    if (!staff) return base;
+    return {
+      ...base,
+      agent: cb.site_id && cb.agent_id ? { id: cb.agent_id, siteId: cb.site_id } : null,
+      contact: JSON.parse(cb.contact),
+      reason: cb.reason,
+      notes: cb.notes,
+      priority: cb.priority,
+    };
+  }
+
+  private async releaseReservation(cb: CallbackRow): Promise<void> {
+    if (!cb.site_id || !cb.reservation_id) return;
+    // Best effort: an unreleased hold expires by itself at the site.
+    await this.sites.release(cb.site_id, cb.reservation_id);
+  }
+
+  private async rearm(): Promise<void> {
+    const next = this.sql<{ t: number | null }>`SELECT min(due_at_ms) AS t FROM callbacks WHERE due_at_ms IS NOT NULL`.one().t;
+    if (next === null) {
+      if (this.alarmAtMs !== null) await this.ctx.storage.deleteAlarm();
+      this.alarmAtMs = null;
+      return;
+    }
+    if (this.alarmAtMs === next) return;
+    this.alarmAtMs = next;
+    await this.ctx.storage.setAlarm(next);
+  }
+}
+
+function customerDetail(detail: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(detail).filter(([k]) => !STAFF_ONLY_DETAIL.has(k)));
+}
+
+/** The skill an intent needs most. */
+function primarySkill(skills: Record<string, number>): { name: string; level: number } | null {
+  const [first] = Object.entries(skills).sort((a, b) => b[1] - a[1]);
+  return first ? { name: first[0], level: first[1] } : null;
+}
+
+/** Where an unknown intent goes: the provider's least demanding intent's skill. */
+function generalistSkill(reg: ProviderRegistration): { name: string; level: number } | null {
+  const easiest = [...reg.intents].sort(
+    (a, b) => Math.max(...Object.values(a.skills)) - Math.max(...Object.values(b.skills)) || b.priority - a.priority,
+  )[0];
+  return easiest ? primarySkill(easiest.skills) : null;
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const noProvider = () => fail(404, "provider_not_found", "no such provider");
+const notFound = () => fail(404, "callback_not_found", "no callback with that confirmation and verifier");
+const illegal = (from: CallbackStatus, to: CallbackStatus) =>
+  fail(409, "illegal_transition", `a ${from} callback cannot become ${to}`, { from, to });

@@ -1,0 +1,66 @@
+/** The callback cloud's schema, one numbered step at a time. Never edit a shipped step: add one. */
+import type { Migration } from "../shared/sql.ts";
+
+export const CLOUD_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "provider, callbacks, events, attempts",
+    up: [
+      `CREATE TABLE provider (
+        id TEXT PRIMARY KEY,
+        ordinal INTEGER NOT NULL,
+        registration TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      )`,
+      `CREATE TABLE callbacks (
+        id TEXT PRIMARY KEY,
+        confirmation TEXT NOT NULL UNIQUE,
+        verifier_hash TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        request_hash TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        notes TEXT,
+        language TEXT NOT NULL,
+        intent TEXT NOT NULL,
+        skill TEXT,
+        skill_level INTEGER NOT NULL,
+        priority INTEGER NOT NULL,
+        media TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        window_start_ms INTEGER NOT NULL,
+        window_end_ms INTEGER NOT NULL,
+        scheduled_for_ms INTEGER,
+        channel TEXT NOT NULL,
+        site_id TEXT,
+        agent_id TEXT,
+        reservation_id TEXT,
+        answer TEXT,
+        due_at_ms INTEGER,
+        created_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      )`,
+      "CREATE INDEX callbacks_due ON callbacks (due_at_ms) WHERE due_at_ms IS NOT NULL",
+      "CREATE INDEX callbacks_by_status ON callbacks (status, created_at_ms)",
+      `CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        callback_id TEXT NOT NULL REFERENCES callbacks(id),
+        at_ms INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        detail TEXT NOT NULL
+      )`,
+      "CREATE INDEX events_by_callback ON events (callback_id, seq)",
+      `CREATE TABLE attempts (
+        idempotency_key TEXT PRIMARY KEY,
+        callback_id TEXT NOT NULL REFERENCES callbacks(id),
+        n INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        outcome TEXT,
+        ended_at_ms INTEGER,
+        UNIQUE (callback_id, n)
+      )`,
+    ],
+  },
+];

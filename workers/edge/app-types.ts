@@ -1,0 +1,42 @@
+import type { Actor } from "../../objects/callback-cloud/callback-cloud.ts";
+import { normalizeConfirmation, ordinalOf } from "../../objects/callback-cloud/confirmation.ts";
+import type { AuthConfig, AuthVariables, Principal } from "../shared/auth.ts";
+import { ApiError } from "../shared/errors.ts";
+import type { EdgeEnv } from "./env.ts";
+
+export type EdgeApp = { Bindings: EdgeEnv; Variables: AuthVariables };
+
+export const EDGE_ISSUER = "edge";
+
+export const edgeAuth = (env: EdgeEnv): AuthConfig => ({
+  secrets: { admin: env.MESH_ADMIN_TOKEN, peer: env.PEER_SECRET, cloud: env.CLOUD_SECRET },
+  jwtSecret: env.EDGE_JWT_SECRET,
+  issuer: EDGE_ISSUER,
+});
+
+export const directoryOf = (env: EdgeEnv) => env.DIRECTORY.getByName("providers");
+export const cloudOf = (env: EdgeEnv, providerId: string) => env.CALLBACK_CLOUD.getByName(providerId);
+
+const NOT_FOUND = () => new ApiError(404, "callback_not_found", "no callback with that confirmation and verifier");
+
+/** The object holding a confirmation. Unknown and malformed ones answer like a wrong verifier. */
+export async function cloudForConfirmation(env: EdgeEnv, raw: string) {
+  const confirmation = normalizeConfirmation(raw);
+  if (!confirmation) throw NOT_FOUND();
+  const providerId = await directoryOf(env).providerByOrdinal(ordinalOf(confirmation));
+  if (!providerId) throw NOT_FOUND();
+  return { confirmation, cloud: cloudOf(env, providerId) };
+}
+
+/** Who is asking about a callback: staff by token, else a customer by verifier. */
+export function actorOf(principal: Principal | null, verifier: string | undefined): Actor {
+  if (principal?.role === "admin" || principal?.role === "ops") return { role: principal.role };
+  if (principal?.role === "agent") {
+    // Edge agent tokens name the agent as "<siteId>:<agent ref>".
+    const [siteId, agentId] = principal.agentId.split(":");
+    if (siteId && agentId) return { role: "agent", siteId, agentId };
+  }
+  if (principal) throw new ApiError(403, "forbidden", `the ${principal.role} role has no access to callbacks`);
+  if (!verifier) throw NOT_FOUND();
+  return { role: "customer", verifier };
+}

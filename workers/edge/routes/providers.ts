@@ -1,0 +1,63 @@
+/** Provider registrations (the application server) and trying their intents. */
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
+import { providerRegistration, publicProvider } from "../../../objects/callback-cloud/provider.ts";
+import { requireRole } from "../../shared/auth.ts";
+import { ApiError, unwrap } from "../../shared/errors.ts";
+import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { cloudOf, directoryOf, type EdgeApp } from "../app-types.ts";
+
+const tags = ["providers"];
+const params = z.object({ providerId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "not a provider id") });
+
+export const providers = newApp<EdgeApp>()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      tags,
+      summary: "Register (or update) a callback provider",
+      middleware: [requireRole("admin")] as const,
+      request: { body: jsonBody(providerRegistration) },
+      responses: { 200: jsonAnswer(anyJson, "updated"), 201: jsonAnswer(anyJson, "registered"), ...withErrors(413) },
+    }),
+    async (c) => {
+      const registration = c.req.valid("json");
+      const { ordinal, created } = unwrap(await directoryOf(c.env).enrol(registration.id));
+      await cloudOf(c.env, registration.id).configure(registration, ordinal);
+      return c.json(publicProvider(registration), created ? 201 : 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{providerId}",
+      tags,
+      summary: "A provider, less its secrets",
+      request: { params },
+      responses: { 200: jsonAnswer(anyJson, "the provider"), 404: jsonAnswer(anyJson, "no such provider") },
+    }),
+    async (c) => {
+      const { providerId } = c.req.valid("param");
+      const provider = (await directoryOf(c.env).has(providerId)) ? await cloudOf(c.env, providerId).publicRegistration() : null;
+      if (!provider) throw new ApiError(404, "provider_not_found", `no provider ${providerId}`);
+      return c.json(provider, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{providerId}/intents/analyze",
+      tags,
+      summary: "What the intent engine makes of a text",
+      middleware: [requireRole("admin", "ops")] as const,
+      request: { params, body: jsonBody(z.strictObject({ text: z.string().trim().min(1, "say something").max(2000), language: z.string().max(16).optional() })) },
+      responses: { 200: jsonAnswer(anyJson, "the analysis"), ...withErrors(404) },
+    }),
+    async (c) => {
+      const { providerId } = c.req.valid("param");
+      const { text, language } = c.req.valid("json");
+      if (!(await directoryOf(c.env).has(providerId))) throw new ApiError(404, "provider_not_found", `no provider ${providerId}`);
+      return c.json(unwrap(await cloudOf(c.env, providerId).analyze(text, language)), 200);
+    },
+  );

@@ -1,0 +1,32 @@
+/** Tokens the edge signs for ops staff and for agents acting on their callbacks. */
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
+import { systemClock } from "../../../objects/shared/clock.ts";
+import { issueToken, requireRole } from "../../shared/auth.ts";
+import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { edgeAuth, type EdgeApp } from "../app-types.ts";
+
+const ttlSeconds = z.number().int().min(60).max(30 * 86_400).default(12 * 3600);
+const tokenRequest = z.discriminatedUnion("role", [
+  // An agent is known to the cloud by its site and its opaque ref (GET /v1/agents/:id at its site shows it).
+  z.strictObject({ role: z.literal("agent"), siteId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/), agentId: z.string().regex(/^r_[0-9a-f]{20}$/), ttlSeconds }),
+  z.strictObject({ role: z.literal("ops"), name: z.string().min(1).max(120), ttlSeconds }),
+]);
+
+export const tokens = newApp<EdgeApp>().openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags: ["auth"],
+    summary: "Issue a signed token (ops, or an agent for its callbacks)",
+    middleware: [requireRole("admin")] as const,
+    request: { body: jsonBody(tokenRequest) },
+    responses: { 201: jsonAnswer(anyJson, "the token"), ...withErrors() },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const subject = body.role === "agent" ? `${body.siteId}:${body.agentId}` : body.name;
+    const issued = await issueToken(edgeAuth(c.env), body.role, subject, body.ttlSeconds, systemClock.now());
+    return c.json({ role: body.role, subject, ...issued }, 201);
+  },
+);
