@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -5,9 +6,18 @@ import { defineConfig } from "vitest/config";
 export const TEST_SECRETS = {
   MESH_ADMIN_TOKEN: "test-admin-token",
   SITE_JWT_SECRET: "test-site-jwt-secret-0123456789abcdef",
+  EDGE_JWT_SECRET: "test-edge-jwt-secret-0123456789abcdef",
   PEER_SECRET: "test-peer-secret",
   CLOUD_SECRET: "test-cloud-secret",
 };
+export const TEST_SITES = ["paris", "austin", "manila"];
+const SITE_BUILD = ".wrangler/test-build/site";
+
+/** The site Worker as wrangler bundles it for deployment, run beside the edge under test. */
+function buildSiteWorker(): string {
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--env", "paris", "--outdir", SITE_BUILD], { stdio: "ignore" });
+  return `${SITE_BUILD}/index.js`;
+}
 
 export default defineConfig({
   test: {
@@ -24,6 +34,30 @@ export default defineConfig({
           }),
         ],
         test: { name: "site", include: ["test/workers/site/**/*.test.ts"], setupFiles: ["test/workers/setup.ts"] },
+      },
+      {
+        // The edge with three real site Workers bound beside it, as a deployment with service bindings would be.
+        plugins: [
+          cloudflareTest(() => {
+            const scriptPath = buildSiteWorker();
+            return {
+              wrangler: { configPath: "./wrangler.toml", environment: "edge" },
+              miniflare: {
+                bindings: { ...TEST_SECRETS, PUBLIC_URL: "https://edge.test" },
+                serviceBindings: Object.fromEntries(TEST_SITES.map((s) => [`SITE_${s.toUpperCase()}`, `site-${s}`])),
+                workers: TEST_SITES.map((siteId) => ({
+                  name: `site-${siteId}`,
+                  modules: true,
+                  scriptPath,
+                  compatibilityDate: "2026-10-01",
+                  durableObjects: { ROSTER: { className: "Roster", useSQLite: true } },
+                  bindings: { ...TEST_SECRETS, SITE_ID: siteId, HEARTBEAT_TIMEOUT_MS: "30000", DIGEST_TTL_MS: "15000" },
+                })),
+              },
+            };
+          }),
+        ],
+        test: { name: "edge", include: ["test/workers/edge/**/*.test.ts"], setupFiles: ["test/workers/setup.ts"] },
       },
       {
         // Whole processes: the launched mesh, peers, browsers.

@@ -65,6 +65,7 @@ export interface CallbackView {
   statusUrl: string;
   /** Staff only. */
   agent?: { id: string; siteId: string } | null;
+  reservationId?: string | null;
   contact?: { phone?: string; email?: string };
   reason?: string;
   notes?: string | null;
@@ -587,10 +588,19 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       case "connected":
         this.move(cb, "connected", { due: null }, "connected", { attempt: attempt.n });
         return;
-      case "delivered":
+      case "delivered": {
         await this.releaseReservation(cb);
-        this.move(cb, "completed", { due: null }, "completed", { by: "media_server", channel: attempt.channel });
+        // A text on the customer's own first choice is the callback; one sent as a fallback only says we tried.
+        const primary = (JSON.parse(cb.media) as Channel[])[0];
+        if (attempt.channel === primary) {
+          this.move(cb, "completed", { due: null }, "completed", { by: "media_server", channel: attempt.channel });
+        } else {
+          this.move(cb, "failed", { due: null }, "failed", {
+            reason: `not reached by ${primary}; a ${attempt.channel} with a link to reschedule was sent`,
+          });
+        }
         return;
+      }
       case "retry":
         this.move(cb, "retrying", { due: step.atMs, scheduledFor: step.atMs }, "retry_scheduled", { at: iso(step.atMs), channel: step.channel });
         return;
@@ -749,6 +759,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     return {
       ...base,
       agent: cb.site_id && cb.agent_id ? { id: cb.agent_id, siteId: cb.site_id } : null,
+      reservationId: cb.reservation_id,
       contact: JSON.parse(cb.contact),
       reason: cb.reason,
       notes: cb.notes,

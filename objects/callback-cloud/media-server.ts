@@ -33,12 +33,15 @@ export interface MediaServer {
 
 /**
  * What the simulated media server makes of a number: 0001 busy, 0002 no answer,
- * 0003 voicemail, 0004 failed, anything else answered after a short ring. Text
- * channels are delivered unless the address ends the same way.
+ * 0003 voicemail, 0004 failed, anything else answered after a short ring. A text
+ * (sms, email, chat) is delivered ("answered") unless the address ends in 0004.
  */
 export function simulatedOutcome(to: string, channel: Channel): { outcome: AttemptOutcome; ringMs: number } {
   const tail = to.replace(/@.*$/, "").slice(-4);
-  const scripted: Record<string, AttemptOutcome> = { "0001": "busy", "0002": "no_answer", "0003": "voicemail", "0004": "failed" };
+  const text = channel === "sms" || channel === "email" || channel === "chat";
+  const scripted: Record<string, AttemptOutcome> = text
+    ? { "0004": "failed" }
+    : { "0001": "busy", "0002": "no_answer", "0003": "voicemail", "0004": "failed" };
   const outcome = scripted[tail] ?? "answered";
   return { outcome, ringMs: channel === "voice" || channel === "video" ? (outcome === "answered" ? 4_000 : 25_000) : 0 };
 }

@@ -41,6 +41,8 @@ export interface DialRecord {
 
 export class SimulatedMediaServer extends DurableObject implements MediaServer {
   private readonly sql: Sql;
+  /** Fault injection: the next dial is placed but its answer is lost, as when a connection drops. */
+  private loseNextAnswer = false;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -61,7 +63,16 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
     this.sql`INSERT INTO dials (idempotency_key, confirmation, attempt, channel, recipient, outcome, ring_ms, message)
       VALUES (${request.idempotencyKey}, ${request.confirmation}, ${request.attempt}, ${request.channel}, ${request.to},
       ${result.outcome}, ${result.ringMs}, ${request.message ?? null})`;
+    if (this.loseNextAnswer) {
+      this.loseNextAnswer = false;
+      throw new Error("simulated: the dial was placed but the answer was lost");
+    }
     return result;
+  }
+
+  /** For failure tests: place the next dial, then fail to answer the caller. */
+  async failNextAnswer(): Promise<void> {
+    this.loseNextAnswer = true;
   }
 
   /** The dial log, for ops and tests: who was called, how, and how often the key was asked for. */

@@ -17,7 +17,7 @@ export { Directory } from "../../objects/directory/directory.ts";
 export { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
 
 /** A provider registration with a hundred intents of examples fits; nothing a customer sends comes near. */
-export const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BODY_BYTES = 256 * 1024;
 
 const app = newApp<EdgeApp>();
 app.onError(onError);

@@ -15,7 +15,7 @@ import { tokens } from "./routes/tokens.ts";
 export { Roster } from "../../objects/roster/roster.ts";
 
 /** No request to a site needs more; a bigger one is refused before it is read. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 const app = newApp<SiteApp>();
 app.onError(onError);

@@ -1,0 +1,111 @@
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import acme from "../../../../shared/fixtures/acme-provider.json" with { type: "json" };
+import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
+import type { DialRecord, SimulatedMediaServer } from "../../../objects/media-server/simulated-media-server.ts";
+import { ManualClock } from "../../../objects/shared/clock.ts";
+import type { EdgeEnv } from "../../../workers/edge/env.ts";
+
+export const ADMIN = "test-admin-token";
+export const CLOUD = "test-cloud-secret";
+export const EDGE_SECRET = "test-edge-jwt-secret-0123456789abcdef";
+export const ACME = acme;
+
+/** Wednesday 2030-01-09, 10:00 in Chicago: Acme is open (08:00-20:00 CST), and the real clock is years behind. */
+export const T0 = Date.parse("2030-01-09T16:00:00Z");
+export const MIN = 60_000;
+
+export const edgeEnv = env as unknown as EdgeEnv & Record<`SITE_${string}`, Fetcher>;
+
+export interface Call {
+  status: number;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+async function call(fetcher: { fetch: typeof fetch }, base: string, method: string, path: string, body?: unknown, token?: string | null, headers: Record<string, string> = {}): Promise<Call> {
+  const h: Record<string, string> = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  let payload: string | undefined;
+  if (body !== undefined) {
+    h["content-type"] ??= "application/json";
+    payload = typeof body === "string" ? body : JSON.stringify(body);
+  }
+  const res = await fetcher.fetch(`${base}${path}`, { method, headers: h, body: payload });
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  return { status: res.status, body: parsed, text, headers: res.headers };
+}
+
+export const edge = (method: string, path: string, body?: unknown, token: string | null = null, headers?: Record<string, string>) =>
+  call(SELF, "https://edge.test", method, path, body, token, headers);
+
+export const site = (siteId: string, method: string, path: string, body?: unknown, token: string | null = ADMIN) =>
+  call(edgeEnv[`SITE_${siteId.toUpperCase()}`], `https://${siteId}.site`, method, path, body, token);
+
+export const cloud = (providerId = "acme") => edgeEnv.CALLBACK_CLOUD.getByName(providerId);
+export const media = () => edgeEnv.MEDIA.getByName("simulated") as unknown as DurableObjectStub<SimulatedMediaServer>;
+
+export async function registerAcme(over: Record<string, unknown> = {}): Promise<ManualClock> {
+  const res = await edge("POST", "/v1/providers", { ...ACME, ...over }, ADMIN);
+  if (res.status !== 201 && res.status !== 200) throw new Error(`register: ${res.status} ${res.text}`);
+  const clock = new ManualClock(T0);
+  await runInDurableObject(cloud(String(over.id ?? "acme")), (instance: CallbackCloud) => {
+    instance.clock = clock;
+  });
+  return clock;
+}
+
+/** An agent logged in and available at a site; answers its opaque ref. */
+export async function staff(siteId: string, agentId: string, skills: Record<string, number>, over: Record<string, unknown> = {}): Promise<string> {
+  const put = await site(siteId, "PUT", `/v1/agents/${agentId}`, {
+    name: `Agent ${agentId}`,
+    skills,
+    channels: ["voice", "sms"],
+    languages: ["en"],
+    capacity: 1,
+    exposure: "federated",
+    ...over,
+  });
+  if (put.status !== 201 && put.status !== 200) throw new Error(`agent: ${put.status} ${put.text}`);
+  const status = await site(siteId, "POST", `/v1/agents/${agentId}/status`, { state: "available" });
+  if (status.status !== 200) throw new Error(`status: ${status.status} ${status.text}`);
+  return put.body.ref;
+}
+
+export async function offer(reason?: string, userId = "user-1"): Promise<Call> {
+  return edge("POST", "/v1/interactions", { providerId: "acme", user: { id: userId }, context: reason ? { reason } : undefined });
+}
+
+let keys = 0;
+export async function requestCallback(body: Record<string, unknown> = {}, key = `key-${++keys}-${crypto.randomUUID()}`): Promise<Call> {
+  const indicia = body.indicia ?? (await offer()).body.token;
+  return edge(
+    "POST",
+    "/v1/callbacks",
+    { indicia, when: { asap: true }, media: ["voice"], contact: { phone: "+15125550142" }, reason: "my washing machine stopped spinning", ...body },
+    null,
+    { "idempotency-key": key },
+  );
+}
+
+export async function status(confirmation: string, verifier?: string, token?: string): Promise<Call> {
+  return edge("GET", `/v1/callbacks/${confirmation}${verifier ? `?verifier=${encodeURIComponent(verifier)}` : ""}`, undefined, token ?? null);
+}
+
+/** Moves the cloud's clock and runs its alarm, as the runtime would at that instant. */
+export async function runAt(clock: ManualClock, atMs: number, providerId = "acme"): Promise<boolean> {
+  clock.set(atMs);
+  return runDurableObjectAlarm(cloud(providerId));
+}
+
+export async function dials(confirmation: string): Promise<DialRecord[]> {
+  return media().dials(confirmation) as Promise<DialRecord[]>;
+}
+
+export const types = (view: { history: { type: string }[] }) => view.history.map((e) => e.type);

@@ -1,0 +1,96 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
+import { ADMIN, cloud, dials, media, MIN, registerAcme, requestCallback, runAt, staff, status, T0, types } from "./helpers.ts";
+
+const phoneEnding = (tail: string) => `+1512555${tail}`;
+
+describe("outcomes, retries and fallback", () => {
+  for (const [tail, outcome] of [["0001", "busy"], ["0002", "no_answer"], ["0003", "voicemail"], ["0004", "failed"]] as const) {
+    it(`retries a ${outcome} after the provider's backoff`, async () => {
+      const clock = await registerAcme();
+      await staff("austin", "ana", { appliance_repair: 4 });
+      const { body } = await requestCallback({ contact: { phone: phoneEnding(tail) } });
+      await runAt(clock, T0);
+      const view = (await status(body.confirmation, body.verifier)).body;
+      expect(view.status).toBe("retrying");
+      expect(view.attempts[0].outcome).toBe(outcome);
+      // Backoff [5, 15] minutes: the second attempt is 5 minutes later.
+      expect(view.scheduledFor).toBe(new Date(T0 + 5 * MIN).toISOString());
+      expect(types(view).slice(-3)).toEqual(["dialing", "outcome", "retry_scheduled"]);
+    });
+  }
+
+  it("keeps failing on voice, falls back to an SMS with a link to reschedule, then fails", async () => {
+    const clock = await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    await staff("manila", "bo", { appliance_repair: 3 });
+    const { body } = await requestCallback({ contact: { phone: phoneEnding("0002") }, media: ["voice", "sms"] });
+    await runAt(clock, T0);
+    await runAt(clock, T0 + 5 * MIN);
+    await runAt(clock, T0 + 20 * MIN);
+    const view = (await status(body.confirmation, undefined, ADMIN)).body;
+    // Three voice attempts (the maximum), then the SMS, sent at once.
+    expect(view.attempts.map((a: any) => [a.channel, a.outcome])).toEqual([
+      ["voice", "no_answer"],
+      ["voice", "no_answer"],
+      ["voice", "no_answer"],
+    ]);
+    expect(view.status).toBe("retrying");
+    expect(view.channel).toBe("sms");
+    expect(types(view)).toContain("fallback");
+    const ran = await runAt(clock, T0 + 20 * MIN);
+    const final = (await status(body.confirmation, body.verifier)).body;
+    expect(ran).toBe(true);
+    expect(final.status).toBe("failed");
+    expect(final.history.at(-1).detail.reason).toMatch(/link to reschedule/);
+    const log = await dials(body.confirmation);
+    expect(log.map((d) => d.channel)).toEqual(["voice", "voice", "voice", "sms"]);
+    expect(log[3].message).toContain(`/v1/callbacks/${body.confirmation}`);
+    expect(log.every((d) => d.requests === 1)).toBe(true);
+  });
+
+  it("fails after the maximum attempts when the customer accepts no other medium", async () => {
+    const clock = await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback({ contact: { phone: phoneEnding("0001") } });
+    for (const t of [T0, T0 + 5 * MIN, T0 + 20 * MIN]) await runAt(clock, t);
+    const final = (await status(body.confirmation, body.verifier)).body;
+    expect(final.status).toBe("failed");
+    expect(final.attempts).toHaveLength(3);
+    expect(await runDurableObjectAlarm(cloud())).toBe(false);
+  });
+});
+
+describe("an alarm that runs more than once", () => {
+  it("dials once per attempt when the alarm runs twice", async () => {
+    const clock = await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    await runAt(clock, T0);
+    // The runtime may deliver the same alarm again: nothing is due, nothing is dialed.
+    await runInDurableObject(cloud(), async (_: CallbackCloud, state) => state.storage.setAlarm(T0));
+    await runAt(clock, T0);
+    expect(await dials(body.confirmation)).toHaveLength(1);
+    expect((await status(body.confirmation, body.verifier)).body.attempts).toHaveLength(1);
+  });
+
+  it("never dials twice for one attempt when the answer of the first dial was lost", async () => {
+    const clock = await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    await media().failNextAnswer();
+    await runAt(clock, T0);
+    // The attempt was recorded before the call; the call went out; its answer was lost.
+    const between = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(between.status).toBe("dialing");
+    expect(between.attempts).toEqual([expect.objectContaining({ n: 1, outcome: null })]);
+
+    await runAt(clock, T0 + MIN);
+    const after = (await status(body.confirmation, body.verifier)).body;
+    expect(after.status).toBe("connected");
+    expect(after.attempts).toEqual([expect.objectContaining({ n: 1, outcome: "answered" })]);
+    // One dial, asked for twice with the same key.
+    expect((await dials(body.confirmation)).map((d) => d.requests)).toEqual([2]);
+  });
+});
