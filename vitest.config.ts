@@ -44,15 +44,23 @@ export default defineConfig({
               wrangler: { configPath: "./wrangler.toml", environment: "edge" },
               miniflare: {
                 bindings: { ...TEST_SECRETS, PUBLIC_URL: "https://edge.test" },
-                serviceBindings: Object.fromEntries(TEST_SITES.map((s) => [`SITE_${s.toUpperCase()}`, `site-${s}`])),
-                workers: TEST_SITES.map((siteId) => ({
+                serviceBindings: {
+                  ...Object.fromEntries(TEST_SITES.map((s) => [`SITE_${s.toUpperCase()}`, `site-${s}`])),
+                  TELEPHONY: "telephony",
+                },
+                // The edge's only outbound calls in tests are webhooks to a provider's telephony.
+                outboundService: "telephony",
+                workers: [
+                  { name: "telephony", modules: true, scriptPath: "test/workers/edge/doubles/telephony.js", compatibilityDate: "2026-10-01" },
+                  ...TEST_SITES.map((siteId) => ({
                   name: `site-${siteId}`,
                   modules: true,
                   scriptPath,
                   compatibilityDate: "2026-10-01",
                   durableObjects: { ROSTER: { className: "Roster", useSQLite: true } },
                   bindings: { ...TEST_SECRETS, SITE_ID: siteId, HEARTBEAT_TIMEOUT_MS: "30000", DIGEST_TTL_MS: "15000" },
-                })),
+                  })),
+                ],
               },
             };
           }),

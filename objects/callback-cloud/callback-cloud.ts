@@ -714,6 +714,12 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         updated_at_ms = ${now} WHERE id = ${cb.id}`;
     }
     this.event(cb.id, now, eventType, detail);
+    if (isFinal(to)) this.closeListeners(cb.id);
+  }
+
+  private closeListeners(callbackId: string): void {
+    for (const w of this.listeners.get(callbackId) ?? []) void w.close().catch(() => {});
+    this.listeners.delete(callbackId);
   }
 
   private event(callbackId: string, atMs: number, type: string, detail: Record<string, unknown>): void {
@@ -722,7 +728,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     if (!writers || writers.size === 0) return;
     const encoder = new TextEncoder();
     for (const w of writers) {
-      // Staff and customers share a stream format; listeners registered as customers get the customer view.
+      // Live events carry the customer's view of the detail, whoever listens.
       const view = { at: iso(atMs), type, detail: customerDetail(detail) };
       void w.write(encoder.encode(`event: ${type}\ndata: ${JSON.stringify(view)}\n\n`)).catch(() => writers.delete(w));
     }

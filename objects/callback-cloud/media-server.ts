@@ -52,7 +52,8 @@ export class WebhookMediaServer implements MediaServer {
     private readonly url: string,
     private readonly secret: string,
     private readonly now: () => number,
-    private readonly fetcher: typeof fetch = fetch,
+    // Wrapped: workerd refuses a fetch called with another `this`.
+    private readonly fetcher: typeof fetch = (input, init) => fetch(input, init),
   ) {}
 
   async dial(request: DialRequest): Promise<DialResult> {

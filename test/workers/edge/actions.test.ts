@@ -1,0 +1,123 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ADMIN, cloud, edge, MIN, registerAcme, requestCallback, runAt, site, staff, status, T0, types } from "./helpers.ts";
+
+async function agentToken(siteId: string, ref: string): Promise<string> {
+  const res = await edge("POST", "/v1/tokens", { role: "agent", siteId, agentId: ref }, ADMIN);
+  expect(res.status).toBe(201);
+  return res.body.token;
+}
+
+describe("agent, ops and customer actions", () => {
+  it("expires a callback whose window passes with no agent, saying why", async () => {
+    const clock = await registerAcme();
+    await staff("paris", "bo", { billing: 3 }); // nobody repairs
+    const { body } = await requestCallback();
+    expect(body.status).toBe("pending");
+    const waiting = (await status(body.confirmation, body.verifier)).body;
+    expect(types(waiting).at(-1)).toBe("waiting");
+    expect(waiting.history.at(-1).detail.reason).toMatch(/appliance_repair/);
+    // Planned again every minute until the window (2 h for asap) closes.
+    expect(await runAt(clock, T0 + MIN)).toBe(true);
+    expect((await status(body.confirmation, body.verifier)).body.status).toBe("pending");
+    await runAt(clock, T0 + 120 * MIN);
+    const expired = (await status(body.confirmation, body.verifier)).body;
+    expect(expired.status).toBe("expired");
+    expect(expired.history.at(-1)).toMatchObject({ type: "expired", detail: { reason: expect.stringMatching(/appliance_repair/) } });
+    expect(await runDurableObjectAlarm(cloud())).toBe(false);
+  });
+
+  it("picks up an agent who logs in while the callback waits", async () => {
+    const clock = await registerAcme();
+    const { body } = await requestCallback();
+    expect(body.status).toBe("pending");
+    await staff("manila", "cy", { appliance_repair: 3 });
+    await runAt(clock, T0 + MIN);
+    const view = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(view.status).toBe("scheduled");
+    expect(view.agent.siteId).toBe("manila");
+  });
+
+  it("lets the assigned agent answer without calling; the customer sees the answer and nobody is dialed", async () => {
+    const clock = await registerAcme();
+    const ref = await staff("austin", "ana", { appliance_repair: 4 });
+    const other = await staff("paris", "bo", { appliance_repair: 2 });
+    const { body } = await requestCallback({ reason: "is the E24 error on my dishwasher something I can fix myself?" });
+    const assigned = (await status(body.confirmation, undefined, ADMIN)).body.agent;
+    expect(assigned).toEqual({ id: ref, siteId: "austin" });
+
+    // Another agent may not touch it.
+    const stranger = await agentToken("paris", other);
+    expect((await edge("POST", `/v1/callbacks/${body.confirmation}/answer`, { text: "no" }, stranger)).status).toBe(404);
+
+    const token = await agentToken("austin", ref);
+    const seen = await status(body.confirmation, undefined, token);
+    expect(seen.status).toBe(200);
+    expect(types(seen.body)).toContain("viewed");
+    await edge("POST", `/v1/callbacks/${body.confirmation}/annotations`, { text: "customer has model DW-500" }, token);
+    const answered = await edge("POST", `/v1/callbacks/${body.confirmation}/answer`, { text: "E24 is a drain blockage: clean the filter." }, token);
+    expect(answered.status).toBe(200);
+    const customer = (await status(body.confirmation, body.verifier)).body;
+    expect(customer.status).toBe("answered");
+    expect(customer.answer).toBe("E24 is a drain blockage: clean the filter.");
+    // Annotations are for staff.
+    expect(JSON.stringify(customer)).not.toContain("DW-500");
+    expect(await runAt(clock, T0)).toBe(false);
+  });
+
+  it("transfers to another skill and re-plans to an agent who has it", async () => {
+    await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const billingRef = await staff("manila", "dee", { billing: 3 });
+    const { body } = await requestCallback();
+    const res = await edge("POST", `/v1/callbacks/${body.confirmation}/transfer`, { skill: "billing" }, ADMIN);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe("scheduled");
+    expect(res.body.agent).toEqual({ id: billingRef, siteId: "manila" });
+    expect(types(res.body)).toEqual(expect.arrayContaining(["transferred", "agent_assigned"]));
+    // The first agent's reservation was given back.
+    const first = res.body.history.find((e: any) => e.type === "agent_assigned").detail;
+    expect(first.siteId).toBe("austin");
+  });
+
+  it("transfers to a site the provider is not served by: 422", async () => {
+    await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    const res = await edge("POST", `/v1/callbacks/${body.confirmation}/transfer`, { siteId: "tokyo" }, ADMIN);
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe("site_not_serving");
+  });
+
+  it("lets the customer cancel with the verifier, releasing the agent", async () => {
+    const clock = await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    const reservationId = (await status(body.confirmation, undefined, ADMIN)).body.reservationId;
+    expect((await edge("DELETE", `/v1/callbacks/${body.confirmation}?verifier=wrong`)).status).toBe(404);
+    const res = await edge("DELETE", `/v1/callbacks/${body.confirmation}?verifier=${encodeURIComponent(body.verifier)}`);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe("cancelled");
+    expect((await site("austin", "GET", `/federation/reservations/${reservationId}`)).body.status).toBe("released");
+    expect(await runAt(clock, T0)).toBe(false);
+    // Cancelling again is harmless; answering a cancelled callback is not.
+    expect((await edge("DELETE", `/v1/callbacks/${body.confirmation}?verifier=${encodeURIComponent(body.verifier)}`)).status).toBe(200);
+    expect((await edge("POST", `/v1/callbacks/${body.confirmation}/answer`, { text: "hi" }, ADMIN)).status).toBe(409);
+  });
+
+  it("re-plans at callback time when the agent's reservation is gone", async () => {
+    const clock = await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    const reservationId = (await status(body.confirmation, undefined, ADMIN)).body.reservationId;
+    // The site let the reservation go (an admin released it); another agent is free elsewhere.
+    await site("austin", "POST", `/federation/reservations/${reservationId}/release`);
+    await site("austin", "POST", "/v1/agents/ana/status", { state: "offline" });
+    await staff("paris", "bo", { appliance_repair: 3 });
+    await runAt(clock, T0);
+    const view = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(types(view)).toContain("replanned");
+    expect(view.agent.siteId).toBe("paris");
+    expect(view.status).toBe("connected");
+  });
+});

@@ -1,0 +1,17 @@
+// A provider's own telephony, as the edge's webhook media server sees it: it
+// accepts dial requests and lets the test read what it was sent. A test double of
+// a third party, not part of the product.
+const calls = [];
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (request.method === "GET" && url.pathname === "/_calls") return Response.json(calls);
+    calls.push({
+      url: request.url,
+      signature: request.headers.get("x-mesh-signature"),
+      idempotencyKey: request.headers.get("idempotency-key"),
+      body: await request.text(),
+    });
+    return new Response(null, { status: 202 });
+  },
+};

@@ -1,0 +1,85 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { sign, verify } from "../../../objects/callback-cloud/signing.ts";
+import { ACME, ADMIN, edge, edgeEnv, registerAcme, requestCallback, runAt, staff, status, T0, types } from "./helpers.ts";
+
+const SECRET = "acme-telephony-secret-0123";
+
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, needle: string): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!text.includes(needle)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
+}
+
+describe("live status", () => {
+  it("streams the history as server-sent events, then each new event, and ends with the callback", async () => {
+    await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    const res = await SELF.fetch(
+      `https://edge.test/v1/callbacks/${body.confirmation}/events?verifier=${encodeURIComponent(body.verifier)}`,
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const reader = res.body!.getReader();
+    const past = await readUntil(reader, "event: agent_assigned");
+    expect(past).toContain("event: received");
+    expect(past).toContain("event: scheduled");
+    expect(past).not.toContain("austin");
+
+    await edge("DELETE", `/v1/callbacks/${body.confirmation}?verifier=${encodeURIComponent(body.verifier)}`);
+    const live = await readUntil(reader, "event: cancelled");
+    expect(live).toContain("event: cancelled");
+    expect((await reader.read()).done).toBe(true);
+  });
+
+  it("refuses the stream without the verifier", async () => {
+    await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    expect((await edge("GET", `/v1/callbacks/${body.confirmation}/events?verifier=nope`)).status).toBe(404);
+  });
+});
+
+describe("a provider's own telephony (webhook media server)", () => {
+  it("sends a signed dial request, and takes the signed progress report back", async () => {
+    const clock = await registerAcme({ webhook: { url: "https://pbx.acme.example/dial", secret: SECRET } });
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    await runAt(clock, T0);
+    expect((await status(body.confirmation, body.verifier)).body.status).toBe("dialing");
+
+    const calls = (await (await edgeEnv.TELEPHONY.fetch("https://telephony/_calls")).json()) as any[];
+    expect(calls).toHaveLength(1);
+    expect(calls[0].url).toBe("https://pbx.acme.example/dial");
+    // Signed at the cloud's time (the test's clock).
+    expect(await verify(SECRET, calls[0].body, calls[0].signature, T0)).toBe(true);
+    expect(await verify("not-the-secret-at-all", calls[0].body, calls[0].signature, T0)).toBe(false);
+    const dial = JSON.parse(calls[0].body);
+    expect(dial).toMatchObject({ confirmation: body.confirmation, attempt: 1, channel: "voice", to: "+15125550142", from: "+15125550100" });
+    expect(calls[0].idempotencyKey).toBe(dial.idempotencyKey);
+
+    const report = JSON.stringify({ attempt: 1, outcome: "answered", at: new Date(T0 + 5000).toISOString() });
+    const post = (signature: string, text = report) =>
+      edge("POST", `/v1/callbacks/${body.confirmation}/progress`, text, null, { "x-mesh-signature": signature });
+    // Unsigned, wrongly signed, and replayed-too-late reports change nothing.
+    expect((await post("t=1,v1=00")).status).toBe(401);
+    expect((await post(await sign("not-the-secret-at-all", report, T0))).status).toBe(401);
+    expect((await post(await sign(SECRET, report, T0 - 3600_000))).status).toBe(401);
+    expect((await status(body.confirmation, body.verifier)).body.status).toBe("dialing");
+
+    const ok = await post(await sign(SECRET, report, T0));
+    expect(ok.status).toBe(200);
+    const view = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(view.status).toBe("connected");
+    expect(types(view).slice(-2)).toEqual(["outcome", "connected"]);
+    // The same report again is harmless.
+    expect((await post(await sign(SECRET, report, T0))).status).toBe(200);
+    expect(ACME.id).toBe("acme");
+  });
+});
