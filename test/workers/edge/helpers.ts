@@ -14,7 +14,7 @@ export const ACME = acme;
 export const T0 = Date.parse("2030-01-09T16:00:00Z");
 export const MIN = 60_000;
 
-export const edgeEnv = env as unknown as EdgeEnv & Record<`SITE_${string}`, Fetcher>;
+export const edgeEnv = env as unknown as EdgeEnv & Record<`SITE_${string}`, Fetcher> & { TELEPHONY: Fetcher };
 
 export interface Call {
   status: number;
