@@ -122,7 +122,10 @@ export function freeCapacity(
   startMs: number,
   endMs: number,
 ): number {
-  return capacityIn(r.capacity, dutyIntervals(r, nowMs, startMs, endMs), activeIntervals(reservations, nowMs), nowMs, startMs, endMs);
+  const held = activeIntervals(reservations, nowMs);
+  // A full agent is known without the (costlier) shift arithmetic.
+  if (peakOverlap(held, startMs, endMs) >= r.capacity) return 0;
+  return capacityIn(r.capacity, dutyIntervals(r, nowMs, startMs, endMs), held, nowMs, startMs, endMs);
 }
 
 function capacityIn(

@@ -27,6 +27,8 @@ import { checkTransition, isMonitored, MONITORED_STATES, type AgentState } from 
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 export const DEFAULT_DIGEST_TTL_MS = 15_000;
 const LIST_LIMIT = 1000;
+/** Upcoming reservations per agent that views and estimates look at. */
+const PER_AGENT_LIMIT = 200;
 
 export interface AgentView {
   id: string;
@@ -284,11 +286,8 @@ export class Roster extends DurableObject<SiteEnv> {
         (a, b) => b.skills[input.skill] - a.skills[input.skill] || a.id.localeCompare(b.id),
       );
     }
-    const held = this.reservationsOf(
-      candidates.map((r) => r.id),
-      now,
-    );
-    const chosen = candidates.find((r) => freeCapacity(r, held.get(r.id) ?? [], now, startMs, endMs) > 0);
+    // Only reservations overlapping the window matter here, read whole (no LIMIT may hide one).
+    const chosen = candidates.find((r) => freeCapacity(r, this.overlapping(r.id, startMs, endMs, now), now, startMs, endMs) > 0);
     if (!chosen) {
       return fail(409, "no_capacity", "no agent here has free capacity for that window", {
         skill: input.skill,
@@ -316,7 +315,7 @@ export class Roster extends DurableObject<SiteEnv> {
       ${startMs}, ${endMs}, 'held', ${expiresAtMs}, ${now})`;
     this.bumpSeq();
     await this.ensureAlarmBy(expiresAtMs);
-    return ok(this.reservationView(reservation, now));
+    return ok(this.reservationView(reservation, now, chosen.ref));
   }
 
   async getReservation(id: string): Promise<Result<ReservationView>> {
@@ -429,25 +428,34 @@ export class Roster extends DurableObject<SiteEnv> {
     return row ? toReservation(row) : null;
   }
 
-  /** Active reservations of the given agents, grouped by agent, in one query. */
+  /**
+   * The next active reservations of the given agents (by index), grouped by agent.
+   * For views and estimates: each agent's list is capped, which can only make a
+   * far-off estimate early. Booking decisions use `overlapping`, never this.
+   */
   private reservationsOf(agentIds: readonly string[], now: number): Map<string, Reservation[]> {
-    const wanted = new Set(agentIds);
     const byAgent = new Map<string, Reservation[]>();
-    if (wanted.size === 0) return byAgent;
-    // One agent reads its own rows by index; many read every active row once.
-    const rows =
-      wanted.size === 1
-        ? this.sql<ReservationRow>`SELECT * FROM reservations WHERE agent_id = ${agentIds[0]} AND end_ms > ${now}
-            AND (status = 'claimed' OR (status = 'held' AND expires_at_ms > ${now})) ORDER BY start_ms LIMIT ${LIST_LIMIT}`.toArray()
-        : this.sql<ReservationRow>`SELECT * FROM reservations WHERE end_ms > ${now}
-            AND (status = 'claimed' OR (status = 'held' AND expires_at_ms > ${now})) ORDER BY start_ms LIMIT ${LIST_LIMIT * 20}`.toArray();
+    if (agentIds.length === 0) return byAgent;
+    const rows = this.sql<ReservationRow>`SELECT * FROM (
+        SELECT *, row_number() OVER (PARTITION BY agent_id ORDER BY start_ms) AS nth FROM reservations
+        WHERE agent_id IN (SELECT value FROM json_each(${JSON.stringify(agentIds)})) AND end_ms > ${now}
+          AND (status = 'claimed' OR (status = 'held' AND expires_at_ms > ${now})))
+      WHERE nth <= ${PER_AGENT_LIMIT} ORDER BY start_ms LIMIT ${LIST_LIMIT * PER_AGENT_LIMIT}`.toArray();
     for (const row of rows) {
-      if (!wanted.has(row.agent_id)) continue;
       const list = byAgent.get(row.agent_id) ?? [];
       list.push(toReservation(row));
       byAgent.set(row.agent_id, list);
     }
     return byAgent;
+  }
+
+  /** Every active reservation of one agent that overlaps [startMs, endMs): what capacity is checked against. */
+  private overlapping(agentId: string, startMs: number, endMs: number, now: number): Reservation[] {
+    // At most capacity (≤ 20) rows can overlap one window, since capacity is never exceeded; the LIMIT is a guard.
+    return this.sql<ReservationRow>`SELECT * FROM reservations WHERE agent_id = ${agentId} AND end_ms > ${startMs}
+      AND start_ms < ${endMs} AND (status = 'claimed' OR (status = 'held' AND expires_at_ms > ${now})) LIMIT 10000`
+      .toArray()
+      .map(toReservation);
   }
 
   private view(r: Resource, now: number, held?: readonly Reservation[]): AgentView {
@@ -471,13 +479,12 @@ export class Roster extends DurableObject<SiteEnv> {
     };
   }
 
-  private reservationView(r: Reservation, now: number): ReservationView {
-    const agent = this.findResource(r.agentId);
+  private reservationView(r: Reservation, now: number, ref?: string): ReservationView {
     return {
       id: r.id,
       siteId: this.siteId,
       callbackId: r.callbackId,
-      agentId: agent?.ref ?? r.agentId,
+      agentId: ref ?? this.findResource(r.agentId)?.ref ?? r.agentId,
       skill: r.skill,
       channel: r.channel,
       start: iso(r.startMs) as string,
