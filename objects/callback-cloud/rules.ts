@@ -13,8 +13,9 @@
  *   autumn both occurrences get slots; in the hour skipped in spring there are none.
  * - The bookable horizon is [now + minNotice, now + maxAdvanceDays], the days counted
  *   as calendar days in the provider's zone (a DST day is not 24 h).
- * - `asap` means the earliest slot from now + minNotice, and a window from that slot's
- *   start to the end of its open range, at most `ASAP_SPAN_MS` (2 h) long.
+ * - `asap` means from now + minNotice (or the next opening), not from the next slot
+ *   boundary, provided a whole slot's length is left before closing; the window runs to
+ *   the end of that open range, at most `ASAP_SPAN_MS` (2 h) long.
  * - A requested window is accepted when it holds at least one whole slot; it is then
  *   tightened to [its first slot's start, its last slot's end].
  * - `retryAt`: attempts are counted from 1; after attempt N fails the next may happen
@@ -103,16 +104,17 @@ export function checkWindow(rules: Rules, zone: string, window: CallbackWindow, 
   const slotMs = rules.slotMinutes * MINUTE_MS;
 
   if ("asap" in window) {
-    const [first] = slotsWithin(rules, zone, earliestMs, latestMs, closed, 1);
-    if (!first) {
+    // As soon as possible means now (after the notice), not the next slot boundary, as long
+    // as one slot's length is left before closing.
+    const open = openIntervals(rules.businessHours, zone, earliestMs, latestMs, closed).find(([s, e]) => e - s >= slotMs);
+    if (!open) {
       return {
         ok: false,
         reason: "closed",
         message: `We have no opening for a callback in the next ${days(rules.maxAdvanceDays)}.`,
       };
     }
-    const [open] = openIntervals(rules.businessHours, zone, first.startMs, latestMs, closed);
-    return { ok: true, startMs: first.startMs, endMs: Math.min(open[1], first.startMs + ASAP_SPAN_MS) };
+    return { ok: true, startMs: open[0], endMs: Math.min(open[1], open[0] + ASAP_SPAN_MS) };
   }
 
   const { startMs, endMs } = window;

@@ -204,11 +204,16 @@ describe("slots in a window", () => {
 describe("checking a callback window", () => {
   const wednesday8am = t("2026-12-02T14:00:00Z");
 
-  it("asap: the next slot, until closing or for two hours", () => {
+  it("asap: from now, not the next slot boundary, until closing or for two hours", () => {
     expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-02T14:07:00Z"))).toEqual({
       ok: true,
-      startMs: t("2026-12-02T14:15:00Z"),
-      endMs: t("2026-12-02T14:15:00Z") + ASAP_SPAN_MS,
+      startMs: t("2026-12-02T14:07:00Z"),
+      endMs: t("2026-12-02T14:07:00Z") + ASAP_SPAN_MS,
+    });
+    // Wednesday 19:50 CST: less than a slot before closing, so Thursday 08:00.
+    expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-03T01:50:00Z"))).toMatchObject({
+      ok: true,
+      startMs: t("2026-12-03T14:00:00Z"),
     });
     // Wednesday 19:30 CST: until closing at 20:00.
     expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-03T01:30:00Z"))).toEqual({
@@ -223,10 +228,10 @@ describe("checking a callback window", () => {
     expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-05T03:00:00Z"))).toMatchObject({ ok: true, startMs: t("2026-12-05T15:00:00Z") });
     // Christmas Eve after closing -> Saturday 26th 09:00 CST.
     expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-25T02:30:00Z"))).toMatchObject({ ok: true, startMs: t("2026-12-26T15:00:00Z") });
-    // 60 minutes' notice at 08:07 -> 09:15.
+    // 60 minutes' notice at 08:07 -> 09:07.
     expect(checkWindow(withRules({ minNoticeMinutes: 60 }), CHICAGO, { asap: true }, t("2026-12-02T14:07:00Z"))).toMatchObject({
       ok: true,
-      startMs: t("2026-12-02T15:15:00Z"),
+      startMs: t("2026-12-02T15:07:00Z"),
     });
   });
 
