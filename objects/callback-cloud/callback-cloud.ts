@@ -106,6 +106,8 @@ type CallbackRow = {
   due_at_ms: number | null;
   created_at_ms: number;
   updated_at_ms: number;
+  claimed_at_ms: number | null;
+  reserved_until_ms: number | null;
 };
 
 type AttemptRow = {
@@ -125,7 +127,11 @@ export const REPLAN_INTERVAL_MS = 60_000;
 /** How long a dial with no progress report counts as under way. */
 export const PROGRESS_TIMEOUT_MS = 2 * 60_000;
 /** Callbacks handled per alarm run; the alarm re-arms at once for the rest. */
-const ALARM_BATCH = 200;
+const ALARM_BATCH = 2000;
+/** Callbacks prepared at once in an alarm run (each may call a site). */
+const PREPARE_CONCURRENCY = 16;
+/** How long before the call the agent's reservation is confirmed at its site. */
+export const CLAIM_LEAD_MS = 30_000;
 const MAX_RESERVE_TRIES = 5;
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -339,8 +345,9 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     }
     await this.releaseReservation(cb);
     const now = this.clock.now();
+    this.forgetAgent(cb.id);
     this.sql`UPDATE callbacks SET skill = coalesce(${to.skill ?? null}, skill), skill_level = ${to.skill ? 1 : cb.skill_level},
-      site_id = NULL, agent_id = NULL, reservation_id = NULL, scheduled_for_ms = NULL, updated_at_ms = ${now} WHERE id = ${cb.id}`;
+      scheduled_for_ms = NULL, updated_at_ms = ${now} WHERE id = ${cb.id}`;
     this.event(cb.id, now, "transferred", { by: actor.role, ...(to.skill ? { skill: to.skill } : {}), ...(to.siteId ? { toSite: to.siteId } : {}) });
     await this.plan(this.mustGet(cb.id), now, "transfer", to.siteId);
     await this.rearm();
@@ -416,34 +423,116 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     this.alarmAtMs = null;
     const due = this.sql<CallbackRow>`SELECT * FROM callbacks WHERE due_at_ms IS NOT NULL AND due_at_ms <= ${now}
       ORDER BY priority, due_at_ms LIMIT ${ALARM_BATCH}`.toArray();
-    for (const cb of due) {
+    const ready: CallbackRow[] = [];
+    // Preparing (planning, confirming reservations) talks to sites, a few callbacks at a time.
+    await forEachLimited(due, PREPARE_CONCURRENCY, async (cb) => {
       try {
-        await this.work(cb, now);
+        const toDial = await this.prepare(cb, now);
+        if (toDial) ready.push(toDial);
       } catch (err) {
         // One callback's trouble must not stall the rest: try it again shortly.
         console.error("callback work failed", cb.confirmation, (err as Error).message);
         this.sql`UPDATE callbacks SET due_at_ms = ${now + REPLAN_INTERVAL_MS} WHERE id = ${cb.id}`;
       }
-    }
+    });
+    await this.dialAll(ready, now);
     await this.rearm();
   }
 
-  /** What is due for one callback, by its status. Safe to run twice. */
-  private async work(cb: CallbackRow, now: number): Promise<void> {
+  /**
+   * What is due for one callback, by its status: plan it, confirm its agent's
+   * reservation a little ahead of the call, expire it. Answers the callback when it
+   * is to be dialed now. Safe to run twice.
+   */
+  private async prepare(cb: CallbackRow, now: number, depth = 0): Promise<CallbackRow | null> {
+    const again = async (): Promise<CallbackRow | null> => {
+      const fresh = this.mustGet(cb.id);
+      const dueNow = (fresh.status === "scheduled" || fresh.status === "retrying") && (fresh.due_at_ms ?? Infinity) <= now;
+      return dueNow && depth < 2 ? this.prepare(fresh, now, depth + 1) : null;
+    };
     switch (cb.status) {
       case "pending":
-        if (now >= cb.window_end_ms) return this.expire(cb, now);
-        return this.plan(cb, now, "replan");
+        if (now >= cb.window_end_ms) {
+          await this.expire(cb, now);
+          return null;
+        }
+        await this.plan(cb, now, "replan");
+        return again();
       case "scheduled":
-      case "retrying":
-        if (now >= cb.window_end_ms && !isTextChannel(cb.channel)) return this.expire(cb, now);
-        return this.startAttempt(cb, now);
+      case "retrying": {
+        const text = isTextChannel(cb.channel);
+        if (now >= cb.window_end_ms && !text) {
+          await this.expire(cb, now);
+          return null;
+        }
+        if (!text && !cb.reservation_id) {
+          await this.plan(cb, now, "replan");
+          return again();
+        }
+        if (!text && cb.claimed_at_ms === null) {
+          const claimed = await this.sites.claim(cb.site_id as string, cb.reservation_id as string);
+          if (!claimed.ok) {
+            this.event(cb.id, now, "replanned", {
+              reason: `the agent's reservation could not be confirmed (${claimed.code}: ${claimed.message})`,
+              siteId: cb.site_id,
+            });
+            this.forgetAgent(cb.id);
+            await this.plan(this.mustGet(cb.id), now, "lost");
+            return again();
+          }
+          this.sql`UPDATE callbacks SET claimed_at_ms = ${now} WHERE id = ${cb.id}`;
+        }
+        const at = cb.scheduled_for_ms ?? now;
+        if (at > now) {
+          this.sql`UPDATE callbacks SET due_at_ms = ${at} WHERE id = ${cb.id}`;
+          return null;
+        }
+        return this.mustGet(cb.id);
+      }
       case "dialing":
-        return this.resumeAttempt(cb, now);
+        await this.resumeAttempt(cb, now);
+        return null;
       default:
         // Final or connected: nothing due.
         this.sql`UPDATE callbacks SET due_at_ms = NULL WHERE id = ${cb.id}`;
+        return null;
     }
+  }
+
+  /**
+   * Dials every callback that is due now together: the attempts are recorded in one
+   * transaction first (so an alarm that runs again never dials twice), then the
+   * dials go out at once.
+   */
+  private async dialAll(ready: readonly CallbackRow[], now: number): Promise<void> {
+    if (ready.length === 0) return;
+    const batch: { id: string; key: string }[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const cb of ready) {
+        const n = (this.sql<{ n: number }>`SELECT count(*) AS n FROM attempts WHERE callback_id = ${cb.id}`.one().n as number) + 1;
+        const key = `${cb.id}:${n}`;
+        this.sql`INSERT INTO attempts (idempotency_key, callback_id, n, channel, started_at_ms) VALUES (${key}, ${cb.id}, ${n}, ${cb.channel}, ${now})`;
+        this.move(cb, "dialing", { due: now + PROGRESS_TIMEOUT_MS }, "dialing", { attempt: n, channel: cb.channel });
+        batch.push({ id: cb.id, key });
+      }
+    });
+    await Promise.all(
+      batch.map(async ({ id, key }) => {
+        try {
+          await this.dial(this.mustGet(id), this.mustAttempt(key), now);
+        } catch (err) {
+          // The attempt stays under way; the alarm asks again with the same key.
+          console.error("dial failed", id, (err as Error).message);
+          this.sql`UPDATE callbacks SET due_at_ms = ${now + REPLAN_INTERVAL_MS} WHERE id = ${id}`;
+        }
+      }),
+    );
+  }
+
+  /** Drops the callback's agent and reservation (already released or lost). */
+  private forgetAgent(callbackId: string): void {
+    this.sql`UPDATE callbacks SET site_id = NULL, agent_id = NULL, reservation_id = NULL, claimed_at_ms = NULL,
+      reserved_until_ms = NULL WHERE id = ${callbackId}`;
   }
 
   /**
@@ -490,9 +579,11 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         await this.sites.release(c.siteId, answer.value.id);
         return;
       }
-      this.sql`UPDATE callbacks SET site_id = ${c.siteId}, agent_id = ${c.agentId}, reservation_id = ${answer.value.id}
-        WHERE id = ${cb.id}`;
-      this.move(fresh, "scheduled", { due: c.startMs, scheduledFor: c.startMs }, "scheduled", { at: iso(c.startMs), channel: cb.channel });
+      this.sql`UPDATE callbacks SET site_id = ${c.siteId}, agent_id = ${c.agentId}, reservation_id = ${answer.value.id},
+        claimed_at_ms = NULL, reserved_until_ms = ${c.startMs + slotMs} WHERE id = ${cb.id}`;
+      // Due a little early: the reservation is confirmed ahead, so the call itself goes out on time.
+      const due = Math.max(now, c.startMs - CLAIM_LEAD_MS);
+      this.move(fresh, "scheduled", { due, scheduledFor: c.startMs }, "scheduled", { at: iso(c.startMs), channel: cb.channel });
       this.event(cb.id, now, "agent_assigned", { siteId: c.siteId, agentId: c.agentId, level: c.level });
       return;
     }
@@ -508,32 +599,6 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     } else if (canMove(fresh.status, "pending")) {
       this.move(fresh, "pending", { due: next, scheduledFor: null }, "waiting", { reason });
     }
-  }
-
-  /** At callback time: confirm the reservation (or re-plan), record the attempt, then dial. */
-  private async startAttempt(cb: CallbackRow, now: number): Promise<void> {
-    if (!isTextChannel(cb.channel)) {
-      const claimed = cb.site_id && cb.reservation_id ? await this.sites.claim(cb.site_id, cb.reservation_id) : null;
-      if (!claimed?.ok) {
-        const why = claimed ? `${claimed.code}: ${claimed.message}` : "no reservation";
-        this.event(cb.id, now, "replanned", { reason: `the agent's reservation could not be confirmed (${why})`, siteId: cb.site_id });
-        this.sql`UPDATE callbacks SET site_id = NULL, agent_id = NULL, reservation_id = NULL WHERE id = ${cb.id}`;
-        await this.plan(this.mustGet(cb.id), now, "lost", undefined);
-        const again = this.mustGet(cb.id);
-        // A new reservation that starts now is claimed on this same run; a later one waits for its time.
-        if (again.status !== "scheduled" || (again.due_at_ms ?? Infinity) > now) return;
-        const second = await this.sites.claim(again.site_id as string, again.reservation_id as string);
-        if (!second.ok) return;
-        cb = again;
-      }
-    }
-    const n = (this.sql<{ n: number }>`SELECT count(*) AS n FROM attempts WHERE callback_id = ${cb.id}`.one().n as number) + 1;
-    const key = `${cb.id}:${n}`;
-    this.ctx.storage.transactionSync(() => {
-      this.sql`INSERT INTO attempts (idempotency_key, callback_id, n, channel, started_at_ms) VALUES (${key}, ${cb.id}, ${n}, ${cb.channel}, ${now})`;
-      this.move(cb, "dialing", { due: now + PROGRESS_TIMEOUT_MS }, "dialing", { attempt: n, channel: cb.channel });
-    });
-    await this.dial(this.mustGet(cb.id), this.mustAttempt(key), now);
   }
 
   /** The alarm found a dial under way: ask again with the same key (never a second call), or time it out. */
@@ -602,11 +667,20 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         return;
       }
       case "retry":
-        this.move(cb, "retrying", { due: step.atMs, scheduledFor: step.atMs }, "retry_scheduled", { at: iso(step.atMs), channel: step.channel });
+        // A retry after the agent's reserved slot needs the agent again: give it back and plan anew then.
+        if (!isTextChannel(step.channel) && step.atMs >= (cb.reserved_until_ms ?? 0)) {
+          await this.releaseReservation(cb);
+          this.forgetAgent(cb.id);
+        }
+        this.move(this.mustGet(cb.id), "retrying", { due: step.atMs, scheduledFor: step.atMs }, "retry_scheduled", {
+          at: iso(step.atMs),
+          channel: step.channel,
+        });
         return;
       case "fallback":
         await this.releaseReservation(cb);
-        this.sql`UPDATE callbacks SET channel = ${step.channel}, site_id = NULL, agent_id = NULL, reservation_id = NULL WHERE id = ${cb.id}`;
+        this.forgetAgent(cb.id);
+        this.sql`UPDATE callbacks SET channel = ${step.channel} WHERE id = ${cb.id}`;
         this.move(this.mustGet(cb.id), "retrying", { due: step.atMs, scheduledFor: step.atMs }, "fallback", {
           from: attempt.channel,
           to: step.channel,
@@ -808,6 +882,15 @@ function generalistSkill(reg: ProviderRegistration): { name: string; level: numb
     (a, b) => Math.max(...Object.values(a.skills)) - Math.max(...Object.values(b.skills)) || b.priority - a.priority,
   )[0];
   return easiest ? primarySkill(easiest.skills) : null;
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(lanes);
 }
 
 async function sha256(text: string): Promise<string> {

@@ -63,4 +63,14 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: "reservations confirmed ahead of the call",
+    up: [
+      // When the session manager confirmed the agent's reservation (it does so a little before the call).
+      "ALTER TABLE callbacks ADD COLUMN claimed_at_ms INTEGER",
+      // The end of the agent's reserved slot: a retry after it needs a new reservation.
+      "ALTER TABLE callbacks ADD COLUMN reserved_until_ms INTEGER",
+    ],
+  },
 ];

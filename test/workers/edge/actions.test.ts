@@ -27,15 +27,16 @@ describe("agent, ops and customer actions", () => {
     expect(await runDurableObjectAlarm(cloud())).toBe(false);
   });
 
-  it("picks up an agent who logs in while the callback waits", async () => {
+  it("picks up an agent who logs in while the callback waits, and calls at once", async () => {
     const clock = await registerAcme();
     const { body } = await requestCallback();
     expect(body.status).toBe("pending");
     await staff("manila", "cy", { appliance_repair: 3 });
     await runAt(clock, T0 + MIN);
     const view = (await status(body.confirmation, undefined, ADMIN)).body;
-    expect(view.status).toBe("scheduled");
+    expect(view.status).toBe("connected");
     expect(view.agent.siteId).toBe("manila");
+    expect(types(view)).toEqual(expect.arrayContaining(["waiting", "scheduled", "agent_assigned", "dialing", "connected"]));
   });
 
   it("lets the assigned agent answer without calling; the customer sees the answer and nobody is dialed", async () => {

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
-import { ADMIN, cloud, dials, media, MIN, registerAcme, requestCallback, runAt, staff, status, T0, types } from "./helpers.ts";
+import { ADMIN, cloud, dials, media, MIN, registerAcme, requestCallback, runAt, site, staff, status, T0, types } from "./helpers.ts";
 
 const phoneEnding = (tail: string) => `+1512555${tail}`;
 
@@ -92,5 +92,38 @@ describe("an alarm that runs more than once", () => {
     expect(after.attempts).toEqual([expect.objectContaining({ n: 1, outcome: "answered" })]);
     // One dial, asked for twice with the same key.
     expect((await dials(body.confirmation)).map((d) => d.requests)).toEqual([2]);
+  });
+});
+
+describe("the agent's reservation around the call", () => {
+  it("is confirmed a little before the call, so the call itself goes out on time", async () => {
+    const clock = await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const start = T0 + 60 * MIN;
+    const { body } = await requestCallback({ when: { start: new Date(start).toISOString(), end: new Date(start + 60 * MIN).toISOString() } });
+    const reservationId = (await status(body.confirmation, undefined, ADMIN)).body.reservationId;
+    await runAt(clock, start - 30_000);
+    expect((await site("austin", "GET", `/federation/reservations/${reservationId}`)).body.status).toBe("claimed");
+    expect((await status(body.confirmation, body.verifier)).body.status).toBe("scheduled");
+    expect(await dials(body.confirmation)).toHaveLength(0);
+    await runAt(clock, start);
+    expect((await dials(body.confirmation)).map((d) => d.attempt)).toEqual([1]);
+  });
+
+  it("is given back when a retry falls after the reserved slot, and a new one is made then", async () => {
+    const clock = await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback({ contact: { phone: phoneEnding("0001") } });
+    const first = (await status(body.confirmation, undefined, ADMIN)).body.reservationId;
+    await runAt(clock, T0); // busy: retry at +5 min, inside the 15-minute slot: the agent is kept
+    expect((await status(body.confirmation, undefined, ADMIN)).body.reservationId).toBe(first);
+    await runAt(clock, T0 + 5 * MIN); // busy again: retry at +20 min, after the slot: the agent is given back
+    const between = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(between.reservationId).toBeNull();
+    expect((await site("austin", "GET", `/federation/reservations/${first}`)).body.status).toBe("released");
+    await runAt(clock, T0 + 20 * MIN);
+    const last = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(last.reservationId).not.toBe(first);
+    expect(last.attempts).toHaveLength(3);
   });
 });

@@ -1,0 +1,260 @@
+/**
+ * The local mesh launcher: its flags (pure), the `npm start` process as a
+ * developer runs it, and the in-process API tests and benchmarks use.
+ * Launched meshes use their own ports and a temp state folder, so a developer's
+ * running mesh and its `.mesh-state/` are never touched.
+ */
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
+import { parseOptions, planWorkers, UsageError } from "../../federation/launcher/options.ts";
+
+const HOST = "127.0.0.1";
+const ctx = { cwd: "/somewhere", repoRoot: "/repo" };
+
+describe("launcher options", () => {
+  it("defaults to the documented mesh: edge 8787, paris/austin/manila on 8801–8803, state at the repo root", () => {
+    const options = parseOptions([], {}, ctx)!;
+    expect(options).toMatchObject({ sites: 3, fresh: false, stateDir: "/repo/.mesh-state", edgePort: 8787, sitePort: 8801, settings: {} });
+    expect(planWorkers(options).map(({ id, env, port }) => [id, env, port])).toEqual([
+      ["edge", undefined, 8787],
+      ["paris", "paris", 8801],
+      ["austin", "austin", 8802],
+      ["manila", "manila", 8803],
+    ]);
+  });
+
+  it("adds site4, site5 … on the paris environment with their own names and ports", () => {
+    const plan = planWorkers(parseOptions(["--sites", "5"], {}, ctx)!);
+    expect(plan.slice(4)).toEqual([
+      { id: "site4", kind: "site", env: "paris", name: "callback-mesh-site-site4", port: 8804 },
+      { id: "site5", kind: "site", env: "paris", name: "callback-mesh-site-site5", port: 8805 },
+    ]);
+  });
+
+  it("reads the state folder, admin token and Worker settings from flags and the environment", () => {
+    const env = { MESH_STATE_DIR: "st", MESH_ADMIN_TOKEN: "tok", HEARTBEAT_TIMEOUT_MS: "500", DIGEST_TTL_MS: "", OTHER: "x" };
+    expect(parseOptions(["--fresh"], env, ctx)).toMatchObject({
+      fresh: true,
+      stateDir: "/somewhere/st",
+      adminToken: "tok",
+      settings: { HEARTBEAT_TIMEOUT_MS: "500" },
+    });
+    expect(parseOptions(["--state=/abs", "--sites=1"], env, ctx)).toMatchObject({ stateDir: "/abs", sites: 1 });
+    expect(parseOptions(["--help"], {}, ctx)).toBeNull();
+  });
+
+  it("refuses what it cannot do", () => {
+    for (const argv of [["--sites", "0"], ["--sites", "two"], ["--sites"], ["--bogus"], ["--edge-port", "8802"]]) {
+      expect(() => parseOptions(argv, {}, ctx), argv.join(" ")).toThrow(UsageError);
+    }
+    expect(() => parseOptions([], { HEARTBEAT_TIMEOUT_MS: "30s" }, ctx)).toThrow(/HEARTBEAT_TIMEOUT_MS/);
+  });
+});
+
+describe("npm start", () => {
+  const EDGE_PORT = 18787;
+  const SITE_PORT = 18801;
+  const SITES = ["paris", "austin", "manila"];
+  const urls = [EDGE_PORT, SITE_PORT, SITE_PORT + 1, SITE_PORT + 2].map((port) => `http://${HOST}:${port}/`);
+  let stateDir: string;
+  let launcher: Launcher | undefined;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(path.join(os.tmpdir(), "mesh-state-"));
+  });
+  afterEach(async () => {
+    // A failed assertion must not leave a mesh holding the ports for the next test.
+    if (launcher && launcher.child.exitCode === null) {
+      launcher.child.kill("SIGKILL");
+      await launcher.exited;
+    }
+    launcher = undefined;
+  });
+  afterAll(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it("serves every Worker, keeps agents across restarts and stops cleanly on SIGINT", async () => {
+    const flags = ["--state", stateDir, "--edge-port", String(EDGE_PORT), "--site-port", String(SITE_PORT)];
+    for (const url of urls) await expectPortFree(url);
+
+    launcher = launch([...flags, "--fresh"]);
+    const first = await launcher.ready;
+    expect(first.seconds).toBeGreaterThan(0);
+    for (const url of urls) expect(launcher.output()).toContain(url);
+
+    for (const url of urls) expect((await fetch(`${url}healthz`)).status).toBe(200);
+    for (const [i, siteId] of SITES.entries()) {
+      const response = await fetch(urls[i + 1]!);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ siteId });
+    }
+
+    const auth = { authorization: `Bearer ${first.adminToken}` };
+    const ana = { name: "Ana", skills: { appliance_repair: 4 }, channels: ["voice"], languages: ["en"] };
+    const put = await fetch(`${urls[1]}v1/agents/ana`, {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify(ana),
+    });
+    expect(put.status, await put.clone().text()).toBe(201);
+    // The admin token is the one printed: anything else is refused.
+    expect((await fetch(`${urls[1]}v1/agents/ana`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+
+    await launcher.interruptAndExpectCleanExit();
+    for (const url of urls) await expectPortFree(url);
+
+    // No --fresh: the Durable Object state and the generated admin token are still there.
+    launcher = launch(flags);
+    const second = await launcher.ready;
+    expect(second.adminToken).toBe(first.adminToken);
+    const got = await fetch(`${urls[1]}v1/agents/ana`, { headers: auth });
+    expect(got.status).toBe(200);
+    expect(await got.json()).toMatchObject({ id: "ana", name: "Ana", skills: { appliance_repair: 4 } });
+    // Paris's roster is its own: Austin never heard of Ana.
+    expect((await fetch(`${urls[2]}v1/agents/ana`, { headers: auth })).status).toBe(404);
+
+    await launcher.interruptAndExpectCleanExit();
+    for (const url of urls) await expectPortFree(url);
+  });
+
+  it("starts empty with --fresh", async () => {
+    const flags = ["--state", stateDir, "--edge-port", String(EDGE_PORT), "--site-port", String(SITE_PORT), "--fresh"];
+    launcher = launch(flags);
+    const { adminToken } = await launcher.ready;
+    const list = await fetch(`${urls[1]}v1/agents`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(await list.json()).toEqual({ agents: [] });
+    await launcher.interruptAndExpectCleanExit();
+  });
+});
+
+describe("startMesh", () => {
+  let mesh: Mesh | undefined;
+  let stateDir: string;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(path.join(os.tmpdir(), "mesh-state-"));
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it("lets one site die alone while the rest keep answering", async () => {
+    const options = parseOptions(["--state", stateDir, "--edge-port", "28787", "--site-port", "28801"], { MESH_ADMIN_TOKEN: "in-process-admin" }, {
+      cwd: REPO_ROOT,
+      repoRoot: REPO_ROOT,
+    })!;
+    mesh = await startMesh(options, { log: () => {} });
+    expect(mesh.adminToken).toBe("in-process-admin");
+    expect(Object.keys(mesh.urls.sites)).toEqual(["paris", "austin", "manila"]);
+
+    await mesh.stopSite("austin");
+    await expectPortFree(mesh.urls.sites.austin!);
+    for (const url of [mesh.urls.edge, mesh.urls.sites.paris!, mesh.urls.sites.manila!]) {
+      expect((await fetch(`${url}healthz`)).status).toBe(200);
+    }
+    await expect(mesh.stopSite("austin")).rejects.toThrow(/no running site/);
+
+    await mesh.stop();
+    for (const url of [mesh.urls.edge, ...Object.values(mesh.urls.sites)]) await expectPortFree(url);
+    mesh = undefined;
+  });
+});
+
+// ---- helpers ----
+
+interface Launcher {
+  child: ChildProcess;
+  ready: Promise<{ seconds: number; adminToken: string }>;
+  exited: Promise<number | null>;
+  output(): string;
+  interruptAndExpectCleanExit(): Promise<void>;
+}
+
+/** Runs the CLI exactly as `npm start` does, on the pinned Node. */
+function launch(args: string[]): Launcher {
+  const pinned = path.join(REPO_ROOT, "node_modules", ".bin", "node");
+  const env = { ...process.env };
+  // The developer's own settings must not leak into what the test asserts.
+  for (const key of ["MESH_ADMIN_TOKEN", "MESH_STATE_DIR", "HEARTBEAT_TIMEOUT_MS", "DIGEST_TTL_MS"]) delete env[key];
+  const child = spawn(existsSync(pinned) ? pinned : process.execPath, ["federation/launcher/start.ts", ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const ready = new Promise<{ seconds: number; adminToken: string }>((resolve, reject) => {
+    const check = () => {
+      const time = /ready in ([\d.]+) s/.exec(out);
+      const token = /admin token\s+(\S+)/.exec(out);
+      if (time && token) {
+        child.stdout!.off("data", check);
+        resolve({ seconds: Number(time[1]), adminToken: token[1]! });
+      }
+    };
+    child.stdout!.on("data", check);
+    void exited.then((code) => reject(new Error(`launcher exited (${code}) before it was ready:\n${out}`)));
+  });
+  ready.catch(() => {});
+
+  return {
+    child,
+    ready,
+    exited,
+    output: () => out,
+    async interruptAndExpectCleanExit() {
+      const workerds = childWorkerds(child.pid!);
+      expect(workerds.length, "one workerd per Worker, plus wrangler's proxy for each").toBeGreaterThanOrEqual(4);
+      child.kill("SIGINT");
+      expect(await exited, out).toBe(0);
+      expect(out).toContain("mesh stopped");
+      for (const pid of workerds) expect(isAlive(pid), `workerd ${pid} outlived the launcher`).toBe(false);
+    },
+  };
+}
+
+/** The workerd processes a launcher spawned (Linux/macOS `ps`). */
+function childWorkerds(parent: number): number[] {
+  const out = execFileSync("ps", ["-A", "-o", "pid=,ppid=,comm="], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, ppid, comm]) => Number(ppid) === parent && comm === "workerd")
+    .map(([pid]) => Number(pid));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Free means we can listen on it; polled briefly, as the kernel may take a moment to release it. */
+async function expectPortFree(url: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once("error", () => resolve(false));
+      server.listen(Number(port), hostname, () => server.close(() => resolve(true)));
+    });
+    if (free) return;
+    if (Date.now() > deadline) throw new Error(`${url} is still taken`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
