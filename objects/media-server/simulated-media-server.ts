@@ -4,6 +4,7 @@
  * must: a key seen again returns the first answer and dials nobody.
  */
 import { DurableObject } from "cloudflare:workers";
+import { systemClock, type Clock } from "../shared/clock.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { simulatedOutcome, type AttemptOutcome, type DialRequest, type DialResult, type MediaServer } from "../callback-cloud/media-server.ts";
 
@@ -25,9 +26,16 @@ const MIGRATIONS = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: "when each dial arrived",
+    up: ["ALTER TABLE dials ADD COLUMN dialed_at_ms INTEGER"],
+  },
 ] as const;
 
 export interface DialRecord {
+  /** Position in the log, for paging with `afterRow`. */
+  row: number;
   idempotencyKey: string;
   confirmation: string;
   attempt: number;
@@ -37,9 +45,12 @@ export interface DialRecord {
   message: string | null;
   /** How many times this key was asked for; only the first one dialed. */
   requests: number;
+  /** When the first request for this key arrived. */
+  dialedAt: string | null;
 }
 
 export class SimulatedMediaServer extends DurableObject implements MediaServer {
+  clock: Clock = systemClock;
   private readonly sql: Sql;
   /** Fault injection: the next dial is placed but its answer is lost, as when a connection drops. */
   private loseNextAnswer = false;
@@ -48,7 +59,7 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
     super(ctx, env);
     this.sql = sqlOf(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage, MIGRATIONS, Date.now());
+      migrate(ctx.storage, MIGRATIONS, this.clock.now());
     });
   }
 
@@ -60,9 +71,9 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
       return { outcome: seen.outcome as AttemptOutcome, ringMs: seen.ring_ms };
     }
     const result = simulatedOutcome(request.to, request.channel);
-    this.sql`INSERT INTO dials (idempotency_key, confirmation, attempt, channel, recipient, outcome, ring_ms, message)
+    this.sql`INSERT INTO dials (idempotency_key, confirmation, attempt, channel, recipient, outcome, ring_ms, message, dialed_at_ms)
       VALUES (${request.idempotencyKey}, ${request.confirmation}, ${request.attempt}, ${request.channel}, ${request.to},
-      ${result.outcome}, ${result.ringMs}, ${request.message ?? null})`;
+      ${result.outcome}, ${result.ringMs}, ${request.message ?? null}, ${this.clock.now()})`;
     if (this.loseNextAnswer) {
       this.loseNextAnswer = false;
       throw new Error("simulated: the dial was placed but the answer was lost");
@@ -76,12 +87,13 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
   }
 
   /** The dial log, for ops and tests: who was called, how, and how often the key was asked for. */
-  async dials(confirmation?: string): Promise<DialRecord[]> {
+  async dials(confirmation?: string, limit = 1000, afterRow = 0): Promise<DialRecord[]> {
     const rows =
       confirmation === undefined
-        ? this.sql`SELECT * FROM dials ORDER BY rowid LIMIT 1000`.toArray()
-        : this.sql`SELECT * FROM dials WHERE confirmation = ${confirmation} ORDER BY rowid LIMIT 1000`.toArray();
+        ? this.sql`SELECT rowid, * FROM dials WHERE rowid > ${afterRow} ORDER BY rowid LIMIT ${limit}`.toArray()
+        : this.sql`SELECT rowid, * FROM dials WHERE confirmation = ${confirmation} ORDER BY rowid LIMIT ${limit}`.toArray();
     return rows.map((r) => ({
+      row: r.rowid as number,
       idempotencyKey: r.idempotency_key as string,
       confirmation: r.confirmation as string,
       attempt: r.attempt as number,
@@ -90,6 +102,7 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
       outcome: r.outcome as string,
       message: r.message as string | null,
       requests: r.requests as number,
+      dialedAt: r.dialed_at_ms === null ? null : new Date(r.dialed_at_ms as number).toISOString(),
     }));
   }
 }

@@ -9,6 +9,7 @@ import { newApp } from "../shared/openapi.ts";
 import { edgeAuth, type EdgeApp } from "./app-types.ts";
 import { callbacks } from "./routes/callbacks.ts";
 import { interactions } from "./routes/interactions.ts";
+import { media } from "./routes/media.ts";
 import { providers } from "./routes/providers.ts";
 import { tokens } from "./routes/tokens.ts";
 
@@ -39,6 +40,7 @@ app.route("/v1/providers", providers);
 app.route("/v1/interactions", interactions);
 app.route("/v1/callbacks", callbacks);
 app.route("/v1/tokens", tokens);
+app.route("/v1/media", media);
 app.doc31("/openapi.json", () => ({
   openapi: "3.1.0",
   info: { title: "callback mesh edge", version: "1" },

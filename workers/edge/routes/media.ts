@@ -1,0 +1,29 @@
+/** What the simulated media server did: the local mesh's "phone", for ops and benchmarks. */
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
+import { requireRole } from "../../shared/auth.ts";
+import { anyJson, jsonAnswer, newApp, withErrors } from "../../shared/openapi.ts";
+import type { EdgeApp } from "../app-types.ts";
+
+export const media = newApp<EdgeApp>().openapi(
+  createRoute({
+    method: "get",
+    path: "/dials",
+    tags: ["media server"],
+    summary: "The simulated media server's dial log (one row per idempotency key)",
+    middleware: [requireRole("admin", "ops")] as const,
+    request: {
+      query: z.object({
+        confirmation: z.string().max(32).optional(),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+        after: z.coerce.number().int().min(0).default(0),
+      }),
+    },
+    responses: { 200: jsonAnswer(anyJson, "the dials"), ...withErrors() },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const dials = await c.env.MEDIA.getByName("simulated").dials(q.confirmation, q.limit, q.after);
+    return c.json({ dials }, 200);
+  },
+);
