@@ -206,9 +206,14 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         if (!a.ok) continue;
         for (const s of a.value.slots) capacity.set(s.start, (capacity.get(s.start) ?? 0) + s.capacity);
       }
+      // Expected load: callbacks already waiting here for this skill will take the first free capacity.
+      let waiting = this.sql<{ n: number }>`SELECT count(*) AS n FROM callbacks WHERE status = 'pending' AND skill = ${skill.name}`.one()
+        .n as number;
       for (const s of ruleSlots) {
-        const free = capacity.get(iso(s.startMs)) ?? 0;
-        if (free > 0) slots.push({ start: iso(s.startMs), end: iso(s.endMs), capacity: free });
+        const reserved = capacity.get(iso(s.startMs)) ?? 0;
+        const taken = Math.min(waiting, reserved);
+        waiting -= taken;
+        if (reserved - taken > 0) slots.push({ start: iso(s.startMs), end: iso(s.endMs), capacity: reserved - taken });
       }
     }
     const first = slots[0] ? Date.parse(slots[0].start) : null;

@@ -6,13 +6,14 @@
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
+import { bindingsFor, REPO_ROOT, startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
 import { parseOptions, planWorkers, UsageError } from "../../federation/launcher/options.ts";
+import { loadSecrets } from "../../federation/launcher/secrets.ts";
 
 const HOST = "127.0.0.1";
 const ctx = { cwd: "/somewhere", repoRoot: "/repo" };
@@ -22,7 +23,7 @@ describe("launcher options", () => {
     const options = parseOptions([], {}, ctx)!;
     expect(options).toMatchObject({ sites: 3, fresh: false, stateDir: "/repo/.mesh-state", edgePort: 8787, sitePort: 8801, settings: {} });
     expect(planWorkers(options).map(({ id, env, port }) => [id, env, port])).toEqual([
-      ["edge", undefined, 8787],
+      ["edge", "edge", 8787],
       ["paris", "paris", 8801],
       ["austin", "austin", 8802],
       ["manila", "manila", 8803],
@@ -57,11 +58,66 @@ describe("launcher options", () => {
   });
 });
 
+describe("launcher secrets and bindings", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "mesh-secrets-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("generates secrets once, keeps them, and adds only what a bigger mesh needs", async () => {
+    const three = planWorkers({ sites: 3, edgePort: 8787, sitePort: 8801 });
+    const first = await loadSecrets(dir, three);
+    expect(first.adminTokenSource).toBe("state");
+    expect(Object.keys(first.workers)).toEqual(["edge", "paris", "austin", "manila"]);
+    const again = await loadSecrets(dir, planWorkers({ sites: 4, edgePort: 8787, sitePort: 8801 }));
+    expect(again.MESH_ADMIN_TOKEN).toBe(first.MESH_ADMIN_TOKEN);
+    expect(again.CLOUD_SECRET).toBe(first.CLOUD_SECRET);
+    expect(again.workers.paris).toEqual(first.workers.paris);
+    expect(again.workers.site4?.jwtSecret).not.toBe(first.workers.paris!.jwtSecret);
+    // A token from the environment wins and is never written down.
+    const fromEnv = await loadSecrets(dir, three, "env-token");
+    expect(fromEnv).toMatchObject({ MESH_ADMIN_TOKEN: "env-token", adminTokenSource: "env" });
+    expect(await readFile(path.join(dir, "secrets.json"), "utf8")).not.toContain("env-token");
+  });
+
+  it("gives the edge its routes to the sites and each site its identity and keys", async () => {
+    const options = parseOptions(["--sites", "4"], { DIGEST_TTL_MS: "5000" }, ctx)!;
+    const plan = planWorkers(options);
+    const secrets = await loadSecrets(dir, plan);
+    const text = (b: Record<string, { value: string }>) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v.value]));
+    const edge = text(bindingsFor(plan[0]!, plan, options, secrets));
+    expect(edge).toMatchObject({
+      MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN,
+      CLOUD_SECRET: secrets.CLOUD_SECRET,
+      EDGE_JWT_SECRET: secrets.workers.edge!.jwtSecret,
+      PUBLIC_URL: "http://127.0.0.1:8787",
+      DIGEST_TTL_MS: "5000",
+    });
+    expect(JSON.parse(edge.SITE_URLS!)).toEqual({
+      paris: "http://127.0.0.1:8801",
+      austin: "http://127.0.0.1:8802",
+      manila: "http://127.0.0.1:8803",
+      site4: "http://127.0.0.1:8804",
+    });
+    const site4 = text(bindingsFor(plan[4]!, plan, options, secrets));
+    expect(site4).toMatchObject({
+      SITE_ID: "site4",
+      CLOUD_SECRET: secrets.CLOUD_SECRET,
+      SITE_JWT_SECRET: secrets.workers.site4!.jwtSecret,
+      PEER_SECRET: secrets.workers.site4!.peerSecret,
+    });
+    expect(site4).not.toHaveProperty("SITE_URLS");
+  });
+});
+
 describe("npm start", () => {
   const EDGE_PORT = 18787;
   const SITE_PORT = 18801;
   const SITES = ["paris", "austin", "manila"];
-  const urls = [EDGE_PORT, SITE_PORT, SITE_PORT + 1, SITE_PORT + 2].map((port) => `http://${HOST}:${port}/`);
+  const urls = [EDGE_PORT, SITE_PORT, SITE_PORT + 1, SITE_PORT + 2].map((port) => `http://${HOST}:${port}`);
   let stateDir: string;
   let launcher: Launcher | undefined;
 
@@ -89,7 +145,7 @@ describe("npm start", () => {
     expect(first.seconds).toBeGreaterThan(0);
     for (const url of urls) expect(launcher.output()).toContain(url);
 
-    for (const url of urls) expect((await fetch(`${url}healthz`)).status).toBe(200);
+    for (const url of urls) expect((await fetch(`${url}/healthz`)).status).toBe(200);
     for (const [i, siteId] of SITES.entries()) {
       const response = await fetch(urls[i + 1]!);
       expect(response.status).toBe(200);
@@ -98,14 +154,14 @@ describe("npm start", () => {
 
     const auth = { authorization: `Bearer ${first.adminToken}` };
     const ana = { name: "Ana", skills: { appliance_repair: 4 }, channels: ["voice"], languages: ["en"] };
-    const put = await fetch(`${urls[1]}v1/agents/ana`, {
+    const put = await fetch(`${urls[1]}/v1/agents/ana`, {
       method: "PUT",
       headers: { ...auth, "content-type": "application/json" },
       body: JSON.stringify(ana),
     });
     expect(put.status, await put.clone().text()).toBe(201);
     // The admin token is the one printed: anything else is refused.
-    expect((await fetch(`${urls[1]}v1/agents/ana`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    expect((await fetch(`${urls[1]}/v1/agents/ana`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
 
     await launcher.interruptAndExpectCleanExit();
     for (const url of urls) await expectPortFree(url);
@@ -114,11 +170,11 @@ describe("npm start", () => {
     launcher = launch(flags);
     const second = await launcher.ready;
     expect(second.adminToken).toBe(first.adminToken);
-    const got = await fetch(`${urls[1]}v1/agents/ana`, { headers: auth });
+    const got = await fetch(`${urls[1]}/v1/agents/ana`, { headers: auth });
     expect(got.status).toBe(200);
     expect(await got.json()).toMatchObject({ id: "ana", name: "Ana", skills: { appliance_repair: 4 } });
     // Paris's roster is its own: Austin never heard of Ana.
-    expect((await fetch(`${urls[2]}v1/agents/ana`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${urls[2]}/v1/agents/ana`, { headers: auth })).status).toBe(404);
 
     await launcher.interruptAndExpectCleanExit();
     for (const url of urls) await expectPortFree(url);
@@ -128,7 +184,7 @@ describe("npm start", () => {
     const flags = ["--state", stateDir, "--edge-port", String(EDGE_PORT), "--site-port", String(SITE_PORT), "--fresh"];
     launcher = launch(flags);
     const { adminToken } = await launcher.ready;
-    const list = await fetch(`${urls[1]}v1/agents`, { headers: { authorization: `Bearer ${adminToken}` } });
+    const list = await fetch(`${urls[1]}/v1/agents`, { headers: { authorization: `Bearer ${adminToken}` } });
     expect(await list.json()).toEqual({ agents: [] });
     await launcher.interruptAndExpectCleanExit();
   });
@@ -158,7 +214,7 @@ describe("startMesh", () => {
     await mesh.stopSite("austin");
     await expectPortFree(mesh.urls.sites.austin!);
     for (const url of [mesh.urls.edge, mesh.urls.sites.paris!, mesh.urls.sites.manila!]) {
-      expect((await fetch(`${url}healthz`)).status).toBe(200);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
     }
     await expect(mesh.stopSite("austin")).rejects.toThrow(/no running site/);
 

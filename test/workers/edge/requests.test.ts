@@ -170,3 +170,17 @@ describe("callback requests", () => {
     expect((await status(body.confirmation.toLowerCase().replace(/-/g, ""), body.verifier)).status).toBe(200);
   });
 });
+
+describe("offers and expected load", () => {
+  it("counts callbacks already waiting for the skill against the first free capacity", async () => {
+    await registerAcme();
+    // Nobody repairs yet: two callbacks wait.
+    await requestCallback();
+    await requestCallback();
+    // One repairer with room for three at once logs in.
+    await staff("austin", "ana", { appliance_repair: 4 }, { capacity: 3 });
+    const res = await offer("the fridge is not cooling anymore");
+    expect(res.body.slots[0].capacity).toBe(1);
+    expect(res.body.slots[1].capacity).toBe(3);
+  });
+});
