@@ -2,10 +2,7 @@
  * The edge Worker: the mesh's single global endpoint. A thin edge over the
  * callback cloud objects: it validates, authorizes and calls.
  */
-import { bodyLimit } from "hono/body-limit";
-import { authenticate } from "../shared/auth.ts";
-import { ApiError, notFound, onError } from "../shared/errors.ts";
-import { newApp } from "../shared/openapi.ts";
+import { workerApp } from "../shared/openapi.ts";
 import { edgeAuth, type EdgeApp } from "./app-types.ts";
 import { callbacks } from "./routes/callbacks.ts";
 import { interactions } from "./routes/interactions.ts";
@@ -20,19 +17,7 @@ export { SimulatedMediaServer } from "../../objects/media-server/simulated-media
 /** A provider registration with a hundred intents of examples fits; nothing a customer sends comes near. */
 const MAX_BODY_BYTES = 256 * 1024;
 
-const app = newApp<EdgeApp>();
-app.onError(onError);
-app.notFound(notFound);
-app.use(
-  "*",
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError(413, "payload_too_large", `a request body may be at most ${MAX_BODY_BYTES} bytes`);
-    },
-  }),
-);
-app.use("*", authenticate<EdgeApp>(edgeAuth));
+const app = workerApp<EdgeApp>(edgeAuth, MAX_BODY_BYTES);
 
 app.get("/", (c) => c.json({ service: "callback-mesh edge", openapi: "/openapi.json", docs: "/docs" }));
 app.get("/healthz", (c) => c.json({ ok: true }));

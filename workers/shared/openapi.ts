@@ -1,8 +1,10 @@
 /** Route plumbing shared by the Workers: one zod schema validates, types and documents a route. */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Env } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { invalid } from "./errors.ts";
+import { authenticate, type AuthConfig, type AuthVariables } from "./auth.ts";
+import { ApiError, invalid, notFound, onError } from "./errors.ts";
 
 export function newApp<E extends Env>(): OpenAPIHono<E> {
   return new OpenAPIHono<E>({
@@ -10,6 +12,30 @@ export function newApp<E extends Env>(): OpenAPIHono<E> {
       if (!result.success) throw invalid(result.error, result.target === "json" ? "body" : (result.target as "query"));
     },
   });
+}
+
+/**
+ * A Worker's top-level app: errors and unknown routes in the error shape, bodies over
+ * `maxBodyBytes` refused before they are read, and the bearer token read into `principal`.
+ */
+export function workerApp<E extends { Bindings: object; Variables: AuthVariables }>(
+  authOf: (env: E["Bindings"]) => AuthConfig,
+  maxBodyBytes: number,
+): OpenAPIHono<E> {
+  const app = newApp<E>();
+  app.onError(onError);
+  app.notFound(notFound);
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", `a request body may be at most ${maxBodyBytes} bytes`);
+      },
+    }),
+  );
+  app.use("*", authenticate<E>(authOf));
+  return app;
 }
 
 export const errorSchema = z.object({

@@ -2,10 +2,7 @@
  * The site Worker: a contact center's resource manager. A thin edge over its
  * Roster object: it validates, authorizes and calls.
  */
-import { bodyLimit } from "hono/body-limit";
-import { authenticate } from "../shared/auth.ts";
-import { ApiError, notFound, onError } from "../shared/errors.ts";
-import { newApp } from "../shared/openapi.ts";
+import { workerApp } from "../shared/openapi.ts";
 import { siteAuth, type SiteApp } from "./app-types.ts";
 import { agents } from "./routes/agents.ts";
 import { availability } from "./routes/availability.ts";
@@ -17,19 +14,7 @@ export { Roster } from "../../objects/roster/roster.ts";
 /** No request to a site needs more; a bigger one is refused before it is read. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-const app = newApp<SiteApp>();
-app.onError(onError);
-app.notFound(notFound);
-app.use(
-  "*",
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError(413, "payload_too_large", `a request body may be at most ${MAX_BODY_BYTES} bytes`);
-    },
-  }),
-);
-app.use("*", authenticate<SiteApp>(siteAuth));
+const app = workerApp<SiteApp>(siteAuth, MAX_BODY_BYTES);
 
 app.get("/", (c) => c.json({ service: "callback-mesh site resource manager", siteId: c.env.SITE_ID, openapi: "/openapi.json" }));
 app.get("/healthz", (c) => c.json({ ok: true, siteId: c.env.SITE_ID }));
