@@ -1,0 +1,83 @@
+/**
+ * The local mesh's secrets. Generated once and kept in the state folder, so
+ * tokens a developer issued (and the admin token they copied) survive restarts;
+ * `--fresh` deletes them along with the Durable Object state.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { WorkerPlan } from "./options.ts";
+
+export const SECRETS_FILE = "secrets.json";
+
+/** Per Worker: each signs its own JWTs (SITE_/EDGE_JWT_SECRET) and has its own peer bridge. */
+export interface WorkerSecrets {
+  jwtSecret: string;
+  peerSecret: string;
+}
+
+export interface MeshSecrets {
+  MESH_ADMIN_TOKEN: string;
+  /** Where the admin token came from, so the CLI can say so. */
+  adminTokenSource: "env" | "state";
+  /** Shared by the edge (the callback cloud) and every site it reserves at. */
+  CLOUD_SECRET: string;
+  workers: Record<string, WorkerSecrets>;
+}
+
+/** On disk. Never holds an admin token that came from the environment. */
+interface StoredSecrets {
+  version: 1;
+  adminToken: string;
+  cloudSecret: string;
+  workers: Record<string, WorkerSecrets>;
+}
+
+const newSecret = () => randomBytes(32).toString("base64url");
+
+/**
+ * Reads the kept secrets, adds any that are missing (a first run, or a new
+ * site from a larger `--sites`), and writes the file back only if it changed.
+ */
+export async function loadSecrets(stateDir: string, workers: readonly WorkerPlan[], envAdminToken?: string): Promise<MeshSecrets> {
+  const file = path.join(stateDir, SECRETS_FILE);
+  const stored = await readStored(file);
+  let changed = stored === null;
+  const next: StoredSecrets = stored ?? { version: 1, adminToken: newSecret(), cloudSecret: newSecret(), workers: {} };
+  for (const { id } of workers) {
+    if (next.workers[id]) continue;
+    next.workers[id] = { jwtSecret: newSecret(), peerSecret: newSecret() };
+    changed = true;
+  }
+  if (changed) await writeStored(file, next);
+  return {
+    MESH_ADMIN_TOKEN: envAdminToken ?? next.adminToken,
+    adminTokenSource: envAdminToken ? "env" : "state",
+    CLOUD_SECRET: next.cloudSecret,
+    workers: next.workers,
+  };
+}
+
+async function readStored(file: string): Promise<StoredSecrets | null> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  const parsed = JSON.parse(text) as Partial<StoredSecrets>;
+  // A damaged file must not silently become new secrets: every token issued so far would die.
+  if (parsed.version !== 1 || typeof parsed.adminToken !== "string" || typeof parsed.cloudSecret !== "string" || typeof parsed.workers !== "object") {
+    throw new Error(`${file} is not a secrets file this launcher wrote; fix it or start with --fresh`);
+  }
+  return parsed as StoredSecrets;
+}
+
+async function writeStored(file: string, secrets: StoredSecrets): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  // Write then rename, so a crash never leaves half a file; 0600 because these are credentials.
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+}
