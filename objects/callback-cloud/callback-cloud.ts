@@ -190,15 +190,17 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     const reg = p.registration;
     const now = this.clock.now();
     const intent = reason ? this.intentEngine(reg).analyze(reason) : null;
-    const skill = primarySkill(intent?.skills ?? {}) ?? generalistSkill(reg);
+    // Without a reason (or an understood one), any agent who serves one of the provider's intents counts.
+    const known = primarySkill(intent?.skills ?? {});
+    const skills = known ? [known.name] : [...new Set(reg.intents.flatMap((i) => Object.keys(i.skills)))];
     const ruleSlots = slotsInWindow(reg.rules, reg.timezone, now, now + 86_400_000, now, 96);
     const slots: Offer["slots"] = [];
-    if (ruleSlots.length > 0 && skill) {
+    if (ruleSlots.length > 0 && skills.length > 0) {
       const from = iso(ruleSlots[0].startMs);
       const to = iso(ruleSlots[ruleSlots.length - 1].endMs);
       const answers = await Promise.all(
         reg.sites.map((siteId) =>
-          this.sites.availability(siteId, { skill: skill.name, channel: "voice", from, to, slotMinutes: reg.rules.slotMinutes }),
+          this.sites.availability(siteId, { skill: skills.join(","), channel: "voice", from, to, slotMinutes: reg.rules.slotMinutes }),
         ),
       );
       const capacity = new Map<string, number>();
@@ -207,8 +209,8 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         for (const s of a.value.slots) capacity.set(s.start, (capacity.get(s.start) ?? 0) + s.capacity);
       }
       // Expected load: callbacks already waiting here for this skill will take the first free capacity.
-      let waiting = this.sql<{ n: number }>`SELECT count(*) AS n FROM callbacks WHERE status = 'pending' AND skill = ${skill.name}`.one()
-        .n as number;
+      let waiting = this.sql<{ n: number }>`SELECT count(*) AS n FROM callbacks WHERE status = 'pending'
+        AND skill IN (SELECT value FROM json_each(${JSON.stringify(skills)}))`.one().n as number;
       for (const s of ruleSlots) {
         const reserved = capacity.get(iso(s.startMs)) ?? 0;
         const taken = Math.min(waiting, reserved);

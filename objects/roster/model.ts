@@ -70,7 +70,11 @@ export type ReservationInput = z.infer<typeof reservationInput>;
 
 export const availabilityQuery = z
   .strictObject({
-    skill: skillName,
+    /** One skill, or several separated by commas: an agent with any of them counts once. */
+    skill: z
+      .string()
+      .transform((v) => v.split(","))
+      .pipe(z.array(skillName).min(1).max(32)),
     channel,
     from: isoInstant,
     to: isoInstant,

@@ -413,10 +413,11 @@ export class Roster extends DurableObject<SiteEnv> {
     return this.sql<ResourceRow>`SELECT * FROM resources ORDER BY id LIMIT ${LIST_LIMIT}`.toArray().map(toResource);
   }
 
-  /** Resources the mesh may use for a skill on a channel: never internal ones. */
-  private servingResources(skill: string, channel: Channel): Resource[] {
+  /** Resources the mesh may use for any of the skills on a channel: never internal ones. */
+  private servingResources(skills: string | readonly string[], channel: Channel): Resource[] {
+    const wanted = JSON.stringify(typeof skills === "string" ? [skills] : skills);
     return this.sql<ResourceRow>`SELECT * FROM resources WHERE exposure != 'internal'
-      AND coalesce(json_extract(skills, '$.' || ${skill}), 0) > 0
+      AND EXISTS (SELECT 1 FROM json_each(${wanted}) AS w WHERE coalesce(json_extract(skills, '$.' || w.value), 0) > 0)
       AND EXISTS (SELECT 1 FROM json_each(channels) WHERE value = ${channel})
       ORDER BY id LIMIT ${LIST_LIMIT}`
       .toArray()

@@ -62,6 +62,14 @@ describe("offers", () => {
     expect(Date.parse(res.body.expiresAt)).toBeGreaterThan(Date.now());
   });
 
+  it("without a reason, offers what any agent of the provider's intents can take", async () => {
+    await registerAcme();
+    await staff("manila", "ana", { appliance_repair: 4 });
+    await staff("paris", "bo", { billing: 2, appliance_repair: 2 });
+    const res = await offer();
+    expect(res.body.slots[0].capacity).toBe(2);
+  });
+
   it("offers no slot when nobody can take the work", async () => {
     await registerAcme();
     const res = await offer("the fridge is not cooling anymore");

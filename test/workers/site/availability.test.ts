@@ -53,3 +53,16 @@ describe("expected availability and free capacity", () => {
     expect(await slots(T0, T0 + 15 * MIN, "billing")).toEqual([3]);
   });
 });
+
+describe("availability for several skills at once", () => {
+  it("counts an agent with any of the skills once", async () => {
+    await useClock();
+    await putAgent("ana", { skills: { appliance_repair: 4, billing: 2 } });
+    await putAgent("bo", { skills: { billing: 3 } });
+    await putAgent("cy", { skills: { sales: 3 } });
+    for (const id of ["ana", "bo", "cy"]) await report(id, "available");
+    expect(await slots(T0, T0 + 15 * MIN, "appliance_repair,billing")).toEqual([2]);
+    expect(await slots(T0, T0 + 15 * MIN, "appliance_repair,billing,sales")).toEqual([3]);
+    expect((await api("GET", `/v1/availability?skill=billing,Nope&channel=voice&from=${iso(T0)}&to=${iso(T0 + 15 * MIN)}`)).status).toBe(400);
+  });
+});

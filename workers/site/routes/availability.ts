@@ -18,6 +18,6 @@ export const availability = newApp<SiteApp>().openapi(
   async (c) => {
     const q = c.req.valid("query");
     const slots = await rosterOf(c.env).availability(q);
-    return c.json({ siteId: c.env.SITE_ID, skill: q.skill, channel: q.channel, slots }, 200);
+    return c.json({ siteId: c.env.SITE_ID, skills: q.skill, channel: q.channel, slots }, 200);
   },
 );
