@@ -1,0 +1,106 @@
+/**
+ * The product end to end on the local mesh, in real workerd processes on real time:
+ * a callback requested at the edge fires through the simulated media server, and its
+ * status shows every step.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
+
+let mesh: Mesh;
+let stateDir: string;
+
+async function call(base: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Polls until `check` holds, within a deadline (real time: the alarm fires on its own here). */
+async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, deadlineMs = 15_000): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > until) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(path.join(tmpdir(), "mesh-e2e-"));
+  mesh = await startMesh({
+    sites: 3,
+    fresh: true,
+    stateDir,
+    host: "127.0.0.1",
+    edgePort: 18787,
+    sitePort: 18801,
+    settings: {},
+    readyTimeoutMs: 30_000,
+  }, { log: () => {} });
+});
+
+afterAll(async () => {
+  await mesh?.stop();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe("a callback on the local mesh", () => {
+  it("is requested at the edge, fires at once with the repair agent, and shows every step", async () => {
+    const admin = { authorization: `Bearer ${mesh.adminToken}` };
+    const acme = JSON.parse(await readFile(path.resolve(import.meta.dirname, "../../../shared/fixtures/acme-provider.json"), "utf8"));
+    // Open around the clock, so the test does not depend on the hour or the day.
+    const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
+    const provider = { ...acme, id: "acme-24", rules: { ...acme.rules, businessHours: allDay, holidays: [] } };
+    expect((await call(mesh.urls.edge, "POST", "/v1/providers", provider, admin)).status).toBe(201);
+
+    const sites = mesh.urls.sites;
+    const agent = { name: "Ana", skills: { appliance_repair: 5 }, channels: ["voice", "sms"], languages: ["en"] };
+    const weaker = { ...agent, name: "Bo", skills: { appliance_repair: 3 } };
+    const ana = await call(sites.manila, "PUT", "/v1/agents/ana", agent, admin);
+    await call(sites.paris, "PUT", "/v1/agents/bo", weaker, admin);
+    for (const [url, id] of [[sites.manila, "ana"], [sites.paris, "bo"]]) {
+      expect((await call(url, "POST", `/v1/agents/${id}/status`, { state: "available" }, admin)).status).toBe(200);
+    }
+
+    const offer = await call(mesh.urls.edge, "POST", "/v1/interactions", { providerId: "acme-24", user: { id: "u1" } });
+    expect(offer.status).toBe(200);
+    expect(offer.body.slots.length).toBeGreaterThan(0);
+    const created = await call(
+      mesh.urls.edge,
+      "POST",
+      "/v1/callbacks",
+      { indicia: offer.body.token, when: { asap: true }, media: ["voice"], contact: { phone: "+15125550142" }, reason: "the dryer makes a loud banging noise" },
+      { "idempotency-key": crypto.randomUUID() },
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.intent).toBe("repair");
+
+    const statusPath = `/v1/callbacks/${created.body.confirmation}?verifier=${encodeURIComponent(created.body.verifier)}`;
+    const fired = await eventually(
+      () => call(mesh.urls.edge, "GET", statusPath),
+      (r) => r.body.status === "connected",
+    );
+    expect(fired.body.status).toBe("connected");
+    expect(fired.body.history.map((e: { type: string }) => e.type)).toEqual([
+      "received",
+      "intent",
+      "scheduled",
+      "agent_assigned",
+      "dialing",
+      "outcome",
+      "connected",
+    ]);
+    // The strongest repair agent of the whole mesh took it, in Manila.
+    const staffView = await call(mesh.urls.edge, "GET", `/v1/callbacks/${created.body.confirmation}`, undefined, admin);
+    expect(staffView.body.agent).toEqual({ id: ana.body.ref, siteId: "manila" });
+    const dials = await call(mesh.urls.edge, "GET", `/v1/media/dials?confirmation=${created.body.confirmation}`, undefined, admin);
+    expect(dials.body.dials).toEqual([expect.objectContaining({ channel: "voice", to: "+15125550142", outcome: "answered", requests: 1 })]);
+  });
+});
