@@ -21,6 +21,7 @@ function buildSiteWorker(): string {
 
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/summary-reporter.ts"],
     projects: [
       {
         // Pure decisions (rules, scoring, transitions, availability): no runtime needed.
