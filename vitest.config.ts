@@ -9,6 +9,9 @@ export const TEST_SECRETS = {
   EDGE_JWT_SECRET: "test-edge-jwt-secret-0123456789abcdef",
   PEER_SECRET: "test-peer-secret",
   CLOUD_SECRET: "test-cloud-secret",
+  // A key made for the tests only: the edge signs membership lists with it.
+  EDGE_MEMBERSHIP_KEY: '{"crv":"Ed25519","d":"TE-8pECpSnLlkmHwiHW4xGQgxdcaCXdBdD7pDn7BJGc","x":"QnoWKw_gw8StGdMyVjCS1ttYUQJq04rka2MfpH-rNgc","kty":"OKP"}',
+  EDGE_MEMBERSHIP_PUBLIC_KEY: '{"crv":"Ed25519","x":"QnoWKw_gw8StGdMyVjCS1ttYUQJq04rka2MfpH-rNgc","kty":"OKP"}',
 };
 export const TEST_SITES = ["paris", "austin", "manila"];
 const SITE_BUILD = ".wrangler/test-build/site";
@@ -58,7 +61,10 @@ export default defineConfig({
                   modules: true,
                   scriptPath,
                   compatibilityDate: "2026-10-01",
-                  durableObjects: { ROSTER: { className: "Roster", useSQLite: true } },
+                  durableObjects: {
+                    ROSTER: { className: "Roster", useSQLite: true },
+                    MESH_VIEW: { className: "MeshView", useSQLite: true },
+                  },
                   bindings: { ...TEST_SECRETS, SITE_ID: siteId, HEARTBEAT_TIMEOUT_MS: "30000", DIGEST_TTL_MS: "15000" },
                   })),
                 ],

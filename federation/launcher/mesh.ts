@@ -155,9 +155,11 @@ export function bindingsFor(worker: WorkerPlan, plan: readonly WorkerPlan[], opt
     MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN,
     CLOUD_SECRET: secrets.CLOUD_SECRET,
     PEER_SECRET: own.peerSecret,
+    EDGE_MEMBERSHIP_PUBLIC_KEY: secrets.EDGE_MEMBERSHIP_PUBLIC_KEY,
   };
   if (worker.kind === "edge") {
     vars.EDGE_JWT_SECRET = own.jwtSecret;
+    vars.EDGE_MEMBERSHIP_KEY = secrets.EDGE_MEMBERSHIP_KEY;
     // Links handed to customers point here; the cloud reaches each site over loopback, as it would over the internet.
     vars.PUBLIC_URL = urlOf(options.host, worker.port);
     vars.SITE_URLS = JSON.stringify(Object.fromEntries(plan.filter((w) => w.kind === "site").map((w) => [w.id, urlOf(options.host, w.port)])));

@@ -3,7 +3,7 @@
  * tokens a developer issued (and the admin token they copied) survive restarts;
  * `--fresh` deletes them along with the Durable Object state.
  */
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { WorkerPlan } from "./options.ts";
@@ -22,6 +22,9 @@ export interface MeshSecrets {
   adminTokenSource: "env" | "state";
   /** Shared by the edge (the callback cloud) and every site it reserves at. */
   CLOUD_SECRET: string;
+  /** The edge's Ed25519 key pair (JWK JSON) that signs the membership list; the public half goes everywhere. */
+  EDGE_MEMBERSHIP_KEY: string;
+  EDGE_MEMBERSHIP_PUBLIC_KEY: string;
   workers: Record<string, WorkerSecrets>;
 }
 
@@ -30,6 +33,8 @@ interface StoredSecrets {
   version: 1;
   adminToken: string;
   cloudSecret: string;
+  /** Added after the first version of this file; made on first need. */
+  membershipKey?: { privateJwk: string; publicJwk: string };
   workers: Record<string, WorkerSecrets>;
 }
 
@@ -44,6 +49,10 @@ export async function loadSecrets(stateDir: string, workers: readonly WorkerPlan
   const stored = await readStored(file);
   let changed = stored === null;
   const next: StoredSecrets = stored ?? { version: 1, adminToken: newSecret(), cloudSecret: newSecret(), workers: {} };
+  if (!next.membershipKey) {
+    next.membershipKey = newMembershipKey();
+    changed = true;
+  }
   for (const { id } of workers) {
     if (next.workers[id]) continue;
     next.workers[id] = { jwtSecret: newSecret(), peerSecret: newSecret() };
@@ -54,8 +63,15 @@ export async function loadSecrets(stateDir: string, workers: readonly WorkerPlan
     MESH_ADMIN_TOKEN: envAdminToken ?? next.adminToken,
     adminTokenSource: envAdminToken ? "env" : "state",
     CLOUD_SECRET: next.cloudSecret,
+    EDGE_MEMBERSHIP_KEY: next.membershipKey.privateJwk,
+    EDGE_MEMBERSHIP_PUBLIC_KEY: next.membershipKey.publicJwk,
     workers: next.workers,
   };
+}
+
+function newMembershipKey(): { privateJwk: string; publicJwk: string } {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  return { privateJwk: JSON.stringify(privateKey.export({ format: "jwk" })), publicJwk: JSON.stringify(publicKey.export({ format: "jwk" })) };
 }
 
 async function readStored(file: string): Promise<StoredSecrets | null> {

@@ -6,7 +6,7 @@
  * is called, with an idempotency key it honours.
  */
 import { DurableObject } from "cloudflare:workers";
-import { DirectMeshView, type MeshView } from "../../federation/mesh-view.ts";
+import { DirectMeshView, GossipMeshView, type MeshView } from "../../federation/mesh-view.ts";
 import { SiteClient, type SiteTransportEnv } from "../../federation/site-client.ts";
 import type { Channel } from "../roster/model.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
@@ -28,6 +28,8 @@ export interface CloudEnv extends SiteTransportEnv {
   MEDIA?: DurableObjectNamespace<import("../media-server/simulated-media-server.ts").SimulatedMediaServer>;
   /** Where customers reach this edge, for the links it hands out. */
   PUBLIC_URL?: string;
+  /** The edge's mesh view: digests gossiped by every member. */
+  MESH_VIEW?: DurableObjectNamespace<import("../mesh-view/mesh-view.ts").MeshView>;
   /** Key of the verifiers handed to customers (and of the edge's tokens). */
   EDGE_JWT_SECRET: string;
 }
@@ -152,7 +154,8 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     super(ctx, env);
     this.sql = sqlOf(ctx.storage.sql);
     this.sites = new SiteClient(env);
-    this.mesh = new DirectMeshView(this.sites, () => this.clock.now());
+    const direct = new DirectMeshView(this.sites, () => this.clock.now());
+    this.mesh = env.MESH_VIEW ? new GossipMeshView(env.MESH_VIEW.getByName("mesh"), direct) : direct;
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, CLOUD_MIGRATIONS, this.clock.now());
       this.alarmAtMs = await ctx.storage.getAlarm();
@@ -411,6 +414,24 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     return new Response(readable, {
       headers: { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" },
     });
+  }
+
+  /**
+   * A member went down: every callback reserved there, not yet being called, is
+   * planned again now (elsewhere if anyone fits), with an event that says why.
+   */
+  async siteDown(siteId: string): Promise<number> {
+    const now = this.clock.now();
+    const affected = this.sql<CallbackRow>`SELECT * FROM callbacks WHERE site_id = ${siteId}
+      AND status IN ('scheduled', 'retrying') LIMIT ${ALARM_BATCH}`.toArray();
+    for (const cb of affected) {
+      this.event(cb.id, now, "replanned", { reason: `site ${siteId} went down`, siteId });
+      // Its hold there expires by itself; the site cannot be told.
+      this.forgetAgent(cb.id);
+      this.sql`UPDATE callbacks SET due_at_ms = ${now} WHERE id = ${cb.id}`;
+    }
+    await this.rearm();
+    return affected.length;
   }
 
   /** For ops: the callbacks held here, newest first. */

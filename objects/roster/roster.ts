@@ -145,7 +145,6 @@ export class Roster extends DurableObject<SiteEnv> {
         VALUES (${id}, ${newRef()}, ${input.kind}, ${input.name}, ${JSON.stringify(input.skills)}, ${JSON.stringify(input.channels)},
         ${JSON.stringify(input.languages)}, ${input.capacity}, ${input.exposure}, ${shift}, 'offline', ${now})`;
     }
-    this.bumpSeq();
     return ok({ agent: this.view(this.mustFind(id), now), created: !existing });
   }
 
@@ -163,7 +162,6 @@ export class Roster extends DurableObject<SiteEnv> {
       this.sql`DELETE FROM reservations WHERE agent_id = ${id}`;
       this.sql`DELETE FROM resources WHERE id = ${id}`;
     });
-    this.bumpSeq();
     return ok(null);
   }
 
@@ -203,7 +201,6 @@ export class Roster extends DurableObject<SiteEnv> {
     }
     this.sql`UPDATE resources SET state = ${report.state}, until_ms = ${untilMs}, last_report_at_ms = ${now}, updated_at_ms = ${now}
       WHERE id = ${id}`;
-    if (r.state !== report.state || r.untilMs !== untilMs) this.bumpSeq();
     if (isMonitored(report.state)) await this.ensureAlarmBy(now + this.heartbeatTimeoutMs);
     return ok(this.view({ ...r, state: report.state, untilMs, lastReportAtMs: now, updatedAtMs: now }, now));
   }
@@ -217,10 +214,9 @@ export class Roster extends DurableObject<SiteEnv> {
   async alarm(): Promise<void> {
     const now = this.clock.now();
     const deadline = now - this.heartbeatTimeoutMs;
-    const timedOut = this.sql`UPDATE resources SET state = 'unreachable', until_ms = NULL, updated_at_ms = ${now}
-      WHERE state IN (SELECT value FROM json_each(${MONITORED_JSON})) AND coalesce(last_report_at_ms, 0) <= ${deadline}`.rowsWritten;
-    const expired = this.sql`UPDATE reservations SET status = 'expired' WHERE status = 'held' AND expires_at_ms <= ${now}`.rowsWritten;
-    if (timedOut > 0 || expired > 0) this.bumpSeq();
+    this.sql`UPDATE resources SET state = 'unreachable', until_ms = NULL, updated_at_ms = ${now}
+      WHERE state IN (SELECT value FROM json_each(${MONITORED_JSON})) AND coalesce(last_report_at_ms, 0) <= ${deadline}`;
+    this.sql`UPDATE reservations SET status = 'expired' WHERE status = 'held' AND expires_at_ms <= ${now}`;
     this.alarmAtMs = null;
     await this.rearm();
   }
@@ -313,7 +309,6 @@ export class Roster extends DurableObject<SiteEnv> {
     this.sql`INSERT INTO reservations (id, callback_id, agent_id, skill, channel, start_ms, end_ms, status, expires_at_ms, created_at_ms)
       VALUES (${reservation.id}, ${reservation.callbackId}, ${reservation.agentId}, ${reservation.skill}, ${reservation.channel},
       ${startMs}, ${endMs}, 'held', ${expiresAtMs}, ${now})`;
-    this.bumpSeq();
     await this.ensureAlarmBy(expiresAtMs);
     return ok(this.reservationView(reservation, now, chosen.ref));
   }
@@ -334,7 +329,6 @@ export class Roster extends DurableObject<SiteEnv> {
       return fail(409, `reservation_${status}`, `the reservation is ${status} and cannot be claimed`, { status });
     }
     this.sql`UPDATE reservations SET status = 'claimed' WHERE id = ${id}`;
-    this.bumpSeq();
     return ok(this.reservationView({ ...r, status: "claimed" }, now));
   }
 
@@ -346,7 +340,6 @@ export class Roster extends DurableObject<SiteEnv> {
     const status = effectiveStatus(r, now);
     if (status === "released" || status === "expired") return ok(this.reservationView({ ...r, status }, now));
     this.sql`UPDATE reservations SET status = 'released' WHERE id = ${id}`;
-    this.bumpSeq();
     return ok(this.reservationView({ ...r, status: "released" }, now));
   }
 
@@ -359,16 +352,14 @@ export class Roster extends DurableObject<SiteEnv> {
       resources.map((r) => r.id),
       now,
     );
-    const seq = this.sql<{ value: number }>`SELECT value FROM meta WHERE key = 'digest_seq'`.one().value;
+    // Every digest issued is a new message: its sequence grows even when nothing changed,
+    // so a refresh is never mistaken for a replay.
+    const seq = this.sql<{ value: number }>`UPDATE meta SET value = value + 1 WHERE key = 'digest_seq' RETURNING value`.one().value;
     const ttl = positiveInt(this.env.DIGEST_TTL_MS) ?? DEFAULT_DIGEST_TTL_MS;
     return digestOf(this.siteId, seq, ttl, resources, (id) => held.get(id) ?? [], now);
   }
 
   // ---- internals -------------------------------------------------------------------------
-
-  private bumpSeq(): void {
-    this.sql`UPDATE meta SET value = value + 1 WHERE key = 'digest_seq'`;
-  }
 
   /** Moves the alarm earlier when `atMs` is before it; never later (a late alarm just re-arms). */
   private async ensureAlarmBy(atMs: number): Promise<void> {

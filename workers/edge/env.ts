@@ -1,12 +1,17 @@
 import type { CallbackCloud, CloudEnv } from "../../objects/callback-cloud/callback-cloud.ts";
 import type { Directory } from "../../objects/directory/directory.ts";
 import type { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
+import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 
 /** Bindings of the edge Worker (wrangler.toml, top level); secrets come from `wrangler secret put`. */
 export interface EdgeEnv extends CloudEnv {
   CALLBACK_CLOUD: DurableObjectNamespace<CallbackCloud>;
   DIRECTORY: DurableObjectNamespace<Directory>;
   MEDIA: DurableObjectNamespace<SimulatedMediaServer>;
+  MESH_VIEW: DurableObjectNamespace<MeshView>;
+  /** The edge's Ed25519 private key (JWK JSON): it signs the membership list. */
+  EDGE_MEMBERSHIP_KEY?: string;
+  EDGE_MEMBERSHIP_PUBLIC_KEY?: string;
   /** Bearer token of the `admin` role. */
   MESH_ADMIN_TOKEN: string;
   /** Shared with the edge's own federation peer. */

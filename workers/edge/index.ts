@@ -7,12 +7,15 @@ import { edgeAuth, type EdgeApp } from "./app-types.ts";
 import { callbacks } from "./routes/callbacks.ts";
 import { interactions } from "./routes/interactions.ts";
 import { media } from "./routes/media.ts";
+import { members, signedMembership } from "./routes/members.ts";
+import { federationInbound, meshStatus } from "../shared/mesh-routes.ts";
 import { providers } from "./routes/providers.ts";
 import { tokens } from "./routes/tokens.ts";
 
 export { CallbackCloud } from "../../objects/callback-cloud/callback-cloud.ts";
 export { Directory } from "../../objects/directory/directory.ts";
 export { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
+export { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 
 /** A provider registration with a hundred intents of examples fits; nothing a customer sends comes near. */
 const MAX_BODY_BYTES = 256 * 1024;
@@ -26,6 +29,10 @@ app.route("/v1/interactions", interactions);
 app.route("/v1/callbacks", callbacks);
 app.route("/v1/tokens", tokens);
 app.route("/v1/media", media);
+app.route("/v1/mesh", meshStatus<EdgeApp>());
+app.route("/v1/federation/members", members);
+app.route("/federation", federationInbound<EdgeApp>());
+app.route("/federation", signedMembership);
 app.doc31("/openapi.json", () => ({
   openapi: "3.1.0",
   info: { title: "callback mesh edge", version: "1" },

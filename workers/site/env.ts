@@ -1,9 +1,13 @@
+import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 import type { Roster } from "../../objects/roster/roster.ts";
 
 /** Bindings of a site Worker (wrangler.toml, env.<site>); secrets come from `wrangler secret put`. */
 export interface SiteEnv {
   SITE_ID: string;
   ROSTER: DurableObjectNamespace<Roster>;
+  MESH_VIEW: DurableObjectNamespace<MeshView>;
+  /** The edge's public key (JWK JSON): membership lists must be signed by it. */
+  EDGE_MEMBERSHIP_PUBLIC_KEY?: string;
   /** Bearer token of the `admin` role. */
   MESH_ADMIN_TOKEN: string;
   /** HMAC key for the JWTs this site issues to its agents, ops and partners. */

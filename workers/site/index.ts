@@ -2,6 +2,7 @@
  * The site Worker: a contact center's resource manager. A thin edge over its
  * Roster object: it validates, authorizes and calls.
  */
+import { federationInbound, meshStatus } from "../shared/mesh-routes.ts";
 import { workerApp } from "../shared/openapi.ts";
 import { siteAuth, type SiteApp } from "./app-types.ts";
 import { agents } from "./routes/agents.ts";
@@ -10,6 +11,7 @@ import { federation } from "./routes/federation.ts";
 import { tokens } from "./routes/tokens.ts";
 
 export { Roster } from "../../objects/roster/roster.ts";
+export { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 
 /** No request to a site needs more; a bigger one is refused before it is read. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -22,6 +24,8 @@ app.route("/v1/agents", agents);
 app.route("/v1/availability", availability);
 app.route("/v1/tokens", tokens);
 app.route("/federation", federation);
+app.route("/federation", federationInbound<SiteApp>());
+app.route("/v1/mesh", meshStatus<SiteApp>());
 app.doc31("/openapi.json", (c) => ({
   openapi: "3.1.0",
   info: { title: `callback mesh site ${c.env.SITE_ID}`, version: "1" },

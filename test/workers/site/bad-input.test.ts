@@ -50,7 +50,7 @@ const CASES: Case[] = [
 async function snapshot() {
   const agents = (await api("GET", "/v1/agents")).body;
   const digest = (await api("GET", "/federation/digest", undefined, PEER)).body;
-  return { agents, seq: digest.seq };
+  return { agents, digestAgents: digest.agents };
 }
 
 describe("bad input", () => {

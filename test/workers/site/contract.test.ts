@@ -7,6 +7,8 @@ describe("the site's REST contract", () => {
     expect(res.status).toBe(200);
     expect(Object.keys(res.body.paths).sort()).toEqual([
       "/federation/digest",
+      "/federation/digests",
+      "/federation/membership",
       "/federation/reservations",
       "/federation/reservations/{reservationId}",
       "/federation/reservations/{reservationId}/claim",
@@ -16,6 +18,7 @@ describe("the site's REST contract", () => {
       "/v1/agents/{agentId}/heartbeat",
       "/v1/agents/{agentId}/status",
       "/v1/availability",
+      "/v1/mesh",
       "/v1/tokens",
     ]);
     expect(res.body.paths["/v1/agents/{agentId}"].put.requestBody.content["application/json"].schema.properties).toHaveProperty(

@@ -25,15 +25,18 @@ describe("the site digest", () => {
     expect(parseDigest(text).ok).toBe(true);
   });
 
-  it("numbers each change with a growing sequence, and not heartbeats", async () => {
+  it("numbers every digest it issues with a growing sequence, so a refresh is never a replay", async () => {
     await useClock();
     await putAgent("ana");
-    const first = (await digest()).body.seq;
+    const first = (await digest()).body;
     await api("POST", "/v1/agents/ana/heartbeat");
-    expect((await digest()).body.seq).toBe(first);
+    const refresh = (await digest()).body;
+    expect(refresh.seq).toBeGreaterThan(first.seq);
+    expect(refresh.agents).toEqual(first.agents);
     await report("ana", "available");
-    const second = (await digest()).body.seq;
-    expect(second).toBeGreaterThan(first);
+    const changed = (await digest()).body;
+    expect(changed.seq).toBeGreaterThan(refresh.seq);
+    expect(changed.agents[0].state).toBe("available");
   });
 
   it("is for the site's own peer (and admin)", async () => {

@@ -1,0 +1,61 @@
+/**
+ * The membership list of the federation: who may gossip, by peer id, and what each
+ * member shares. The edge owns it and signs it (EdDSA, jose); peers and Workers
+ * trust nothing that is not on a list signed by the edge's key.
+ */
+import { CompactSign, compactVerify, importJWK, type JWK } from "jose";
+import { z } from "zod";
+
+const siteId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "a site id is a short lower-case slug");
+
+export const memberInput = z.strictObject({
+  siteId,
+  /** The libp2p peer id of the member's peer (base58btc, from `npm run federation -- keygen`). */
+  peerId: z.string().regex(/^(12D3Koo|Qm)[1-9A-HJ-NP-Za-km-z]{40,60}$/, "not a libp2p peer id"),
+  /** Where the member's GraphQL subgraph answers, for the stitched schema. */
+  subgraphUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** `enterprise` sites belong to the edge's owner; `partner` sites are third parties. */
+  trust: z.enum(["enterprise", "partner"]).default("enterprise"),
+  /** The most a member's agents may be exposed as: a partner may keep everything public-only. */
+  exposure: z.enum(["public", "federated"]).default("federated"),
+  /** Multiaddrs where the member's peer listens, for others to dial. */
+  addrs: z.array(z.string().max(256)).max(8).default([]),
+});
+export type Member = z.infer<typeof memberInput>;
+
+export const membershipSchema = z.strictObject({
+  version: z.literal(1),
+  /** Grows with every change, so an old list can never replace a newer one. */
+  seq: z.number().int().min(0),
+  issuedAtMs: z.number().int(),
+  members: z.array(memberInput).max(500),
+});
+export type Membership = z.infer<typeof membershipSchema>;
+
+const ALG = "EdDSA";
+
+/** The list as a compact JWS signed with the edge's Ed25519 private key (a JWK). */
+export async function signMembership(membership: Membership, privateJwk: JWK): Promise<string> {
+  const key = await importJWK(privateJwk, ALG);
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(membership)))
+    .setProtectedHeader({ alg: ALG, typ: "membership+jws" })
+    .sign(key);
+}
+
+/** The list inside a signed one, or null when the signature or the shape is wrong. */
+export async function verifyMembership(jws: string, publicJwk: JWK): Promise<Membership | null> {
+  try {
+    const key = await importJWK(publicJwk, ALG);
+    const { payload, protectedHeader } = await compactVerify(jws, key, { algorithms: [ALG] });
+    if (protectedHeader.typ !== "membership+jws") return null;
+    const parsed = membershipSchema.safeParse(JSON.parse(new TextDecoder().decode(payload)));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Looks a peer id up in a list: the member's site, or null for a stranger. */
+export function siteOfPeer(membership: Membership | null, peerId: string): string | null {
+  return membership?.members.find((m) => m.peerId === peerId)?.siteId ?? null;
+}

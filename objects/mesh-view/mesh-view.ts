@@ -1,0 +1,298 @@
+/**
+ * A node's view of the mesh: the latest digest of every member, as its peer
+ * received them, and the membership list they were checked against. At the edge it
+ * also owns the list: members are added and removed here, and the list is signed
+ * with the edge's key. Its alarm notices members going quiet.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { JWK } from "jose";
+import { digestSchema, type Digest } from "../../federation/digest.ts";
+import { healthOf, nextHealthChangeAt, type HeardFrom } from "../../federation/health.ts";
+import { signMembership, verifyMembership, type Member, type Membership } from "../../federation/membership.ts";
+import type { MemberHealth, MeshMember } from "../../federation/mesh-view.ts";
+import { systemClock, type Clock } from "../shared/clock.ts";
+import { fail, ok, type Result } from "../shared/problem.ts";
+import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
+
+export interface MeshViewEnv {
+  /** At the edge: where providers and their callback clouds are, to move work off a member that went down. */
+  DIRECTORY?: DurableObjectNamespace<import("../directory/directory.ts").Directory>;
+  CALLBACK_CLOUD?: DurableObjectNamespace<import("../callback-cloud/callback-cloud.ts").CallbackCloud>;
+  /** The site this node is (absent at the edge). */
+  SITE_ID?: string;
+  /** The edge's Ed25519 key as a private JWK (JSON), only at the edge: it signs the membership list. */
+  EDGE_MEMBERSHIP_KEY?: string;
+  /** Its public half (JSON JWK), everywhere: a list not signed by it is refused. */
+  EDGE_MEMBERSHIP_PUBLIC_KEY?: string;
+}
+
+export interface MemberView {
+  siteId: string;
+  peerId: string;
+  addrs: string[];
+  trust: Member["trust"];
+  exposure: Member["exposure"];
+  subgraphUrl: string | null;
+  health: MemberHealth;
+  seq: number | null;
+  digestAgeMs: number | null;
+  agents: { total: number; available: number };
+}
+
+const MIGRATIONS = [
+  {
+    version: 1,
+    name: "membership and digests",
+    up: [
+      `CREATE TABLE membership (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        list TEXT NOT NULL,
+        jws TEXT
+      )`,
+      `CREATE TABLE digests (
+        site_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        issued_at_ms INTEGER NOT NULL,
+        ttl_ms INTEGER NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        body TEXT NOT NULL
+      )`,
+      `CREATE TABLE receipts (
+        outcome TEXT PRIMARY KEY,
+        count INTEGER NOT NULL
+      )`,
+      // Members known to be down, so that going down is acted on once.
+      `CREATE TABLE down (site_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)`,
+    ],
+  },
+] as const;
+
+export class MeshView extends DurableObject<MeshViewEnv> {
+  clock: Clock = systemClock;
+  private readonly sql: Sql;
+
+  constructor(ctx: DurableObjectState, env: MeshViewEnv) {
+    super(ctx, env);
+    this.sql = sqlOf(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, MIGRATIONS, this.clock.now());
+    });
+  }
+
+  // ---- membership ---------------------------------------------------------------------------
+
+  /** The current list and its signature (null before the first member). */
+  async membership(): Promise<{ membership: Membership; jws: string | null }> {
+    const row = this.sql<{ list: string; jws: string | null }>`SELECT list, jws FROM membership WHERE id = 1`.toArray()[0];
+    return row
+      ? { membership: JSON.parse(row.list), jws: row.jws }
+      : { membership: { version: 1, seq: 0, issuedAtMs: 0, members: [] }, jws: null };
+  }
+
+  /** Edge only: adds or replaces a member and signs the new list. */
+  async putMember(member: Member): Promise<Result<{ membership: Membership; created: boolean }>> {
+    const { membership } = await this.membership();
+    const taken = membership.members.find((m) => m.peerId === member.peerId && m.siteId !== member.siteId);
+    if (taken) return fail(409, "peer_id_in_use", `peer ${member.peerId} is already site ${taken.siteId}`);
+    const created = !membership.members.some((m) => m.siteId === member.siteId);
+    const members = [...membership.members.filter((m) => m.siteId !== member.siteId), member].sort((a, b) => a.siteId.localeCompare(b.siteId));
+    return this.signAndStore(members, created);
+  }
+
+  /** Edge only: removes a member; its digests stop counting at once, everywhere the new list reaches. */
+  async removeMember(siteId: string): Promise<Result<{ membership: Membership; created: boolean }>> {
+    const { membership } = await this.membership();
+    if (!membership.members.some((m) => m.siteId === siteId)) return fail(404, "member_not_found", `no member ${siteId}`);
+    this.sql`DELETE FROM digests WHERE site_id = ${siteId}`;
+    return this.signAndStore(
+      membership.members.filter((m) => m.siteId !== siteId),
+      false,
+    );
+  }
+
+  /** Anywhere but the edge: a list signed by the edge, kept when newer than ours. */
+  async acceptMembership(jws: string): Promise<Result<Membership>> {
+    const publicKey = parseJwk(this.env.EDGE_MEMBERSHIP_PUBLIC_KEY);
+    if (!publicKey) return fail(503, "not_configured", "this node has no edge key to check a membership list against");
+    const list = await verifyMembership(jws, publicKey);
+    if (!list) return fail(401, "bad_membership_signature", "the membership list is not signed by the edge");
+    const current = await this.membership();
+    if (list.seq < current.membership.seq) return ok(current.membership);
+    this.sql`INSERT INTO membership (id, seq, list, jws) VALUES (1, ${list.seq}, ${JSON.stringify(list)}, ${jws})
+      ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, list = excluded.list, jws = excluded.jws`;
+    const members = new Set(list.members.map((m) => m.siteId));
+    for (const { site_id } of this.sql<{ site_id: string }>`SELECT site_id FROM digests`.toArray()) {
+      if (!members.has(site_id)) this.sql`DELETE FROM digests WHERE site_id = ${site_id}`;
+    }
+    return ok(list);
+  }
+
+  private async signAndStore(members: Member[], created: boolean): Promise<Result<{ membership: Membership; created: boolean }>> {
+    const privateKey = parseJwk(this.env.EDGE_MEMBERSHIP_KEY);
+    if (!privateKey) return fail(503, "not_configured", "the edge has no membership key (EDGE_MEMBERSHIP_KEY)");
+    const { membership: current } = await this.membership();
+    const next: Membership = { version: 1, seq: current.seq + 1, issuedAtMs: this.clock.now(), members };
+    const jws = await signMembership(next, privateKey);
+    this.sql`INSERT INTO membership (id, seq, list, jws) VALUES (1, ${next.seq}, ${JSON.stringify(next)}, ${jws})
+      ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, list = excluded.list, jws = excluded.jws`;
+    await this.rearm();
+    return ok({ membership: next, created });
+  }
+
+  // ---- digests ------------------------------------------------------------------------------
+
+  /**
+   * Digests the node's peer received. Each is checked again here (shape, member,
+   * newer sequence); the peer already dropped what it could, but the Worker trusts
+   * only its own checks.
+   */
+  async receive(digests: unknown[]): Promise<{ accepted: number; rejected: Record<string, number> }> {
+    const now = this.clock.now();
+    const { membership } = await this.membership();
+    const members = new Set(membership.members.map((m) => m.siteId));
+    const rejected: Record<string, number> = {};
+    let accepted = 0;
+    for (const raw of digests) {
+      const parsed = digestSchema.safeParse(raw);
+      const reason = !parsed.success
+        ? "malformed"
+        : !members.has(parsed.data.siteId)
+          ? "not_a_member"
+          : this.seqOf(parsed.data.siteId) >= parsed.data.seq
+            ? "not_newer"
+            : null;
+      if (reason || !parsed.success) {
+        rejected[reason ?? "malformed"] = (rejected[reason ?? "malformed"] ?? 0) + 1;
+        continue;
+      }
+      const d: Digest = parsed.data;
+      this.sql`INSERT INTO digests (site_id, seq, issued_at_ms, ttl_ms, received_at_ms, body)
+        VALUES (${d.siteId}, ${d.seq}, ${d.issuedAtMs}, ${d.ttlMs}, ${now}, ${JSON.stringify(d)})
+        ON CONFLICT (site_id) DO UPDATE SET seq = excluded.seq, issued_at_ms = excluded.issued_at_ms, ttl_ms = excluded.ttl_ms,
+        received_at_ms = excluded.received_at_ms, body = excluded.body`;
+      this.sql`DELETE FROM down WHERE site_id = ${d.siteId}`;
+      accepted++;
+    }
+    this.count("accepted", accepted);
+    for (const [why, n] of Object.entries(rejected)) this.count(why, n);
+    await this.rearm();
+    return { accepted, rejected };
+  }
+
+  /** The members with their health, for GET /v1/mesh. */
+  async members(): Promise<{ self: string; members: MemberView[]; receipts: Record<string, number> }> {
+    const now = this.clock.now();
+    const { membership } = await this.membership();
+    const heard = this.heard();
+    const members = membership.members.map((m): MemberView => {
+      const h = heard.get(m.siteId) ?? null;
+      const digest = h ? (JSON.parse(h.body) as Digest) : null;
+      return {
+        siteId: m.siteId,
+        peerId: m.peerId,
+        addrs: m.addrs,
+        trust: m.trust,
+        exposure: m.exposure,
+        subgraphUrl: m.subgraphUrl ?? null,
+        health: healthOf(h, now),
+        seq: h?.seq ?? null,
+        digestAgeMs: h ? now - h.issuedAtMs : null,
+        agents: {
+          total: digest?.agents.length ?? 0,
+          available: digest?.agents.filter((a) => a.state === "available").length ?? 0,
+        },
+      };
+    });
+    const receipts = Object.fromEntries(
+      this.sql<{ outcome: string; count: number }>`SELECT outcome, count FROM receipts LIMIT 100`.toArray().map((r) => [r.outcome, r.count]),
+    );
+    return { self: this.env.SITE_ID ?? "edge", members, receipts };
+  }
+
+  /** The latest digests of the given members, with health: what the callback cloud plans from. */
+  async meshMembers(siteIds: readonly string[]): Promise<MeshMember[]> {
+    const now = this.clock.now();
+    const heard = this.heard();
+    return siteIds.map((siteId) => {
+      const h = heard.get(siteId) ?? null;
+      const health = healthOf(h, now);
+      return {
+        siteId,
+        health: h ? health : "down",
+        digest: h && health === "up" ? (JSON.parse(h.body) as Digest) : null,
+        digestAgeMs: h ? now - h.issuedAtMs : null,
+        heard: h !== null,
+        ...(health !== "up" ? { problem: h ? `no digest for ${now - h.receivedAtMs} ms` : "never heard from" } : {}),
+      };
+    });
+  }
+
+  /** Notices members going stale and down; acts once when one goes down. */
+  async alarm(): Promise<void> {
+    const now = this.clock.now();
+    for (const [siteId, h] of this.heard()) {
+      if (healthOf(h, now) !== "down") continue;
+      if (this.sql`SELECT 1 FROM down WHERE site_id = ${siteId}`.toArray().length > 0) continue;
+      this.sql`INSERT INTO down (site_id, since_ms) VALUES (${siteId}, ${now})`;
+      await this.memberDown(siteId);
+    }
+    await this.rearm();
+  }
+
+  /** At the edge: every provider's callbacks reserved at that member are planned again, now. */
+  private async memberDown(siteId: string): Promise<void> {
+    const { DIRECTORY, CALLBACK_CLOUD } = this.env;
+    if (!DIRECTORY || !CALLBACK_CLOUD) return;
+    let after = -1;
+    for (;;) {
+      const page = await DIRECTORY.getByName("providers").providers(100, after);
+      if (page.length === 0) return;
+      await Promise.all(page.map((p) => CALLBACK_CLOUD.getByName(p.id).siteDown(siteId)));
+      after = page[page.length - 1].ordinal;
+    }
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private heard(): Map<string, HeardFrom & { seq: number; body: string }> {
+    const rows = this.sql<{ site_id: string; seq: number; issued_at_ms: number; ttl_ms: number; received_at_ms: number; body: string }>`
+      SELECT * FROM digests LIMIT 1000`.toArray();
+    return new Map(
+      rows.map((r) => [
+        r.site_id,
+        { seq: r.seq, issuedAtMs: r.issued_at_ms, ttlMs: r.ttl_ms, receivedAtMs: r.received_at_ms, body: r.body },
+      ]),
+    );
+  }
+
+  private seqOf(siteId: string): number {
+    return this.sql<{ seq: number }>`SELECT seq FROM digests WHERE site_id = ${siteId}`.toArray()[0]?.seq ?? -1;
+  }
+
+  private count(outcome: string, n: number): void {
+    if (n === 0) return;
+    this.sql`INSERT INTO receipts (outcome, count) VALUES (${outcome}, ${n})
+      ON CONFLICT (outcome) DO UPDATE SET count = count + excluded.count`;
+  }
+
+  /** The alarm goes off at the next health change of any member. */
+  private async rearm(): Promise<void> {
+    const now = this.clock.now();
+    const next = [...this.heard().values()]
+      .map((h) => nextHealthChangeAt(h, now))
+      .filter((t): t is number => t !== null)
+      .sort((a, b) => a - b)[0];
+    if (next === undefined) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+}
+
+function parseJwk(raw: string | undefined): JWK | null {
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as JWK;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,123 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { MeshView } from "../../../objects/mesh-view/mesh-view.ts";
+import { ManualClock } from "../../../objects/shared/clock.ts";
+import { ADMIN, edge, edgeEnv, registerAcme, requestCallback, site, staff, status, T0, types } from "./helpers.ts";
+
+const PEER = "test-peer-secret";
+const PEERS = {
+  paris: "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD",
+  austin: "12D3KooWKmENPSTL3YvWu7geiVzAkVnfnga7Dx136M7zJ9JZha3C",
+  manila: "12D3KooWDcWdfY7KMt24YXko73w5ciuu48MwQJQuR4NoD7grbt9R",
+};
+const meshView = () => edgeEnv.MESH_VIEW.getByName("mesh");
+
+async function addMember(siteId: keyof typeof PEERS) {
+  return edge("POST", "/v1/federation/members", { siteId, peerId: PEERS[siteId], addrs: [`/ip4/127.0.0.1/tcp/4001/p2p/${PEERS[siteId]}`] }, ADMIN);
+}
+
+/** What a site's peer does: read its Worker's digest and hand it to the edge's peer, which posts it to the edge. */
+async function gossip(siteId: string) {
+  const digest = (await site(siteId, "GET", "/federation/digest", undefined, PEER)).body;
+  return edge("POST", "/federation/digests", { digests: [digest] }, PEER);
+}
+
+async function meshClock(): Promise<ManualClock> {
+  const clock = new ManualClock(T0);
+  await runInDurableObject(meshView(), (instance: MeshView) => {
+    instance.clock = clock;
+  });
+  return clock;
+}
+
+describe("membership", () => {
+  it("is owned by the edge: admin adds and removes members, and the list is signed", async () => {
+    expect((await edge("POST", "/v1/federation/members", { siteId: "paris", peerId: PEERS.paris })).status).toBe(401);
+    const bad = await edge("POST", "/v1/federation/members", { siteId: "paris", peerId: "not-a-peer" }, ADMIN);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.fields[0].path).toBe("body.peerId");
+    const added = await addMember("paris");
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({ seq: 1, members: [{ siteId: "paris", peerId: PEERS.paris, trust: "enterprise" }] });
+    expect((await addMember("austin")).body.seq).toBe(2);
+    // One peer id cannot speak for two sites.
+    expect((await edge("POST", "/v1/federation/members", { siteId: "lyon", peerId: PEERS.paris }, ADMIN)).status).toBe(409);
+
+    const { jws } = (await edge("GET", "/federation/membership", undefined, PEER)).body;
+    // A site takes the list only as the edge signed it.
+    const accepted = await site("paris", "POST", "/federation/membership", { jws }, PEER);
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.members.map((m: any) => m.siteId)).toEqual(["austin", "paris"]);
+    const [h, p, sig] = jws.split(".");
+    const forged = `${h}.${btoa(JSON.stringify({ version: 1, seq: 99, issuedAtMs: 0, members: [] })).replace(/=+$/, "")}.${sig}`;
+    const refused = await site("paris", "POST", "/federation/membership", { jws: forged }, PEER);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe("bad_membership_signature");
+    expect(p.length).toBeGreaterThan(0);
+
+    const removed = await edge("DELETE", "/v1/federation/members/austin", undefined, ADMIN);
+    expect(removed.body.seq).toBe(3);
+    const newer = (await edge("GET", "/federation/membership", undefined, PEER)).body.jws;
+    expect((await site("paris", "POST", "/federation/membership", { jws: newer }, PEER)).body.seq).toBe(3);
+    // An older list never replaces a newer one.
+    expect((await site("paris", "POST", "/federation/membership", { jws }, PEER)).body.seq).toBe(3);
+  });
+});
+
+describe("digests received over gossip", () => {
+  it("keeps the latest digest of each member and refuses strangers, replays and junk", async () => {
+    await meshClock();
+    await addMember("paris");
+    await staff("paris", "ana", { appliance_repair: 4 });
+    const digest = (await site("paris", "GET", "/federation/digest", undefined, PEER)).body;
+    const post = () => edge("POST", "/federation/digests", { digests: [digest] }, PEER);
+    expect((await post()).body).toEqual({ accepted: 1, rejected: {} });
+    // The same message again (a replay) changes nothing; a newer one is taken.
+    expect((await post()).body).toEqual({ accepted: 0, rejected: { not_newer: 1 } });
+    expect((await gossip("paris")).body).toEqual({ accepted: 1, rejected: {} });
+    expect((await gossip("manila")).body).toEqual({ accepted: 0, rejected: { not_a_member: 1 } });
+    expect((await edge("POST", "/federation/digests", { digests: [{ version: 1, siteId: "paris" }] }, PEER)).body.rejected).toEqual({ malformed: 1 });
+    expect((await edge("POST", "/federation/digests", { digests: [{}] }, ADMIN)).status).toBe(200);
+    expect((await edge("POST", "/federation/digests", { digests: [{}] })).status).toBe(401);
+
+    const mesh = await edge("GET", "/v1/mesh", undefined, ADMIN);
+    expect(mesh.body.self).toBe("edge");
+    expect(mesh.body.members).toEqual([
+      expect.objectContaining({ siteId: "paris", peerId: PEERS.paris, health: "up", agents: { total: 1, available: 1 } }),
+    ]);
+    expect(mesh.body.receipts).toMatchObject({ accepted: 2, not_newer: 1, not_a_member: 1 });
+  });
+
+  it("sees a silent member go stale after its time to live, then down, and moves its callbacks", async () => {
+    const clock = await meshClock();
+    const cloudClock = await registerAcme();
+    for (const s of ["paris", "austin", "manila"] as const) await addMember(s);
+    await staff("paris", "ana", { appliance_repair: 5 });
+    await staff("austin", "bo", { appliance_repair: 3 });
+    for (const s of ["paris", "austin", "manila"]) await gossip(s);
+
+    // Scheduled for tomorrow with the strongest agent, in Paris.
+    const start = T0 + 86_400_000;
+    const { body } = await requestCallback({ when: { start: new Date(start).toISOString(), end: new Date(start + 3600_000).toISOString() } });
+    expect((await status(body.confirmation, undefined, ADMIN)).body.agent.siteId).toBe("paris");
+
+    // Paris falls silent; the others keep gossiping.
+    clock.advance(15_001);
+    for (const s of ["austin", "manila"]) await gossip(s);
+    const health = async () => Object.fromEntries(((await edge("GET", "/v1/mesh", undefined, ADMIN)).body.members as any[]).map((m) => [m.siteId, m.health]));
+    expect(await health()).toEqual({ austin: "up", manila: "up", paris: "stale" });
+    clock.advance(45_000);
+    for (const s of ["austin", "manila"]) await gossip(s);
+    expect(await health()).toEqual({ austin: "up", manila: "up", paris: "down" });
+
+    // The mesh view's alarm acts once on "down": the callback moves before its time.
+    expect(await runDurableObjectAlarm(meshView())).toBe(true);
+    cloudClock.set(T0 + 60_000);
+    await runDurableObjectAlarm(edgeEnv.CALLBACK_CLOUD.getByName("acme"));
+    const moved = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(moved.agent.siteId).toBe("austin");
+    expect(moved.status).toBe("scheduled");
+    expect(moved.history.find((e: any) => e.type === "replanned").detail.reason).toBe("site paris went down");
+    expect(types(moved).filter((t) => t === "agent_assigned")).toHaveLength(2);
+  });
+});
