@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { unstable_startWorker } from "wrangler";
+import { startMember, type MeshMemberProcess } from "../member.ts";
 import { planWorkers, REPO_ROOT, type MeshOptions, type WorkerPlan } from "./options.ts";
 import { loadSecrets, SECRETS_FILE, type MeshSecrets } from "./secrets.ts";
 
@@ -37,8 +38,12 @@ export interface Mesh {
   startupMs: number;
   /** Disposes every Worker (their workerd processes exit); safe to call twice. */
   stop(): Promise<void>;
-  /** Disposes one site's Worker alone, as if that contact center went dark. */
+  /** Disposes one site's Worker alone, as if that contact center went dark (its peer lives on). */
   stopSite(siteId: string): Promise<void>;
+  /** Each Worker's federation peer, by id (`edge` or the siteId); empty with `peers: false`. */
+  peers: Map<string, MeshMemberProcess>;
+  /** Stops one member's peer alone (its Worker lives on). */
+  stopPeer(id: string): Promise<void>;
 }
 
 export interface MeshHooks {
@@ -99,13 +104,36 @@ export async function startMesh(options: MeshOptions, hooks: MeshHooks = {}): Pr
     else urls.sites[worker.id] = urlOf(options.host, worker.port);
   }
 
+  const startupMs = performance.now() - started;
+  const peers = new Map<string, MeshMemberProcess>();
+  if (options.peers !== false) {
+    try {
+      await startPeers(plan, urls, options, secrets, peers, log);
+    } catch (error) {
+      await Promise.allSettled([...peers.values()].map((p) => p.stop()));
+      await disposeAll();
+      throw error;
+    }
+  }
+  const stopPeers = () => Promise.allSettled([...peers.values()].map((p) => p.stop())).then(() => peers.clear());
+
   return {
     urls,
     adminToken: secrets.MESH_ADMIN_TOKEN,
     secrets,
     stateDir: options.stateDir,
-    startupMs: performance.now() - started,
-    stop: disposeAll,
+    startupMs,
+    peers,
+    stop: async () => {
+      await stopPeers();
+      await disposeAll();
+    },
+    async stopPeer(id) {
+      const member = peers.get(id);
+      if (!member) throw new Error(`no running peer "${id}"`);
+      peers.delete(id);
+      await member.stop();
+    },
     async stopSite(siteId) {
       const dev = running.get(siteId);
       if (!dev || !(siteId in urls.sites)) throw new Error(`no running site "${siteId}"`);
@@ -113,6 +141,52 @@ export async function startMesh(options: MeshOptions, hooks: MeshHooks = {}): Pr
       await dispose(dev);
     },
   };
+}
+
+/**
+ * One federation peer per Worker, each bridged to its own Worker; then every one
+ * is registered as a member at the edge (admin), which signs the list that the
+ * peers pick up and trust. Peers listen on loopback ports the system chooses.
+ */
+async function startPeers(
+  plan: readonly WorkerPlan[],
+  urls: MeshUrls,
+  options: MeshOptions,
+  secrets: MeshSecrets,
+  peers: Map<string, MeshMemberProcess>,
+  log: NonNullable<MeshHooks["log"]>,
+): Promise<void> {
+  const edgePublicKey = JSON.parse(secrets.EDGE_MEMBERSHIP_PUBLIC_KEY);
+  await Promise.all(
+    plan.map(async (worker) => {
+      const member = await startMember({
+        siteId: worker.kind === "edge" ? "edge" : worker.id,
+        workerUrl: urlOf(options.host, worker.port),
+        peerSecret: secrets.workers[worker.id].peerSecret,
+        edgeUrl: urls.edge,
+        edgePublicKey,
+        keyFile: path.join(options.stateDir, worker.id, "peer.key"),
+        listen: [`/ip4/${options.host}/tcp/0`, `/ip4/${options.host}/tcp/0/ws`],
+        publishes: worker.kind === "site",
+        log: (message) => log(worker.id, "info", `peer: ${message}`),
+      });
+      peers.set(worker.id, member);
+    }),
+  );
+  for (const worker of plan) {
+    const member = peers.get(worker.id) as MeshMemberProcess;
+    const res = await fetch(`${urls.edge}/v1/federation/members`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secrets.MESH_ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        siteId: worker.kind === "edge" ? "edge" : worker.id,
+        peerId: member.peer.peerId,
+        addrs: member.peer.addrs(),
+        ...(worker.kind === "site" ? { subgraphUrl: `${urlOf(options.host, worker.port)}/graphql` } : {}),
+      }),
+    });
+    if (!res.ok) throw new Error(`registering ${worker.id}'s peer at the edge: ${res.status} ${await res.text()}`);
+  }
 }
 
 /**

@@ -36,6 +36,8 @@ export interface MeshOptions {
   /** PASSTHROUGH_SETTINGS that were set, passed to every Worker as vars. */
   settings: Record<string, string>;
   readyTimeoutMs: number;
+  /** Start one federation peer per Worker and register them as members (default on). */
+  peers?: boolean;
 }
 
 export interface WorkerPlan {
@@ -62,6 +64,7 @@ Starts the edge Worker and N site Workers locally, each in its own workerd.
   --state DIR       state folder (default .mesh-state at the repo root; env MESH_STATE_DIR)
   --edge-port P     edge port (default ${DEFAULT_EDGE_PORT})
   --site-port P     first site's port, the others follow (default ${DEFAULT_SITE_PORT})
+  --no-peers        Workers only: no federation peers, no gossip
   --help            this text
 
 Environment: MESH_ADMIN_TOKEN (else a generated one is kept in the state folder),
@@ -80,6 +83,7 @@ export interface ParseContext {
 export function parseOptions(argv: readonly string[], env: Env, ctx: ParseContext): MeshOptions | null {
   let sites: number = NAMED_SITES.length;
   let fresh = false;
+  let peers = true;
   let stateDir = nonEmpty(env.MESH_STATE_DIR);
   let edgePort = DEFAULT_EDGE_PORT;
   let sitePort = DEFAULT_SITE_PORT;
@@ -102,6 +106,9 @@ export function parseOptions(argv: readonly string[], env: Env, ctx: ParseContex
         return null;
       case "--fresh":
         fresh = true;
+        break;
+      case "--no-peers":
+        peers = false;
         break;
       case "--sites":
         sites = integer(flag, value(), 1, 100);
@@ -144,6 +151,7 @@ export function parseOptions(argv: readonly string[], env: Env, ctx: ParseContex
     adminToken: nonEmpty(env.MESH_ADMIN_TOKEN),
     settings,
     readyTimeoutMs: DEFAULT_READY_TIMEOUT_MS,
+    peers,
   };
 }
 

@@ -72,7 +72,7 @@ const width = Math.max(4, ...Object.keys(mesh.urls.sites).map((id) => id.length)
 const row = (label: string, value: string) => `  ${label.padEnd(width)}  ${value}\n`;
 process.stdout.write(
   [
-    `\ncallback mesh ready in ${readySeconds} s (process start → every /healthz 200)\n`,
+    `\ncallback mesh ready in ${readySeconds} s (process start → every Worker answering /healthz and every peer registered)\n`,
     row("edge", mesh.urls.edge),
     ...Object.entries(mesh.urls.sites).map(([id, url]) => row(id, url)),
     `\n  admin token  ${mesh.adminToken}  (${mesh.secrets.adminTokenSource === "env" ? "from MESH_ADMIN_TOKEN" : "generated; set MESH_ADMIN_TOKEN to choose one"})\n`,

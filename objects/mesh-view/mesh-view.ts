@@ -185,7 +185,8 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     const now = this.clock.now();
     const { membership } = await this.membership();
     const heard = this.heard();
-    const members = membership.members.map((m): MemberView => {
+    const self = this.env.SITE_ID ?? "edge";
+    const members = membership.members.filter((m) => m.siteId !== self).map((m): MemberView => {
       const h = heard.get(m.siteId) ?? null;
       const digest = h ? (JSON.parse(h.body) as Digest) : null;
       return {
@@ -207,7 +208,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     const receipts = Object.fromEntries(
       this.sql<{ outcome: string; count: number }>`SELECT outcome, count FROM receipts LIMIT 100`.toArray().map((r) => [r.outcome, r.count]),
     );
-    return { self: this.env.SITE_ID ?? "edge", members, receipts };
+    return { self, members, receipts };
   }
 
   /** The latest digests of the given members, with health: what the callback cloud plans from. */

@@ -25,7 +25,8 @@ import type {
 import { checkTransition, isMonitored, MONITORED_STATES, type AgentState } from "./state-machine.ts";
 
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
-export const DEFAULT_DIGEST_TTL_MS = 15_000;
+/** Four seconds: with a refresh every second, three lost refreshes in a row before a site looks stale, and a dead site is stale for everyone within five. */
+export const DEFAULT_DIGEST_TTL_MS = 4_000;
 const LIST_LIMIT = 1000;
 /** Upcoming reservations per agent that views and estimates look at. */
 const PER_AGENT_LIMIT = 200;

@@ -1,7 +1,8 @@
 /**
- * The product end to end on the local mesh, in real workerd processes on real time:
- * a callback requested at the edge fires through the simulated media server, and its
- * status shows every step.
+ * The product end to end on the local mesh, in real workerd processes with real
+ * libp2p peers on real time: availability gossiped between members, a callback
+ * requested at the edge that fires through the simulated media server and shows
+ * every step, and a site that dies, ages out and loses its callbacks to others.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -51,6 +52,19 @@ afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
+const admin = () => ({ authorization: `Bearer ${mesh.adminToken}` });
+const health = async (base: string) =>
+  Object.fromEntries(((await call(base, "GET", "/v1/mesh", undefined, admin())).body.members as { siteId: string; health: string }[]).map((m) => [m.siteId, m.health]));
+
+describe("gossip on the local mesh", () => {
+  it("brings every site's digest to the edge and to every other site over libp2p", async () => {
+    const all = await eventually(() => health(mesh.urls.edge), (h) => ["paris", "austin", "manila"].every((s) => h[s] === "up"));
+    expect(all).toEqual({ paris: "up", austin: "up", manila: "up" });
+    const atParis = await eventually(() => health(mesh.urls.sites.paris), (h) => h.austin === "up" && h.manila === "up");
+    expect(atParis).toMatchObject({ austin: "up", manila: "up" });
+  });
+});
+
 describe("a callback on the local mesh", () => {
   it("is requested at the edge, fires at once with the repair agent, and shows every step", async () => {
     const admin = { authorization: `Bearer ${mesh.adminToken}` };
@@ -68,6 +82,11 @@ describe("a callback on the local mesh", () => {
     for (const [url, id] of [[sites.manila, "ana"], [sites.paris, "bo"]]) {
       expect((await call(url, "POST", `/v1/agents/${id}/status`, { state: "available" }, admin)).status).toBe(200);
     }
+    // The cloud plans from gossip: wait until the edge has heard that they logged in.
+    await eventually(
+      async () => (await call(mesh.urls.edge, "GET", "/v1/mesh", undefined, admin)).body.members as { siteId: string; agents: { available: number } }[],
+      (ms) => ms.filter((m) => ["manila", "paris"].includes(m.siteId)).every((m) => m.agents.available >= 1),
+    );
 
     const offer = await call(mesh.urls.edge, "POST", "/v1/interactions", { providerId: "acme-24", user: { id: "u1" } });
     expect(offer.status).toBe(200);
@@ -103,4 +122,45 @@ describe("a callback on the local mesh", () => {
     const dials = await call(mesh.urls.edge, "GET", `/v1/media/dials?confirmation=${created.body.confirmation}`, undefined, admin);
     expect(dials.body.dials).toEqual([expect.objectContaining({ channel: "voice", to: "+15125550142", outcome: "answered", requests: 1 })]);
   });
+
+  it("moves a callback reserved at a site that dies: the site goes stale, then down, and its callback is re-planned", async () => {
+    const gossipOf = (siteId: string) => async () => (await health(mesh.urls.edge))[siteId];
+    // Austin's agent is the strongest in the billing queue; Paris has another.
+    await call(mesh.urls.sites.austin, "PUT", "/v1/agents/cy", { name: "Cy", skills: { billing: 5 }, channels: ["voice"], languages: ["en"] }, admin());
+    await call(mesh.urls.sites.paris, "PUT", "/v1/agents/dee", { name: "Dee", skills: { billing: 2 }, channels: ["voice"], languages: ["en"] }, admin());
+    await call(mesh.urls.sites.austin, "POST", "/v1/agents/cy/status", { state: "available" }, admin());
+    await call(mesh.urls.sites.paris, "POST", "/v1/agents/dee/status", { state: "available" }, admin());
+    // Wait until the edge has heard of both (gossip, not a direct read).
+    await eventually(
+      async () => (await call(mesh.urls.edge, "GET", "/v1/mesh", undefined, admin())).body.members as { siteId: string; agents: { available: number } }[],
+      (ms) => ms.filter((m) => ["austin", "paris"].includes(m.siteId)).every((m) => m.agents.available >= 1),
+    );
+    const offer = await call(mesh.urls.edge, "POST", "/v1/interactions", { providerId: "acme-24", user: { id: "u2" } });
+    const start = new Date(Date.now() + 2 * 3600_000);
+    const created = await call(
+      mesh.urls.edge,
+      "POST",
+      "/v1/callbacks",
+      { indicia: offer.body.token, when: { start: start.toISOString(), end: new Date(start.getTime() + 3600_000).toISOString() }, media: ["voice"], contact: { phone: "+15125550199" }, reason: "I was charged twice this month" },
+      { "idempotency-key": crypto.randomUUID() },
+    );
+    expect(created.status).toBe(201);
+    const path_ = `/v1/callbacks/${created.body.confirmation}`;
+    expect((await call(mesh.urls.edge, "GET", path_, undefined, admin())).body.agent.siteId).toBe("austin");
+
+    const diedAt = Date.now();
+    await mesh.stopSite("austin"); // its Worker dies; its peer lives on and must not speak for it
+    expect(await eventually(gossipOf("austin"), (h) => h !== "up")).toBe("stale");
+    const staleAfter = Date.now() - diedAt;
+    expect(staleAfter).toBeLessThan(8_000);
+    expect(await eventually(gossipOf("austin"), (h) => h === "down", 30_000)).toBe("down");
+    const moved = await eventually(
+      () => call(mesh.urls.edge, "GET", path_, undefined, admin()),
+      (r) => r.body.agent?.siteId === "paris",
+    );
+    expect(moved.body.agent.siteId).toBe("paris");
+    expect(moved.body.history.some((e: { type: string; detail: { reason?: string } }) => e.type === "replanned" && e.detail.reason === "site austin went down")).toBe(true);
+    // The others never blinked.
+    expect((await health(mesh.urls.edge)).paris).toBe("up");
+  }, 60_000);
 });
