@@ -38,6 +38,8 @@ export interface MeshOptions {
   readyTimeoutMs: number;
   /** Start one federation peer per Worker and register them as members (default on). */
   peers?: boolean;
+  /** `npm start` only: simulated agents changing state so the mesh is alive (default on). */
+  simulate?: boolean;
 }
 
 export interface WorkerPlan {
@@ -65,6 +67,7 @@ Starts the edge Worker and N site Workers locally, each in its own workerd.
   --edge-port P     edge port (default ${DEFAULT_EDGE_PORT})
   --site-port P     first site's port, the others follow (default ${DEFAULT_SITE_PORT})
   --no-peers        Workers only: no federation peers, no gossip
+  --no-sim          no simulated agents (by default a few per site log in, take calls, take breaks)
   --help            this text
 
 Environment: MESH_ADMIN_TOKEN (else a generated one is kept in the state folder),
@@ -84,6 +87,7 @@ export function parseOptions(argv: readonly string[], env: Env, ctx: ParseContex
   let sites: number = NAMED_SITES.length;
   let fresh = false;
   let peers = true;
+  let simulate = true;
   let stateDir = nonEmpty(env.MESH_STATE_DIR);
   let edgePort = DEFAULT_EDGE_PORT;
   let sitePort = DEFAULT_SITE_PORT;
@@ -109,6 +113,9 @@ export function parseOptions(argv: readonly string[], env: Env, ctx: ParseContex
         break;
       case "--no-peers":
         peers = false;
+        break;
+      case "--no-sim":
+        simulate = false;
         break;
       case "--sites":
         sites = integer(flag, value(), 1, 100);
@@ -152,6 +159,7 @@ export function parseOptions(argv: readonly string[], env: Env, ctx: ParseContex
     settings,
     readyTimeoutMs: DEFAULT_READY_TIMEOUT_MS,
     peers,
+    simulate,
   };
 }
 

@@ -6,6 +6,7 @@
 // handlers below are in place, so an early Ctrl-C is still a clean stop.
 import type { Mesh } from "./mesh.ts";
 import { parseOptions, REPO_ROOT, USAGE, UsageError, type MeshOptions } from "./options.ts";
+import type { Simulation } from "./simulation.ts";
 
 let options: MeshOptions | null;
 try {
@@ -23,6 +24,7 @@ if (options === null) {
 // Signals are handled from the first moment, so Ctrl-C during startup also leaves no workerd behind.
 const startup = new AbortController();
 let mesh: Mesh | undefined;
+let simulation: Simulation | undefined;
 let exiting = false;
 const shutdown = (signal: NodeJS.Signals) => {
   if (exiting) {
@@ -36,6 +38,7 @@ const shutdown = (signal: NodeJS.Signals) => {
     startup.abort(new Error(`${signal} during startup`));
     return;
   }
+  simulation?.stop();
   void mesh.stop().then(() => {
     process.stdout.write("mesh stopped\n");
     process.exit(0);
@@ -77,6 +80,13 @@ process.stdout.write(
     ...Object.entries(mesh.urls.sites).map(([id, url]) => row(id, url)),
     `\n  admin token  ${mesh.adminToken}  (${mesh.secrets.adminTokenSource === "env" ? "from MESH_ADMIN_TOKEN" : "generated; set MESH_ADMIN_TOKEN to choose one"})\n`,
     `  state        ${mesh.stateDir}${options.fresh ? "  (fresh)" : ""}\n`,
+    ...(mesh.peers.size > 0 ? [`  peers        ${[...mesh.peers].map(([id, m]) => `${id} ${m.peer.peerId}`).join("\n               ")}\n`] : []),
     `\nCtrl-C to stop.\n`,
   ].join(""),
 );
+
+if (options.simulate !== false && !exiting) {
+  const { startSimulation } = await import("./simulation.ts");
+  simulation = await startSimulation(mesh.urls.sites, mesh.adminToken, { log: (m: string) => process.stderr.write(`${m}\n`) });
+  process.stdout.write(`simulating ${Object.keys(mesh.urls.sites).length * 5} agents (--no-sim to stop that)\n`);
+}
