@@ -51,6 +51,8 @@ export interface AttemptView {
   n: number;
   channel: Channel;
   startedAt: string;
+  /** When the dial went to the media server (null until it has). */
+  issuedAt: string | null;
   outcome: AttemptOutcome | null;
 }
 
@@ -120,6 +122,7 @@ type AttemptRow = {
   started_at_ms: number;
   outcome: AttemptOutcome | null;
   ended_at_ms: number | null;
+  issued_at_ms: number | null;
 };
 
 /** Keys of event details that name the agent or the site: staff see them, customers do not. */
@@ -647,6 +650,8 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     const contact = JSON.parse(cb.contact) as { phone?: string; email?: string };
     const to = attempt.channel === "email" ? contact.email : contact.phone;
     const from = reg.channels.find((c) => c.type === attempt.channel)?.endpoint ?? "";
+    // When the dial left this object: how late a callback fires is measured to here.
+    const issuedAt = this.clock.now();
     const result = await this.mediaServer().dial({
       idempotencyKey: attempt.idempotency_key,
       confirmation: cb.confirmation,
@@ -657,6 +662,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       agent: cb.site_id && cb.agent_id ? { siteId: cb.site_id, agentId: cb.agent_id } : null,
       message: isTextChannel(attempt.channel) ? this.textFor(cb) : undefined,
     });
+    this.sql`UPDATE attempts SET issued_at_ms = coalesce(issued_at_ms, ${issuedAt}) WHERE idempotency_key = ${attempt.idempotency_key}`;
     if (result.outcome !== null) await this.applyOutcome(this.mustGet(cb.id), attempt, result.outcome, now);
   }
 
@@ -850,7 +856,13 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     const staff = actor.role !== "customer";
     const attempts = this.sql<AttemptRow>`SELECT * FROM attempts WHERE callback_id = ${cb.id} ORDER BY n LIMIT 100`
       .toArray()
-      .map((a) => ({ n: a.n, channel: a.channel, startedAt: iso(a.started_at_ms), outcome: a.outcome }));
+      .map((a) => ({
+        n: a.n,
+        channel: a.channel,
+        startedAt: iso(a.started_at_ms),
+        issuedAt: a.issued_at_ms === null ? null : iso(a.issued_at_ms),
+        outcome: a.outcome,
+      }));
     const base: CallbackView = {
       confirmation: cb.confirmation,
       status: cb.status,

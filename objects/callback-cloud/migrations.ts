@@ -73,4 +73,9 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE callbacks ADD COLUMN reserved_until_ms INTEGER",
     ],
   },
+  {
+    version: 3,
+    name: "when each dial was issued",
+    up: ["ALTER TABLE attempts ADD COLUMN issued_at_ms INTEGER"],
+  },
 ];

@@ -35,7 +35,9 @@ describe("a callback's life", () => {
     expect(await runAt(clock, due)).toBe(true);
     const connected = (await status(confirmation, verifier)).body;
     expect(connected.status).toBe("connected");
-    expect(connected.attempts).toEqual([{ n: 1, channel: "voice", startedAt: new Date(due).toISOString(), outcome: "answered" }]);
+    expect(connected.attempts).toEqual([
+      { n: 1, channel: "voice", startedAt: new Date(due).toISOString(), issuedAt: new Date(due).toISOString(), outcome: "answered" },
+    ]);
     // The reservation was confirmed (claimed) at the agent's site.
     const reservationId = (await status(confirmation, undefined, ADMIN)).body.reservationId;
     expect((await site("austin", "GET", `/federation/reservations/${reservationId}`)).body.status).toBe("claimed");
