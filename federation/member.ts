@@ -5,10 +5,11 @@
  * - Membership: the signed list is read from the edge every couple of seconds,
  *   checked with the edge's public key, handed to the peer (whom to trust, whom to
  *   dial) and to the Worker (whose digests count).
- * - Out: the Worker's digest is read every `pollMs` (a short interval rather than a
- *   long poll: a GET on loopback costs well under a millisecond and keeps the
- *   Worker free of held requests); it is published as soon as its content changes,
- *   and at least every `refreshMs` so others know the site is alive.
+ * - Out: the Worker's digest is read every `pollMs` (100 ms: a short interval rather
+ *   than a long poll, since a GET on loopback costs about a millisecond and keeps the
+ *   Worker free of held requests, while a change still leaves within ~100 ms); it is
+ *   published as soon as its content changes, and at least every `refreshMs` (1 s,
+ *   a quarter of the digest's 4 s time to live) so others know the site is alive.
  * - In: digests the peer accepted go to the Worker's /federation/digests.
  *
  * A peer never makes up a digest: it only republishes what its Worker gave it,
@@ -49,7 +50,7 @@ const TIMEOUT_MS = 2_000;
 
 export async function startMember(options: MemberOptions): Promise<MeshMemberProcess> {
   const log = options.log ?? (() => {});
-  const pollMs = options.pollMs ?? 500;
+  const pollMs = options.pollMs ?? 100;
   const refreshMs = options.refreshMs ?? 1_000;
   const membershipPollMs = options.membershipPollMs ?? 2_000;
   const auth = { authorization: `Bearer ${options.peerSecret}` };
