@@ -93,14 +93,20 @@ export async function startMember(options: MemberOptions): Promise<MeshMemberPro
     }
   }
 
+  let lastTag: string | null = null;
   let lastKey = "";
   let lastPublishedAt = 0;
   async function publishOwn(): Promise<void> {
-    const res = await fetch(`${options.workerUrl}/federation/digest`, { headers: auth, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const refreshDue = Date.now() - lastPublishedAt >= refreshMs;
+    // Between refreshes, ask only whether the roster changed: an unchanged one answers 304 at no cost.
+    const headers = refreshDue || lastTag === null ? auth : { ...auth, "if-none-match": lastTag };
+    const res = await fetch(`${options.workerUrl}/federation/digest`, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    if (res.status === 304) return;
     if (!res.ok) throw new Error(`own Worker answered ${res.status}`);
+    lastTag = res.headers.get("etag");
     const digest = (await res.json()) as Digest;
     const key = contentKey(digest);
-    if (key === lastKey && Date.now() - lastPublishedAt < refreshMs) return;
+    if (key === lastKey && !refreshDue) return;
     await peer.publish(digest);
     lastKey = key;
     lastPublishedAt = Date.now();

@@ -127,6 +127,8 @@ type AttemptRow = {
 
 /** Keys of event details that name the agent or the site: staff see them, customers do not. */
 const STAFF_ONLY_DETAIL = new Set(["siteId", "agentId", "reservationId", "text"]);
+/** How long offers share one reading of the sites' capacity. */
+const OFFER_CACHE_MS = 2_000;
 /** How soon an unplanned callback is planned again. */
 export const REPLAN_INTERVAL_MS = 60_000;
 /** How long a dial with no progress report counts as under way. */
@@ -150,6 +152,8 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
   private alarmAtMs: number | null = null;
   /** Derived from the stored registration; rebuilt on a new one. */
   private engine: { for: string; engine: IntentEngine } | null = null;
+  /** The last reading of the sites' capacity for offers (derived, short-lived). */
+  private offerCache: { key: string; atMs: number; capacity: Map<string, number> } | null = null;
   /** Open server-sent-event streams per callback: connection state, not data. */
   private readonly listeners = new Map<string, Set<WritableStreamDefaultWriter<Uint8Array>>>();
 
@@ -202,18 +206,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     const ruleSlots = slotsInWindow(reg.rules, reg.timezone, now, now + 86_400_000, now, 96);
     const slots: Offer["slots"] = [];
     if (ruleSlots.length > 0 && skills.length > 0) {
-      const from = iso(ruleSlots[0].startMs);
-      const to = iso(ruleSlots[ruleSlots.length - 1].endMs);
-      const answers = await Promise.all(
-        reg.sites.map((siteId) =>
-          this.sites.availability(siteId, { skill: skills.join(","), channel: "voice", from, to, slotMinutes: reg.rules.slotMinutes }),
-        ),
-      );
-      const capacity = new Map<string, number>();
-      for (const a of answers) {
-        if (!a.ok) continue;
-        for (const s of a.value.slots) capacity.set(s.start, (capacity.get(s.start) ?? 0) + s.capacity);
-      }
+      const capacity = await this.siteCapacity(skills, ruleSlots[0].startMs, ruleSlots[ruleSlots.length - 1].endMs, now);
       // Expected load: callbacks already waiting here for this skill will take the first free capacity.
       let waiting = this.sql<{ n: number }>`SELECT count(*) AS n FROM callbacks WHERE status = 'pending'
         AND skill IN (SELECT value FROM json_each(${JSON.stringify(skills)}))`.one().n as number;
@@ -230,6 +223,29 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       slots: slots.slice(0, 32),
       channels: reg.rules.allowedMedia,
     });
+  }
+
+  /**
+   * Free capacity per slot start across the provider's sites. A burst of offers
+   * shares one reading for a couple of seconds: an offer is an estimate, and the
+   * reservation at the site stays the authority.
+   */
+  private async siteCapacity(skills: readonly string[], fromMs: number, toMs: number, now: number): Promise<Map<string, number>> {
+    const key = `${skills.join(",")}|${fromMs}|${toMs}`;
+    if (this.offerCache && this.offerCache.key === key && now - this.offerCache.atMs < OFFER_CACHE_MS) return this.offerCache.capacity;
+    const reg = this.mustProvider().registration;
+    const answers = await Promise.all(
+      reg.sites.map((siteId) =>
+        this.sites.availability(siteId, { skill: skills.join(","), channel: "voice", from: iso(fromMs), to: iso(toMs), slotMinutes: reg.rules.slotMinutes }),
+      ),
+    );
+    const capacity = new Map<string, number>();
+    for (const a of answers) {
+      if (!a.ok) continue;
+      for (const s of a.value.slots) capacity.set(s.start, (capacity.get(s.start) ?? 0) + s.capacity);
+    }
+    this.offerCache = { key, atMs: now, capacity };
+    return capacity;
   }
 
   // ---- callbacks --------------------------------------------------------------------------

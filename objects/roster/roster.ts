@@ -110,6 +110,13 @@ export class Roster extends DurableObject<SiteEnv> {
   private readonly sql: Sql;
   /** Mirror of the stored alarm, so a status report need not read it. */
   private alarmAtMs: number | null = null;
+  /**
+   * Which version of the roster the last digest described, so the peer's frequent
+   * polls cost nothing while nothing changed. Memory only: a restart starts a new
+   * epoch, which reads as "changed", which is safe.
+   */
+  private readonly epoch = crypto.randomUUID().slice(0, 8);
+  private revision = 0;
 
   constructor(ctx: DurableObjectState, env: SiteEnv) {
     super(ctx, env);
@@ -146,6 +153,7 @@ export class Roster extends DurableObject<SiteEnv> {
         VALUES (${id}, ${newRef()}, ${input.kind}, ${input.name}, ${JSON.stringify(input.skills)}, ${JSON.stringify(input.channels)},
         ${JSON.stringify(input.languages)}, ${input.capacity}, ${input.exposure}, ${shift}, 'offline', ${now})`;
     }
+    this.changed();
     return ok({ agent: this.view(this.mustFind(id), now), created: !existing });
   }
 
@@ -163,6 +171,7 @@ export class Roster extends DurableObject<SiteEnv> {
       this.sql`DELETE FROM reservations WHERE agent_id = ${id}`;
       this.sql`DELETE FROM resources WHERE id = ${id}`;
     });
+    this.changed();
     return ok(null);
   }
 
@@ -203,6 +212,7 @@ export class Roster extends DurableObject<SiteEnv> {
     this.sql`UPDATE resources SET state = ${report.state}, until_ms = ${untilMs}, last_report_at_ms = ${now}, updated_at_ms = ${now}
       WHERE id = ${id}`;
     if (isMonitored(report.state)) await this.ensureAlarmBy(now + this.heartbeatTimeoutMs);
+    this.changed();
     return ok(this.view({ ...r, state: report.state, untilMs, lastReportAtMs: now, updatedAtMs: now }, now));
   }
 
@@ -218,6 +228,7 @@ export class Roster extends DurableObject<SiteEnv> {
     this.sql`UPDATE resources SET state = 'unreachable', until_ms = NULL, updated_at_ms = ${now}
       WHERE state IN (SELECT value FROM json_each(${MONITORED_JSON})) AND coalesce(last_report_at_ms, 0) <= ${deadline}`;
     this.sql`UPDATE reservations SET status = 'expired' WHERE status = 'held' AND expires_at_ms <= ${now}`;
+    this.changed();
     this.alarmAtMs = null;
     await this.rearm();
   }
@@ -311,6 +322,7 @@ export class Roster extends DurableObject<SiteEnv> {
       VALUES (${reservation.id}, ${reservation.callbackId}, ${reservation.agentId}, ${reservation.skill}, ${reservation.channel},
       ${startMs}, ${endMs}, 'held', ${expiresAtMs}, ${now})`;
     await this.ensureAlarmBy(expiresAtMs);
+    this.changed();
     return ok(this.reservationView(reservation, now, chosen.ref));
   }
 
@@ -330,6 +342,7 @@ export class Roster extends DurableObject<SiteEnv> {
       return fail(409, `reservation_${status}`, `the reservation is ${status} and cannot be claimed`, { status });
     }
     this.sql`UPDATE reservations SET status = 'claimed' WHERE id = ${id}`;
+    this.changed();
     return ok(this.reservationView({ ...r, status: "claimed" }, now));
   }
 
@@ -341,10 +354,22 @@ export class Roster extends DurableObject<SiteEnv> {
     const status = effectiveStatus(r, now);
     if (status === "released" || status === "expired") return ok(this.reservationView({ ...r, status }, now));
     this.sql`UPDATE reservations SET status = 'released' WHERE id = ${id}`;
+    this.changed();
     return ok(this.reservationView({ ...r, status: "released" }, now));
   }
 
   // ---- federation ------------------------------------------------------------------------
+
+  /** The roster's current revision, for `digestUnless`. */
+  async revisionTag(): Promise<string> {
+    return `${this.epoch}-${this.revision}`;
+  }
+
+  /** The digest, or nothing when the roster is still at revision `tag` (the peer already has it). */
+  async digestUnless(tag: string | null): Promise<{ tag: string; digest: Digest | null }> {
+    const current = await this.revisionTag();
+    return { tag: current, digest: tag === current ? null : await this.digest() };
+  }
 
   async digest(): Promise<Digest> {
     const now = this.clock.now();
@@ -361,6 +386,10 @@ export class Roster extends DurableObject<SiteEnv> {
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  private changed(): void {
+    this.revision++;
+  }
 
   /** Moves the alarm earlier when `atMs` is before it; never later (a late alarm just re-arms). */
   private async ensureAlarmBy(atMs: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { parseDigest } from "../../../federation/digest.ts";
 import { api, PEER, putAgent, report, useClock } from "./helpers.ts";
@@ -51,5 +52,28 @@ describe("the site digest", () => {
     expect(parseDigest(JSON.stringify({ version: 1, siteId: "paris" }))).toMatchObject({ ok: false, reason: "malformed" });
     const withName = { version: 1, siteId: "paris", seq: 1, issuedAtMs: 1, ttlMs: 15000, skills: {}, agents: [{ ref: "r_0123456789abcdef0123", name: "Ana", skills: {}, channels: [], languages: [], state: "available", expectedAvailableAtMs: null, capacity: 1, freeCapacity: 1 }] };
     expect(parseDigest(JSON.stringify(withName))).toMatchObject({ ok: false, reason: "malformed" });
+  });
+});
+
+describe("polling the digest", () => {
+  it("answers 304 while the roster is unchanged, and the new digest once it changes", async () => {
+    await useClock();
+    await putAgent("ana");
+    const get = (etag?: string) =>
+      SELF.fetch("http://paris.test/federation/digest", {
+        headers: { authorization: `Bearer ${PEER}`, ...(etag ? { "if-none-match": etag } : {}) },
+      });
+    const first = await get();
+    const etag = first.headers.get("etag") as string;
+    expect(first.status).toBe(200);
+    expect(etag).toMatch(/^".+"$/);
+    await first.arrayBuffer();
+    expect((await get(etag)).status).toBe(304);
+    await api("POST", "/v1/agents/ana/heartbeat"); // a heartbeat changes nothing the mesh sees
+    expect((await get(etag)).status).toBe(304);
+    await report("ana", "available");
+    const changed = await get(etag);
+    expect(changed.status).toBe(200);
+    expect(((await changed.json()) as any).agents[0].state).toBe("available");
   });
 });

@@ -30,9 +30,16 @@ export const federation = newApp<SiteApp>()
       summary: "This site's current digest (its own peer, and the callback cloud)",
       // The cloud reads it directly until gossip brings digests to the edge.
       middleware: [requireRole("admin", "peer", "cloud")] as const,
-      responses: { 200: jsonAnswer(anyJson, "the digest"), ...withErrors() },
+      request: { headers: z.object({ "if-none-match": z.string().max(64).optional() }) },
+      responses: { 200: jsonAnswer(anyJson, "the digest (ETag: the roster's revision)"), 304: { description: "unchanged since that revision" }, ...withErrors() },
     }),
-    async (c) => c.json(await rosterOf(c.env).digest(), 200),
+    async (c) => {
+      // The peer polls often; while the roster has not changed it gets a 304 and nothing is computed.
+      const given = c.req.valid("header")["if-none-match"]?.replace(/^"|"$/g, "") ?? null;
+      const { tag, digest } = await rosterOf(c.env).digestUnless(given);
+      c.header("etag", `"${tag}"`);
+      return digest ? c.json(digest, 200) : c.body(null, 304);
+    },
   )
   .openapi(
     createRoute({

@@ -1,0 +1,304 @@
+/**
+ * The federation peer with real libp2p nodes on 127.0.0.1: members converge,
+ * non-members, forgers, replays and garbage are turned away and counted, a
+ * restarted member comes back with its identity, a removed one is cut off.
+ *
+ * Three members (paris, austin, manila) run for the whole file; each test only
+ * adds what it needs and never depends on another test's outcome, only on the
+ * mesh being up. Gossip is asynchronous: every wait polls a condition with a
+ * generous deadline (a loaded 2-core box) and returns as soon as it holds.
+ */
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { multiaddr } from "@multiformats/multiaddr";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { digestSchema, type Digest } from "../../federation/digest.ts";
+import { createMeshNode, type MeshNode } from "../../federation/peer/node.ts";
+import { AVAILABILITY_TOPIC, loadOrCreateKey, peerIdOf, startPeer, type Peer } from "../../federation/peer/peer.ts";
+
+const LISTEN = ["/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/tcp/0/ws"];
+const DEADLINE_MS = 15_000;
+/** How often a publisher tries again while nobody has heard it yet (subscriptions not exchanged). */
+const REPUBLISH_MS = 300;
+
+interface Received {
+  digest: Digest;
+  from: { peerId: string; siteId: string };
+}
+
+interface Member {
+  name: string;
+  site: string;
+  keyFile: string;
+  peerId: string;
+  /** The membership list as this member knows it: peer id → siteId. */
+  view: Map<string, string>;
+  inbox: Received[];
+  peer: Peer;
+}
+
+let dir: string;
+let nextSeq = 1;
+/** paris, austin, manila: the members the whole file runs with. */
+let A: Member, B: Member, C: Member;
+const cleanups: Array<() => Promise<void>> = [];
+
+function digest(siteId: string, seq = nextSeq++): Digest {
+  return digestSchema.parse({
+    version: 1,
+    siteId,
+    seq,
+    issuedAtMs: Date.now(),
+    ttlMs: 15_000,
+    agents: [
+      {
+        ref: "r_0123456789abcdef0123",
+        skills: { repair: 4, billing: 2 },
+        channels: ["voice", "chat"],
+        languages: ["en"],
+        state: "available",
+        expectedAvailableAtMs: null,
+        capacity: 2,
+        freeCapacity: 1,
+      },
+    ],
+    skills: {
+      repair: { agents: 1, available: 1, freeCapacity: 1, maxLevel: 4, earliestAvailableAtMs: null },
+      billing: { agents: 1, available: 1, freeCapacity: 1, maxLevel: 2, earliestAvailableAtMs: null },
+    },
+  });
+}
+
+/** Polls `condition` until it holds; `retry` (if any) runs at once and then every REPUBLISH_MS. */
+async function until(what: string, condition: () => boolean, retry?: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + DEADLINE_MS;
+  let nextRetry = 0;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${DEADLINE_MS} ms waiting for ${what}`);
+    if (retry && Date.now() >= nextRetry) {
+      nextRetry = Date.now() + REPUBLISH_MS;
+      await retry();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const has = (m: Member, siteId: string, minSeq = 0) => m.inbox.some((r) => r.digest.siteId === siteId && r.digest.seq >= minSeq);
+const rejected = (m: Member, reason: string) => m.peer.stats().rejected[reason] ?? 0;
+const tcpAddr = (m: Member) => m.peer.addrs().find((a) => !a.includes("/ws"))!;
+const wsAddr = (m: Member) => m.peer.addrs().find((a) => a.includes("/ws/"))!;
+
+/** A new key and the member record for it; not started, on nobody's list yet. */
+async function newMember(name: string, site: string): Promise<Omit<Member, "peer">> {
+  const keyFile = path.join(dir, `${name}.key`);
+  return { name, site, keyFile, peerId: await peerIdOf(keyFile), view: new Map(), inbox: [] };
+}
+
+async function start(m: Omit<Member, "peer">, bootstrap: string[], listen = LISTEN): Promise<Member> {
+  const peer = await startPeer({
+    keyFile: m.keyFile,
+    listen,
+    bootstrap,
+    memberSite: (peerId) => m.view.get(peerId) ?? null,
+    onDigest: (digest, from) => {
+      m.inbox.push({ digest, from });
+    },
+    log: process.env.PEER_TEST_LOG ? (message) => console.log(`[${m.name}] ${message}`) : undefined,
+  });
+  return Object.assign(m, { peer });
+}
+
+/** Publishes fresh digests of `from` until every one of `to` has heard one; returns the first seq. */
+async function publishUntilHeard(from: Member, to: Member[]): Promise<number> {
+  const first = nextSeq;
+  await until(`${to.map((m) => m.name).join(", ")} to hear ${from.site} ≥ ${first}`, () => to.every((m) => has(m, from.site, first)), () =>
+    from.peer.publish(digest(from.site)),
+  );
+  return first;
+}
+
+/** A member's node without the peer's checks: it publishes whatever bytes it is given. */
+async function rawMember(site: string): Promise<{ peerId: string; node: MeshNode; publish(bytes: Uint8Array): Promise<void> }> {
+  const node = await createMeshNode({ privateKey: await generateKeyPair("Ed25519"), listen: ["/ip4/127.0.0.1/tcp/0"] });
+  cleanups.push(() => node.stop());
+  const peerId = node.peerId.toString();
+  for (const m of [A, B, C]) m.view.set(peerId, site);
+  cleanups.push(async () => {
+    for (const m of [A, B, C]) m.view.delete(peerId);
+  });
+  await node.dial(multiaddr(tcpAddr(A)));
+  await node.dial(multiaddr(tcpAddr(B)));
+  return {
+    peerId,
+    node,
+    publish: async (bytes) => {
+      await node.services.pubsub.publish(AVAILABILITY_TOPIC, bytes);
+    },
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "peer-test-"));
+  const records = [await newMember("A", "paris"), await newMember("B", "austin"), await newMember("C", "manila")];
+  for (const r of records) for (const s of records) r.view.set(s.peerId, s.site);
+  A = await start(records[0], []);
+  B = await start(records[1], [tcpAddr(A)]);
+  // manila knows the others only by their WebSocket addresses, and nobody dials it:
+  // its links to paris and austin can only be WebSocket connections it opened.
+  C = await start(records[2], [wsAddr(A), wsAddr(B)]);
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  await Promise.all([A, B, C].map((m) => m?.peer.stop()));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("federation peer", () => {
+  it("three members converge: each one's digest reaches the other two, once, with its author", async () => {
+    await Promise.all([
+      publishUntilHeard(A, [B, C]),
+      publishUntilHeard(B, [A, C]),
+      publishUntilHeard(C, [A, B]),
+    ]);
+    for (const m of [A, B, C]) {
+      expect(new Set(m.peer.connectedPeers())).toEqual(new Set([A, B, C].filter((o) => o !== m).map((o) => o.peerId)));
+      const keys = m.inbox.map((r) => `${r.digest.siteId}/${r.digest.seq}`);
+      expect(keys.length, `${m.name} got a digest twice`).toBe(new Set(keys).size);
+      for (const { digest: d, from } of m.inbox) {
+        const author = [A, B, C].find((o) => o.site === d.siteId)!;
+        expect(from).toEqual({ peerId: author.peerId, siteId: author.site });
+      }
+      expect(m.peer.stats()).toMatchObject({ accepted: m.inbox.length, rejected: {} });
+      expect(m.peer.stats().published).toBeGreaterThan(0);
+    }
+  });
+
+  it("a non-member cannot connect, and its digests, even relayed by a member that still lists it, are rejected", async () => {
+    // lyon believes it is a member; only paris's (outdated) list agrees.
+    const lyon = await newMember("lyon", "lyon");
+    for (const m of [A, B, C, lyon]) lyon.view.set(m.peerId, m.site);
+    A.view.set(lyon.peerId, "lyon");
+    cleanups.push(async () => {
+      A.view.delete(lyon.peerId);
+    });
+    const N = await start(lyon, [tcpAddr(A)]);
+    cleanups.push(() => N.peer.stop());
+    const denied = rejected(B, "connection_denied");
+
+    // austin refuses the connection once lyon has proven who it is (the gater).
+    await expect(N.peer.dial(tcpAddr(B))).rejects.toThrow();
+    await until("austin to count the refused connection", () => rejected(B, "connection_denied") > denied);
+    expect(B.peer.connectedPeers()).not.toContain(N.peerId);
+
+    // Paris accepts and relays lyon's digests; austin and manila judge the author, not the relay.
+    const before = { B: rejected(B, "non_member"), C: rejected(C, "non_member") };
+    await until(
+      "austin and manila to reject lyon's digest",
+      () => has(A, "lyon") && rejected(B, "non_member") > before.B && rejected(C, "non_member") > before.C,
+      () => N.peer.publish(digest("lyon")),
+    );
+    expect(A.inbox.find((r) => r.digest.siteId === "lyon")?.from.peerId).toBe(N.peerId);
+    for (const m of [B, C]) expect(m.inbox.filter((r) => r.from.peerId === N.peerId || r.digest.siteId === "lyon")).toEqual([]);
+  });
+
+  it("a member speaking for another site is rejected as forged", async () => {
+    const oslo = await rawMember("oslo");
+    const before = [A, B, C].map((m) => ({ m, forged: rejected(m, "forged"), inbox: m.inbox.length }));
+    // A valid digest, newer than anything paris has said, but signed by oslo.
+    const forged = new TextEncoder().encode(JSON.stringify(digest("paris", nextSeq + 1_000)));
+    await until(
+      "every member to reject oslo's paris digest",
+      () => before.every(({ m, forged: n }) => rejected(m, "forged") > n),
+      () => oslo.publish(forged),
+    );
+    for (const { m, inbox } of before) expect(m.inbox.slice(inbox)).toEqual([]);
+  });
+
+  it("a replayed or older digest is counted and not delivered again", async () => {
+    const first = await publishUntilHeard(A, [B, C]);
+    const latest = Math.max(...[B, C].flatMap((m) => m.inbox.filter((r) => r.digest.siteId === "paris").map((r) => r.digest.seq)));
+    expect(latest).toBeGreaterThanOrEqual(first);
+    const before = [B, C].map((m) => ({ m, replayed: rejected(m, "replayed"), stale: rejected(m, "stale"), inbox: m.inbox.length }));
+
+    await A.peer.publish(digest("paris", latest)); // the same seq again
+    await A.peer.publish(digest("paris", latest - 1)); // an older one
+    await until("austin and manila to count the replay and the stale digest", () =>
+      before.every(({ m, replayed, stale }) => rejected(m, "replayed") > replayed && rejected(m, "stale") > stale),
+    );
+    for (const { m, inbox } of before) expect(m.inbox.slice(inbox)).toEqual([]);
+
+    // …and the next real one still gets through.
+    await publishUntilHeard(A, [B, C]);
+  });
+
+  it("malformed, non-JSON and oversized digests are rejected", async () => {
+    const bergen = await rawMember("bergen");
+    const payloads = {
+      not_json: new TextEncoder().encode("{ this is not json"),
+      malformed: new TextEncoder().encode(JSON.stringify({ ...digest("bergen"), agents: [{ ref: "alice@example.com" }] })),
+      oversized: new TextEncoder().encode(JSON.stringify({ ...digest("bergen"), pad: "x".repeat(300 * 1024) })),
+    };
+    const reasons = Object.keys(payloads) as Array<keyof typeof payloads>;
+    const before = [B, C].map((m) => ({ m, counts: reasons.map((r) => rejected(m, r)), inbox: m.inbox.length }));
+    await until(
+      "austin and manila to reject each bad payload",
+      () => before.every(({ m, counts }) => reasons.every((r, i) => rejected(m, r) > counts[i])),
+      async () => {
+        for (const bytes of Object.values(payloads)) await bergen.publish(bytes);
+      },
+    );
+    for (const { m, inbox } of before) expect(m.inbox.slice(inbox)).toEqual([]);
+  });
+
+  it("keeps a member's identity in its key file (0600), and refuses a file that is not a key", async () => {
+    const keyFile = path.join(dir, "keys", "edge.key");
+    const key = await loadOrCreateKey(keyFile);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    expect((await loadOrCreateKey(keyFile)).equals(key)).toBe(true);
+    expect(await peerIdOf(keyFile)).toBe(await peerIdOf(keyFile));
+    expect((await readFile(keyFile)).byteLength).toBeGreaterThan(32);
+    await writeFile(path.join(dir, "bad.key"), "nope");
+    await expect(loadOrCreateKey(path.join(dir, "bad.key"))).rejects.toThrow(/bad\.key/);
+  });
+
+  it("a member restarted with the same key file keeps its peer id and is re-dialled by the others", async () => {
+    // paris and austin learn manila's addresses, as from a membership list: dialling an
+    // already-connected member reuses the connection.
+    await A.peer.dial(tcpAddr(C));
+    await B.peer.dial(wsAddr(C));
+    for (const m of [A, B]) expect(m.peer.connectedPeers().filter((p) => p === C.peerId)).toHaveLength(1);
+
+    // Same ports again, and no bootstrap: only the others' re-dialling can bring it back.
+    const listen = C.peer.addrs().map((a) => a.replace(`/p2p/${C.peerId}`, ""));
+    const oldId = C.peer.peerId;
+    await C.peer.stop();
+    await until("paris and austin to see manila gone", () => [A, B].every((m) => !m.peer.connectedPeers().includes(C.peerId)));
+
+    C = await start({ ...C, inbox: C.inbox }, [], listen);
+    expect(C.peer.peerId).toBe(oldId);
+    await until("paris and austin to re-dial manila", () => [A, B].every((m) => m.peer.connectedPeers().includes(C.peerId)));
+    await publishUntilHeard(C, [A, B]);
+    for (const m of [A, B]) expect(m.peer.connectedPeers().filter((p) => p === C.peerId)).toHaveLength(1);
+  });
+
+  it("once a member is off the list, its further digests are rejected and it is hung up on", async () => {
+    await publishUntilHeard(C, [A, B]);
+    // austin's list drops manila; paris's has not caught up yet, and still relays.
+    B.view.delete(C.peerId);
+    const nonMember = rejected(B, "non_member");
+    const first = nextSeq;
+    await until(
+      "austin to reject manila's newer digest while paris still takes it",
+      () => rejected(B, "non_member") > nonMember && has(A, "manila", first),
+      () => C.peer.publish(digest("manila")),
+    );
+    expect(has(B, "manila", first)).toBe(false);
+    await until("austin to hang up on manila", () => !B.peer.connectedPeers().includes(C.peerId));
+  });
+});
