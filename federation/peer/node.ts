@@ -58,9 +58,10 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
         // One protocol, gossipsub; no peer exchange: the membership list is the only discovery.
         fallbackToFloodsub: false,
         doPX: false,
-        // With the default D (6) and Dlo (4), a mesh of a handful of members grafts
-        // every member into every mesh; a short heartbeat makes that happen quickly
-        // after a (re)connection, which is what relayed messages and gossip rely on.
+        // Gossipsub 17 grafts a newly subscribed peer at once while the mesh is below
+        // Dlo (4), so a small mesh forms as soon as subscriptions are exchanged. The
+        // heartbeat repairs the mesh and sends lazy gossip (IHAVE) that recovers a
+        // missed digest; half the default keeps that recovery under a second.
         heartbeatInterval: init.heartbeatIntervalMs ?? 500,
         // Members often share one host; the IP-colocation penalty would push a mesh of
         // more than 10 local members below the publish threshold. Sybils are kept out

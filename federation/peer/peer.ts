@@ -105,7 +105,7 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
     // The author is the signer (msg.from), not the relay that handed it to us.
     const verdict = gate.check(msg.type === "signed" ? msg.from.toString() : null, msg.data);
     if (verdict.action === "accept") acceptedMessages.set(msg, verdict);
-    else log(`${verdict.action}ed a digest from ${msg.type === "signed" ? msg.from.toString() : "?"}: ${verdict.reason}`);
+    else log(`${verdict.action === "reject" ? "rejected" : "ignored"} a digest from ${msg.type === "signed" ? msg.from.toString() : "?"}: ${verdict.reason}`);
     return VERDICT_RESULT[verdict.action];
   });
 
@@ -135,7 +135,14 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
     dialTimeoutMs: DIAL_TIMEOUT_MS,
     log,
   });
-  for (const addr of options.bootstrap) redialer.keep(addr);
+  try {
+    for (const addr of options.bootstrap) redialer.keep(addr);
+  } catch (error) {
+    // A bad bootstrap address: fail the start without leaving a listening node behind.
+    await redialer.stop();
+    await node.stop();
+    throw error;
+  }
   redialer.tick();
   log(`peer ${self} listening on ${node.getMultiaddrs().join(" ")}`);
 
