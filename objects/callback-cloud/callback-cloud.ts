@@ -152,6 +152,8 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
   private alarmAtMs: number | null = null;
   /** Derived from the stored registration; rebuilt on a new one. */
   private engine: { for: string; engine: IntentEngine } | null = null;
+  /** The stored registration, parsed (derived; dropped on configure). */
+  private providerMemo: { ordinal: number; registration: ProviderRegistration } | null = null;
   /** The last reading of the sites' capacity for offers (derived, short-lived). */
   private offerCache: { key: string; atMs: number; capacity: Map<string, number> } | null = null;
   /** Open server-sent-event streams per callback: connection state, not data. */
@@ -177,6 +179,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       ${JSON.stringify(registration)}, ${this.clock.now()})
       ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, updated_at_ms = excluded.updated_at_ms`;
     this.engine = null;
+    this.providerMemo = null;
   }
 
   /** The registration as anyone may see it: no secrets. */
@@ -563,10 +566,11 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         batch.push({ id: cb.id, key });
       }
     });
+    const media = this.mediaServer();
     await Promise.all(
       batch.map(async ({ id, key }) => {
         try {
-          await this.dial(this.mustGet(id), this.mustAttempt(key), now);
+          await this.dial(this.mustGet(id), this.mustAttempt(key), now, media);
         } catch (err) {
           // The attempt stays under way; the alarm asks again with the same key.
           console.error("dial failed", id, (err as Error).message);
@@ -661,14 +665,14 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     return this.dial(cb, last, now);
   }
 
-  private async dial(cb: CallbackRow, attempt: AttemptRow, now: number): Promise<void> {
+  private async dial(cb: CallbackRow, attempt: AttemptRow, now: number, media: MediaServer = this.mediaServer()): Promise<void> {
     const reg = this.mustProvider().registration;
     const contact = JSON.parse(cb.contact) as { phone?: string; email?: string };
     const to = attempt.channel === "email" ? contact.email : contact.phone;
     const from = reg.channels.find((c) => c.type === attempt.channel)?.endpoint ?? "";
     // When the dial left this object: how late a callback fires is measured to here.
     const issuedAt = this.clock.now();
-    const result = await this.mediaServer().dial({
+    const result = await media.dial({
       idempotencyKey: attempt.idempotency_key,
       confirmation: cb.confirmation,
       attempt: attempt.n,
@@ -753,9 +757,12 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** The provider, parsed once per object life (or per configure) rather than on every use. */
   private provider(): { ordinal: number; registration: ProviderRegistration } | null {
+    if (this.providerMemo) return this.providerMemo;
     const row = this.sql<{ ordinal: number; registration: string }>`SELECT ordinal, registration FROM provider LIMIT 1`.toArray()[0];
-    return row ? { ordinal: row.ordinal, registration: JSON.parse(row.registration) } : null;
+    this.providerMemo = row ? { ordinal: row.ordinal, registration: JSON.parse(row.registration) } : null;
+    return this.providerMemo;
   }
 
   private mustProvider() {
