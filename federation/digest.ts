@@ -6,8 +6,8 @@
 import { z } from "zod";
 
 export const DIGEST_VERSION = 1;
-/** Bigger digests are refused outright: a gossip message must stay small. */
-export const MAX_DIGEST_BYTES = 256 * 1024;
+/** Bigger digests are refused outright: a gossip message must stay small. Sized so a digest of MAX_DIGEST_AGENTS fully skilled agents fits. */
+export const MAX_DIGEST_BYTES = 512 * 1024;
 export const MAX_DIGEST_AGENTS = 1000;
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/);

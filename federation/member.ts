@@ -55,7 +55,9 @@ export async function startMember(options: MemberOptions): Promise<MeshMemberPro
   const membershipPollMs = options.membershipPollMs ?? 2_000;
   const auth = { authorization: `Bearer ${options.peerSecret}` };
   let membership: Membership | null = null;
-  let inbox: Digest[] = [];
+  // Only the newest digest per site waits for the Worker: older ones would be refused anyway.
+  const inbox = new Map<string, Digest>();
+  let forwarding: Promise<void> | null = null;
 
   const peer = await startPeer({
     keyFile: options.keyFile,
@@ -63,7 +65,11 @@ export async function startMember(options: MemberOptions): Promise<MeshMemberPro
     bootstrap: [],
     memberSite: (peerId) => siteOfPeer(membership, peerId),
     onDigest: (digest) => {
-      inbox.push(digest);
+      inbox.set(digest.siteId, digest);
+      // Hand it on at once rather than at the next tick; one POST at a time.
+      forwarding ??= forward()
+        .catch((error: unknown) => log(`forward: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => (forwarding = null));
     },
     log,
   });
@@ -88,7 +94,8 @@ export async function startMember(options: MemberOptions): Promise<MeshMemberPro
     log(`membership ${list.seq}: ${list.members.map((m) => m.siteId).join(", ")}`);
     if (options.siteId !== "edge") await post("/federation/membership", { jws });
     for (const m of list.members) {
-      if (m.peerId === peer.peerId) continue;
+      // One connection per pair: the peer with the smaller id dials (the other's re-dialling covers restarts).
+      if (m.peerId === peer.peerId || m.peerId < peer.peerId) continue;
       for (const addr of m.addrs) await peer.dial(addr).catch(() => {});
     }
   }
@@ -113,16 +120,22 @@ export async function startMember(options: MemberOptions): Promise<MeshMemberPro
   }
 
   async function forward(): Promise<void> {
-    if (inbox.length === 0) return;
-    const batch = inbox.slice(0, 100);
-    const res = await post("/federation/digests", { digests: batch });
-    if (!res.ok) throw new Error(`own Worker refused digests: ${res.status}`);
-    inbox = inbox.slice(batch.length);
+    while (inbox.size > 0) {
+      const batch = [...inbox.values()].slice(0, 100);
+      for (const d of batch) inbox.delete(d.siteId);
+      const res = await post("/federation/digests", { digests: batch });
+      if (!res.ok) {
+        // Put them back unless something newer came meanwhile; the next tick tries again.
+        for (const d of batch) if (!inbox.has(d.siteId)) inbox.set(d.siteId, d);
+        throw new Error(`own Worker refused digests: ${res.status}`);
+      }
+    }
   }
 
   const loops = [
     every(membershipPollMs, refreshMembership, "membership", log),
-    every(pollMs, forward, "forward", log),
+    // A safety net: digests normally go on as they arrive (onDigest).
+    every(pollMs, () => forwarding ?? forward(), "forward", log),
     ...(options.publishes ? [every(pollMs, publishOwn, "publish", log)] : []),
   ];
 

@@ -1,5 +1,5 @@
 /** Builds a site's digest from its roster: the boundary is enforced here, by construction. */
-import { DIGEST_VERSION, type Digest, type DigestAgent } from "../../federation/digest.ts";
+import { DIGEST_VERSION, MAX_DIGEST_AGENTS, type Digest, type DigestAgent } from "../../federation/digest.ts";
 import { expectedAvailableAt, freeCapacity } from "./availability.ts";
 import type { Reservation, Resource } from "./model.ts";
 
@@ -18,6 +18,8 @@ export function digestOf(
   const skills: Digest["skills"] = {};
   for (const r of resources) {
     if (r.exposure === "internal") continue;
+    // A bigger roster is summarised by its first agents rather than sending a digest every member refuses.
+    if (agents.length >= MAX_DIGEST_AGENTS) break;
     const held = reservationsOf(r.id);
     const expected = expectedAvailableAt(r, held, nowMs);
     const free = freeCapacity(r, held, nowMs, nowMs, nowMs + DIGEST_SLOT_MS);

@@ -291,7 +291,7 @@ describe("federation peer", () => {
     const payloads = {
       not_json: new TextEncoder().encode("{ this is not json"),
       malformed: new TextEncoder().encode(JSON.stringify({ ...digest("bergen"), agents: [{ ref: "alice@example.com" }] })),
-      oversized: new TextEncoder().encode(JSON.stringify({ ...digest("bergen"), pad: "x".repeat(300 * 1024) })),
+      oversized: new TextEncoder().encode(JSON.stringify({ ...digest("bergen"), pad: "x".repeat(MAX_DIGEST_BYTES + 1024) })),
     };
     const reasons = Object.keys(payloads) as Array<keyof typeof payloads>;
     const before = [B, C].map((m) => ({ m, counts: reasons.map((r) => rejected(m, r)), inbox: m.inbox.length }));

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { parseDigest } from "../../../federation/digest.ts";
+import { MAX_DIGEST_BYTES, parseDigest } from "../../../federation/digest.ts";
 import { api, PEER, putAgent, report, useClock } from "./helpers.ts";
 
 const digest = () => api("GET", "/federation/digest", undefined, PEER);
@@ -47,7 +47,7 @@ describe("the site digest", () => {
   });
 
   it("rejects oversized and malformed digests on receipt", () => {
-    expect(parseDigest("x".repeat(300 * 1024))).toMatchObject({ ok: false, reason: "oversized" });
+    expect(parseDigest("x".repeat(MAX_DIGEST_BYTES + 1))).toMatchObject({ ok: false, reason: "oversized" });
     expect(parseDigest("{")).toMatchObject({ ok: false, reason: "not_json" });
     expect(parseDigest(JSON.stringify({ version: 1, siteId: "paris" }))).toMatchObject({ ok: false, reason: "malformed" });
     const withName = { version: 1, siteId: "paris", seq: 1, issuedAtMs: 1, ttlMs: 15000, skills: {}, agents: [{ ref: "r_0123456789abcdef0123", name: "Ana", skills: {}, channels: [], languages: [], state: "available", expectedAvailableAtMs: null, capacity: 1, freeCapacity: 1 }] };
