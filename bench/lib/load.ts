@@ -1,7 +1,8 @@
 /**
  * A closed-loop load generator: N concurrent clients (Node fetch), each sending its
  * next request as soon as the previous answer is read, for a warm-up and then a
- * measured duration. Every measured request's latency is kept.
+ * measured duration. Every measured request's latency is kept. `runLoop` is the same
+ * loop around any async iteration (several requests in a row count as one).
  */
 
 export interface Call {
@@ -51,7 +52,53 @@ const MAX_ERROR_SAMPLES = 5;
 export async function runLoad(options: LoadOptions): Promise<LoadStats> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const ok = new Set(options.okStatuses);
+  return runLoop({
+    concurrency: options.concurrency,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    sample: options.sample,
+    iteration: async (id) => {
+      const { url, init } = options.next(id);
+      try {
+        const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+        const body = await res.text();
+        const valid = ok.has(res.status);
+        return {
+          status: String(res.status),
+          ok: valid,
+          sample: valid ? undefined : `${init.method ?? "GET"} ${url.pathname} -> ${res.status} ${body.slice(0, 300)}`,
+        };
+      } catch (err) {
+        return { status: "failed", ok: false, sample: `${init.method ?? "GET"} ${url.pathname} -> ${describeError(err)}` };
+      }
+    },
+  });
+}
 
+/** What one iteration of a client's loop came to: a status label (counted), and whether it is a valid answer. */
+export interface Outcome {
+  status: string;
+  ok: boolean;
+  /** What went wrong, for the report (only when not ok). */
+  sample?: string;
+}
+
+export interface LoopOptions {
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  /**
+   * One unit of work of client `client` (0-based): a request, or several in a row
+   * (e.g. an offer, then the callback request it leads to); its latency is the whole
+   * iteration's. It must not throw (a throw counts as "failed"). `measured` is false
+   * during the warm-up.
+   */
+  iteration: (client: number, measured: boolean) => Promise<Outcome>;
+  sample?: LoadOptions["sample"];
+}
+
+/** The closed loop under runLoad, for iterations that are more than one request. */
+export async function runLoop(options: LoopOptions): Promise<LoadStats> {
   const phase = async (ms: number, measured: boolean) => {
     const latencies: number[] = [];
     const statuses: Record<string, number> = {};
@@ -62,27 +109,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
     let lastEnd = start;
     const client = async (id: number) => {
       while (performance.now() < deadline) {
-        const { url, init } = options.next(id);
         const t0 = performance.now();
-        let status: string;
-        let sample: string | null = null;
+        let outcome: Outcome;
         try {
-          const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-          const body = await res.text();
-          status = String(res.status);
-          if (!ok.has(res.status)) sample = `${init.method ?? "GET"} ${url.pathname} -> ${res.status} ${body.slice(0, 300)}`;
+          outcome = await options.iteration(id, measured);
         } catch (err) {
-          status = "failed";
-          sample = `${init.method ?? "GET"} ${url.pathname} -> ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
+          outcome = { status: "failed", ok: false, sample: describeError(err) };
         }
         const t1 = performance.now();
         if (!measured) continue;
         latencies.push(t1 - t0);
         lastEnd = Math.max(lastEnd, t1);
-        statuses[status] = (statuses[status] ?? 0) + 1;
-        if (sample !== null) {
+        statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
+        if (!outcome.ok) {
           errors += 1;
-          if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push(sample);
+          if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push(outcome.sample ?? outcome.status);
         }
       }
     };
@@ -102,6 +143,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
   return { ...summarize(m.latencies, m.elapsedMs, m.statuses, m.errors, m.errorSamples), sampled };
 }
 
+function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/** Percentiles of a list of numbers (nearest rank), as the load report computes them. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  return n === 0 ? Number.NaN : sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))];
+}
+
 function summarize(
   latencies: number[],
   elapsedMs: number,
@@ -111,7 +162,7 @@ function summarize(
 ): Omit<LoadStats, "sampled"> {
   const sorted = Float64Array.from(latencies).sort();
   const n = sorted.length;
-  const pct = (p: number) => (n === 0 ? Number.NaN : sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))]);
+  const pct = (p: number) => percentile(sorted, p);
   const sum = latencies.reduce((a, b) => a + b, 0);
   return {
     requests: n,

@@ -34,6 +34,8 @@ export interface LocalWorkerOptions {
    * wrangler's dev proxy Worker, which adds a hop (another workerd) to every request.
    */
   direct: boolean;
+  /** Port of wrangler's dev server (its proxy Worker); a free one when not given. */
+  port?: number;
   startTimeoutMs?: number;
 }
 
@@ -82,7 +84,7 @@ interface DevEnvLike {
 export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
   const wrangler = (await import("wrangler")) as unknown as { unstable_DevEnv: new () => DevEnvLike };
   const timeoutMs = options.startTimeoutMs ?? 30_000;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const devEnv = new wrangler.unstable_DevEnv();
 
   // Listen before starting, so the first reload (the one that brings the Worker up) is not missed.

@@ -312,7 +312,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         VALUES (${id}, ${confirmation}, ${verifierHash}, ${idempotencyKey}, ${requestHash}, ${userId}, 'pending',
         ${input.reason}, ${input.notes ?? null}, ${language}, ${JSON.stringify(analysis)}, ${skill?.name ?? null}, ${skill?.level ?? 1},
         ${analysis.priority}, ${JSON.stringify(media)}, ${JSON.stringify(input.contact)}, ${window.startMs}, ${window.endMs},
-        ${media[0]}, ${now}, ${now}, ${now})`;
+        ${media[0]}, ${now + REPLAN_INTERVAL_MS}, ${now}, ${now})`;
       this.event(id, now, "received", { window: { start: iso(window.startMs), end: iso(window.endMs) }, media });
       this.event(id, now, "intent", {
         intent: analysis.intent.name,
@@ -321,6 +321,8 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         ...(analysis.urgency.length > 0 ? { urgency: analysis.urgency } : {}),
       });
     });
+    // Planned here and now; the alarm is due only later, as a safety net should this request die midway
+    // (were it due now, the alarm could plan the same callback a second time, concurrently).
     await this.plan(this.mustGet(id), now, "request");
     await this.rearm();
     return ok({ callback: this.view(this.mustGet(id), { role: "admin" }), verifier, replayed: false });
@@ -625,8 +627,8 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       });
       if (!answer.ok) continue;
       const fresh = this.mustGet(cb.id);
-      if (fresh.status !== cb.status || isFinal(fresh.status)) {
-        // Cancelled or answered while we were reserving: give the agent back.
+      if (fresh.status !== cb.status || isFinal(fresh.status) || (fresh.reservation_id !== null && fresh.reservation_id !== answer.value.id)) {
+        // Cancelled, answered or planned elsewhere while we were reserving: give the agent back.
         await this.sites.release(c.siteId, answer.value.id);
         return;
       }
@@ -644,6 +646,8 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       : "no intent was recognised and the provider has no generalist skill";
     const next = Math.min(now + REPLAN_INTERVAL_MS, cb.window_end_ms);
     const fresh = this.mustGet(cb.id);
+    // Something else moved it while we asked the sites (planned it, cancelled it): leave it be.
+    if (fresh.status !== cb.status || fresh.reservation_id !== cb.reservation_id) return;
     if (fresh.status === "pending") {
       this.sql`UPDATE callbacks SET due_at_ms = ${next}, updated_at_ms = ${now} WHERE id = ${cb.id}`;
       if (why !== "replan" || !this.hasEvent(cb.id, "waiting")) this.event(cb.id, now, "waiting", { reason });
