@@ -15,7 +15,7 @@ import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { deriveVerifier, hashVerifier, newConfirmation } from "./confirmation.ts";
 import { trainWordOverlapEngine, UNKNOWN_INTENT, type IntentAnalysis, type IntentEngine } from "./intents.ts";
 import { canMove, isFinal, isTextChannel, nextAfterOutcome, type CallbackStatus } from "./lifecycle.ts";
-import { WebhookMediaServer, type AttemptOutcome, type MediaServer } from "./media-server.ts";
+import { WebhookMediaServer, type AttemptOutcome, type DialRequest, type DialResult, type MediaServer } from "./media-server.ts";
 import { CLOUD_MIGRATIONS } from "./migrations.ts";
 import { rankCandidates } from "./planner.ts";
 import { publicProvider, type ProviderRegistration, type PublicProvider } from "./provider.ts";
@@ -137,6 +137,8 @@ export const PROGRESS_TIMEOUT_MS = 2 * 60_000;
 const ALARM_BATCH = 2000;
 /** Callbacks prepared at once in an alarm run (each may call a site). */
 const PREPARE_CONCURRENCY = 16;
+/** How early the alarm wakes for due work, so attempt records are durable before the call time. */
+export const DIAL_LEAD_MS = 300;
 /** How long before the call the agent's reservation is confirmed at its site. */
 export const CLAIM_LEAD_MS = 30_000;
 const MAX_RESERVE_TRIES = 5;
@@ -473,7 +475,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
   async alarm(): Promise<void> {
     const now = this.clock.now();
     this.alarmAtMs = null;
-    const due = this.sql<CallbackRow>`SELECT * FROM callbacks WHERE due_at_ms IS NOT NULL AND due_at_ms <= ${now}
+    const due = this.sql<CallbackRow>`SELECT * FROM callbacks WHERE due_at_ms IS NOT NULL AND due_at_ms <= ${now + DIAL_LEAD_MS}
       ORDER BY priority, due_at_ms LIMIT ${ALARM_BATCH}`.toArray();
     const ready: CallbackRow[] = [];
     // Preparing (planning, confirming reservations) talks to sites, a few callbacks at a time.
@@ -535,7 +537,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
           this.sql`UPDATE callbacks SET claimed_at_ms = ${now} WHERE id = ${cb.id}`;
         }
         const at = cb.scheduled_for_ms ?? now;
-        if (at > now) {
+        if (at > now + DIAL_LEAD_MS) {
           this.sql`UPDATE callbacks SET due_at_ms = ${at} WHERE id = ${cb.id}`;
           return null;
         }
@@ -558,28 +560,41 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
    */
   private async dialAll(ready: readonly CallbackRow[], now: number): Promise<void> {
     if (ready.length === 0) return;
-    const batch: { id: string; key: string }[] = [];
+    const batch: { cb: CallbackRow; attempt: AttemptRow }[] = [];
     this.ctx.storage.transactionSync(() => {
       for (const cb of ready) {
         const n = (this.sql<{ n: number }>`SELECT count(*) AS n FROM attempts WHERE callback_id = ${cb.id}`.one().n as number) + 1;
         const key = `${cb.id}:${n}`;
-        this.sql`INSERT INTO attempts (idempotency_key, callback_id, n, channel, started_at_ms) VALUES (${key}, ${cb.id}, ${n}, ${cb.channel}, ${now})`;
-        this.move(cb, "dialing", { due: now + PROGRESS_TIMEOUT_MS }, "dialing", { attempt: n, channel: cb.channel });
-        batch.push({ id: cb.id, key });
+        const startedAt = Math.max(now, cb.scheduled_for_ms ?? now);
+        this.sql`INSERT INTO attempts (idempotency_key, callback_id, n, channel, started_at_ms) VALUES (${key}, ${cb.id}, ${n}, ${cb.channel}, ${startedAt})`;
+        this.move(cb, "dialing", { due: startedAt + PROGRESS_TIMEOUT_MS }, "dialing", { attempt: n, channel: cb.channel });
+        batch.push({
+          cb,
+          attempt: { idempotency_key: key, callback_id: cb.id, n, channel: cb.channel, started_at_ms: startedAt, outcome: null, ended_at_ms: null, issued_at_ms: null },
+        });
       }
     });
-    const media = this.mediaServer();
-    await Promise.all(
-      batch.map(async ({ id, key }) => {
-        try {
-          await this.dial(this.mustGet(id), this.mustAttempt(key), now, media);
-        } catch (err) {
-          // The attempt stays under way; the alarm asks again with the same key.
-          console.error("dial failed", id, (err as Error).message);
-          this.sql`UPDATE callbacks SET due_at_ms = ${now + REPLAN_INTERVAL_MS} WHERE id = ${id}`;
-        }
-      }),
-    );
+    // The alarm woke a little early so that the records above are durable by the call time; wait for it.
+    const at = Math.min(...batch.map((b) => b.attempt.started_at_ms));
+    const wait = at - this.clock.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const reg = this.mustProvider().registration;
+    // When the dials left this object: how late a callback fires is measured to here.
+    const issuedAt = this.clock.now();
+    let results: DialResult[];
+    try {
+      results = await this.mediaServer().dialMany(batch.map(({ cb, attempt }) => this.dialRequest(reg, cb, attempt)));
+    } catch (err) {
+      // The attempts stay under way; the alarm asks again with the same keys, and no one is called twice.
+      console.error("dials failed", batch.length, (err as Error).message);
+      for (const { cb } of batch) this.sql`UPDATE callbacks SET due_at_ms = ${now + REPLAN_INTERVAL_MS} WHERE id = ${cb.id}`;
+      return;
+    }
+    for (const [i, { cb, attempt }] of batch.entries()) {
+      this.sql`UPDATE attempts SET issued_at_ms = coalesce(issued_at_ms, ${issuedAt}) WHERE idempotency_key = ${attempt.idempotency_key}`;
+      const result = results[i];
+      if (result?.outcome) await this.applyOutcome(this.mustGet(cb.id), attempt, result.outcome, issuedAt);
+    }
   }
 
   /** Drops the callback's agent and reservation (already released or lost). */
@@ -669,25 +684,26 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     return this.dial(cb, last, now);
   }
 
-  private async dial(cb: CallbackRow, attempt: AttemptRow, now: number, media: MediaServer = this.mediaServer()): Promise<void> {
-    const reg = this.mustProvider().registration;
-    const contact = JSON.parse(cb.contact) as { phone?: string; email?: string };
-    const to = attempt.channel === "email" ? contact.email : contact.phone;
-    const from = reg.channels.find((c) => c.type === attempt.channel)?.endpoint ?? "";
-    // When the dial left this object: how late a callback fires is measured to here.
+  /** Asks the media server again about one attempt under way, with the same key: never a second call. */
+  private async dial(cb: CallbackRow, attempt: AttemptRow, now: number): Promise<void> {
     const issuedAt = this.clock.now();
-    const result = await media.dial({
+    const result = await this.mediaServer().dial(this.dialRequest(this.mustProvider().registration, cb, attempt));
+    this.sql`UPDATE attempts SET issued_at_ms = coalesce(issued_at_ms, ${issuedAt}) WHERE idempotency_key = ${attempt.idempotency_key}`;
+    if (result.outcome !== null) await this.applyOutcome(this.mustGet(cb.id), attempt, result.outcome, now);
+  }
+
+  private dialRequest(reg: ProviderRegistration, cb: CallbackRow, attempt: AttemptRow): DialRequest {
+    const contact = JSON.parse(cb.contact) as { phone?: string; email?: string };
+    return {
       idempotencyKey: attempt.idempotency_key,
       confirmation: cb.confirmation,
       attempt: attempt.n,
       channel: attempt.channel,
-      to: to ?? "",
-      from,
+      to: (attempt.channel === "email" ? contact.email : contact.phone) ?? "",
+      from: reg.channels.find((c) => c.type === attempt.channel)?.endpoint ?? "",
       agent: cb.site_id && cb.agent_id ? { siteId: cb.site_id, agentId: cb.agent_id } : null,
       message: isTextChannel(attempt.channel) ? this.textFor(cb) : undefined,
-    });
-    this.sql`UPDATE attempts SET issued_at_ms = coalesce(issued_at_ms, ${issuedAt}) WHERE idempotency_key = ${attempt.idempotency_key}`;
-    if (result.outcome !== null) await this.applyOutcome(this.mustGet(cb.id), attempt, result.outcome, now);
+    };
   }
 
   private async applyOutcome(cb: CallbackRow, attempt: AttemptRow, outcome: AttemptOutcome, now: number): Promise<void> {
@@ -808,10 +824,6 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     return row;
   }
 
-  private mustAttempt(key: string): AttemptRow {
-    return this.sql<AttemptRow>`SELECT * FROM attempts WHERE idempotency_key = ${key}`.one() as unknown as AttemptRow;
-  }
-
   /**
    * The callback if this actor may see it. A wrong verifier looks exactly like an
    * unknown confirmation; an agent sees only the callbacks assigned to it.
@@ -927,9 +939,11 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       this.alarmAtMs = null;
       return;
     }
-    if (this.alarmAtMs === next) return;
-    this.alarmAtMs = next;
-    await this.ctx.storage.setAlarm(next);
+    // Woken a little early: calls due at one instant are recorded before it and go out on it.
+    const at = next - DIAL_LEAD_MS;
+    if (this.alarmAtMs === at) return;
+    this.alarmAtMs = at;
+    await this.ctx.storage.setAlarm(at);
   }
 }
 

@@ -29,6 +29,8 @@ export type DialResult = { outcome: AttemptOutcome; ringMs: number } | { outcome
 
 export interface MediaServer {
   dial(request: DialRequest): Promise<DialResult>;
+  /** Many dials in one message: callbacks due at one instant go out together. Results in order. */
+  dialMany(requests: DialRequest[]): Promise<DialResult[]>;
 }
 
 /**
@@ -69,5 +71,9 @@ export class WebhookMediaServer implements MediaServer {
     });
     if (!res.ok) throw new Error(`the provider's media server answered ${res.status}`);
     return { outcome: null };
+  }
+
+  async dialMany(requests: DialRequest[]): Promise<DialResult[]> {
+    return Promise.all(requests.map((r) => this.dial(r)));
   }
 }

@@ -64,6 +64,21 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
   }
 
   async dial(request: DialRequest): Promise<DialResult> {
+    const [result] = await this.dialMany([request]);
+    return result;
+  }
+
+  /** All in one transaction: a batch of calls due at one instant costs one write. */
+  async dialMany(requests: DialRequest[]): Promise<DialResult[]> {
+    const results = this.ctx.storage.transactionSync(() => requests.map((r) => this.dialOne(r)));
+    if (this.loseNextAnswer) {
+      this.loseNextAnswer = false;
+      throw new Error("simulated: the dial was placed but the answer was lost");
+    }
+    return results;
+  }
+
+  private dialOne(request: DialRequest): DialResult {
     const seen = this.sql<{ outcome: string; ring_ms: number }>`SELECT outcome, ring_ms FROM dials
       WHERE idempotency_key = ${request.idempotencyKey}`.toArray()[0];
     if (seen) {
@@ -74,10 +89,6 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
     this.sql`INSERT INTO dials (idempotency_key, confirmation, attempt, channel, recipient, outcome, ring_ms, message, dialed_at_ms)
       VALUES (${request.idempotencyKey}, ${request.confirmation}, ${request.attempt}, ${request.channel}, ${request.to},
       ${result.outcome}, ${result.ringMs}, ${request.message ?? null}, ${this.clock.now()})`;
-    if (this.loseNextAnswer) {
-      this.loseNextAnswer = false;
-      throw new Error("simulated: the dial was placed but the answer was lost");
-    }
     return result;
   }
 
