@@ -43,20 +43,32 @@ export class GossipMeshView implements MeshView {
   }
 }
 
-/** Reads every site's digest at the moment of asking: always fresh, one round trip per site. */
+/**
+ * Reads each site's digest when asked, keeping it for up to `maxAgeMs` (a second by
+ * default, like gossip's refresh): a burst of callbacks shares one reading, and a
+ * stale one costs at most a refused reservation and the next candidate.
+ */
 export class DirectMeshView implements MeshView {
+  private readonly cache = new Map<string, { atMs: number; member: MeshMember }>();
+
   constructor(
     private readonly sites: SiteClient,
     private readonly now: () => number,
+    private readonly maxAgeMs = 1_000,
   ) {}
 
   async members(siteIds: readonly string[]): Promise<MeshMember[]> {
     return Promise.all(
       siteIds.map(async (siteId): Promise<MeshMember> => {
+        const now = this.now();
+        const kept = this.cache.get(siteId);
+        if (kept && now - kept.atMs < this.maxAgeMs) return kept.member;
         const answer = await this.sites.digest(siteId);
-        if (!answer.ok) return { siteId, health: "down", digest: null, digestAgeMs: null, problem: answer.message };
-        const age = Math.max(0, this.now() - answer.value.issuedAtMs);
-        return { siteId, health: "up", digest: answer.value, digestAgeMs: age };
+        const member: MeshMember = answer.ok
+          ? { siteId, health: "up", digest: answer.value, digestAgeMs: Math.max(0, now - answer.value.issuedAtMs) }
+          : { siteId, health: "down", digest: null, digestAgeMs: null, problem: answer.message };
+        this.cache.set(siteId, { atMs: now, member });
+        return member;
       }),
     );
   }

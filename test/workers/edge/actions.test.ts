@@ -115,7 +115,8 @@ describe("agent, ops and customer actions", () => {
     await site("austin", "POST", `/federation/reservations/${reservationId}/release`);
     await site("austin", "POST", "/v1/agents/ana/status", { state: "offline" });
     await staff("paris", "bo", { appliance_repair: 3 });
-    await runAt(clock, T0);
+    // A couple of seconds on, the cloud's reading of the mesh (kept for a second) is fresh again.
+    await runAt(clock, T0 + 2_000);
     const view = (await status(body.confirmation, undefined, ADMIN)).body;
     expect(types(view)).toContain("replanned");
     expect(view.agent.siteId).toBe("paris");
