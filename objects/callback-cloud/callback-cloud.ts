@@ -631,16 +631,22 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         })
       : [];
     const slotMs = reg.rules.slotMinutes * 60_000;
-    for (const c of candidates.slice(0, MAX_RESERVE_TRIES)) {
+    // The named agents first; then, since the view may be a second old, each of their sites is asked to
+    // choose whoever it has free at that time (the site knows, the view only thinks it knows).
+    const named = candidates.slice(0, MAX_RESERVE_TRIES);
+    const anyAtSite = [...new Map(candidates.map((c) => [c.siteId, { ...c, agentId: null as string | null }])).values()];
+    for (const c of [...named, ...anyAtSite]) {
       const answer = await this.sites.reserve(c.siteId, {
         callbackId: cb.id,
-        agentId: c.agentId,
+        ...(c.agentId ? { agentId: c.agentId } : {}),
         skill: cb.skill as string,
         channel: cb.channel,
         start: iso(c.startMs),
         end: iso(c.startMs + slotMs),
       });
       if (!answer.ok) continue;
+      const siteChose = c.agentId === null;
+      c.agentId = answer.value.agentId;
       const fresh = this.mustGet(cb.id);
       if (fresh.status !== cb.status || isFinal(fresh.status) || (fresh.reservation_id !== null && fresh.reservation_id !== answer.value.id)) {
         // Cancelled, answered or planned elsewhere while we were reserving: give the agent back.
@@ -652,7 +658,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       // Due a little early: the reservation is confirmed ahead, so the call itself goes out on time.
       const due = Math.max(now, c.startMs - CLAIM_LEAD_MS);
       this.move(fresh, "scheduled", { due, scheduledFor: c.startMs }, "scheduled", { at: iso(c.startMs), channel: cb.channel });
-      this.event(cb.id, now, "agent_assigned", { siteId: c.siteId, agentId: c.agentId, level: c.level });
+      this.event(cb.id, now, "agent_assigned", { siteId: c.siteId, agentId: c.agentId, ...(siteChose ? {} : { level: c.level }) });
       return;
     }
     const down = members.filter((m) => m.health !== "up").map((m) => m.siteId);
