@@ -633,9 +633,17 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     const slotMs = reg.rules.slotMinutes * 60_000;
     // The named agents first; then, since the view may be a second old, each of their sites is asked to
     // choose whoever it has free at that time (the site knows, the view only thinks it knows).
+    // Those who can start earliest go first: no one is put off to a later slot while a site has room now.
     const named = candidates.slice(0, MAX_RESERVE_TRIES);
-    const anyAtSite = [...new Map(candidates.map((c) => [c.siteId, { ...c, agentId: null as string | null }])).values()];
-    for (const c of [...named, ...anyAtSite]) {
+    const soonest = Math.min(...candidates.map((c) => c.startMs));
+    const anyAtSite = (startMs: number) =>
+      [...new Set(candidates.map((c) => c.siteId))].map((siteId) => ({ siteId, agentId: null as string | null, level: 0, startMs }));
+    const tries = [
+      ...named.filter((c) => c.startMs === soonest),
+      ...anyAtSite(soonest),
+      ...named.filter((c) => c.startMs !== soonest),
+    ];
+    for (const c of tries) {
       const answer = await this.sites.reserve(c.siteId, {
         callbackId: cb.id,
         ...(c.agentId ? { agentId: c.agentId } : {}),
