@@ -70,7 +70,9 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
 
   /** All in one transaction: a batch of calls due at one instant costs one write. */
   async dialMany(requests: DialRequest[]): Promise<DialResult[]> {
-    const results = this.ctx.storage.transactionSync(() => requests.map((r) => this.dialOne(r)));
+    // Every dial of the batch arrived together; the time is the message's, not its place in the loop.
+    const arrivedAt = this.clock.now();
+    const results = this.ctx.storage.transactionSync(() => requests.map((r) => this.dialOne(r, arrivedAt)));
     if (this.loseNextAnswer) {
       this.loseNextAnswer = false;
       throw new Error("simulated: the dial was placed but the answer was lost");
@@ -78,7 +80,7 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
     return results;
   }
 
-  private dialOne(request: DialRequest): DialResult {
+  private dialOne(request: DialRequest, arrivedAt: number): DialResult {
     const seen = this.sql<{ outcome: string; ring_ms: number }>`SELECT outcome, ring_ms FROM dials
       WHERE idempotency_key = ${request.idempotencyKey}`.toArray()[0];
     if (seen) {
@@ -88,7 +90,7 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
     const result = simulatedOutcome(request.to, request.channel);
     this.sql`INSERT INTO dials (idempotency_key, confirmation, attempt, channel, recipient, outcome, ring_ms, message, dialed_at_ms)
       VALUES (${request.idempotencyKey}, ${request.confirmation}, ${request.attempt}, ${request.channel}, ${request.to},
-      ${result.outcome}, ${result.ringMs}, ${request.message ?? null}, ${this.clock.now()})`;
+      ${result.outcome}, ${result.ringMs}, ${request.message ?? null}, ${arrivedAt})`;
     return result;
   }
 
