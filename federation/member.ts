@@ -47,6 +47,7 @@ export interface MeshMemberProcess {
 }
 
 const TIMEOUT_MS = 2_000;
+const STATS_EVERY_MS = 5_000;
 
 export async function startMember(options: MemberOptions): Promise<MeshMemberProcess> {
   const log = options.log ?? (() => {});
@@ -132,8 +133,15 @@ export async function startMember(options: MemberOptions): Promise<MeshMemberPro
     }
   }
 
+  async function reportStats(): Promise<void> {
+    const res = await post("/federation/peer", { peerId: peer.peerId, connected: peer.connectedPeers().length, ...peer.stats() });
+    if (!res.ok) throw new Error(`own Worker refused the peer's report: ${res.status}`);
+  }
+
   const loops = [
     every(membershipPollMs, refreshMembership, "membership", log),
+    // What the peer refused (non-members, forgeries, replays) is visible at the Worker's /v1/mesh.
+    every(STATS_EVERY_MS, reportStats, "stats", log),
     // A safety net: digests normally go on as they arrive (onDigest).
     every(pollMs, () => forwarding ?? forward(), "forward", log),
     ...(options.publishes ? [every(pollMs, publishOwn, "publish", log)] : []),

@@ -66,7 +66,21 @@ const MIGRATIONS = [
       `CREATE TABLE down (site_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)`,
     ],
   },
+  {
+    version: 2,
+    name: "the node's own peer",
+    // What this node's peer last reported about itself: its id, connections and what it refused.
+    up: ["CREATE TABLE own_peer (id INTEGER PRIMARY KEY CHECK (id = 1), report TEXT NOT NULL, at_ms INTEGER NOT NULL)"],
+  },
 ] as const;
+
+export interface OwnPeerReport {
+  peerId: string;
+  connected: number;
+  published: number;
+  accepted: number;
+  rejected: Record<string, number>;
+}
 
 export class MeshView extends DurableObject<MeshViewEnv> {
   clock: Clock = systemClock;
@@ -180,8 +194,19 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     return { accepted, rejected };
   }
 
+  /** The node's own peer reports its counters, so what it refused is visible at /v1/mesh. */
+  async reportOwnPeer(report: OwnPeerReport): Promise<void> {
+    this.sql`INSERT INTO own_peer (id, report, at_ms) VALUES (1, ${JSON.stringify(report)}, ${this.clock.now()})
+      ON CONFLICT (id) DO UPDATE SET report = excluded.report, at_ms = excluded.at_ms`;
+  }
+
   /** The members with their health, for GET /v1/mesh. */
-  async members(): Promise<{ self: string; members: MemberView[]; receipts: Record<string, number> }> {
+  async members(): Promise<{
+    self: string;
+    members: MemberView[];
+    receipts: Record<string, number>;
+    peer: (OwnPeerReport & { reportedAt: string }) | null;
+  }> {
     const now = this.clock.now();
     const { membership } = await this.membership();
     const heard = this.heard();
@@ -208,7 +233,9 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     const receipts = Object.fromEntries(
       this.sql<{ outcome: string; count: number }>`SELECT outcome, count FROM receipts LIMIT 100`.toArray().map((r) => [r.outcome, r.count]),
     );
-    return { self, members, receipts };
+    const own = this.sql<{ report: string; at_ms: number }>`SELECT report, at_ms FROM own_peer WHERE id = 1`.toArray()[0];
+    const peer = own ? { ...(JSON.parse(own.report) as OwnPeerReport), reportedAt: new Date(own.at_ms).toISOString() } : null;
+    return { self, members, receipts, peer };
   }
 
   /** The latest digests of the given members, with health: what the callback cloud plans from. */

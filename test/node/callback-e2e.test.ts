@@ -62,6 +62,12 @@ describe("gossip on the local mesh", () => {
     expect(all).toEqual({ paris: "up", austin: "up", manila: "up" });
     const atParis = await eventually(() => health(mesh.urls.sites.paris), (h) => h.austin === "up" && h.manila === "up");
     expect(atParis).toMatchObject({ austin: "up", manila: "up" });
+    // Each node's own peer reports itself: connected to the others, counting what it accepted and refused.
+    const own = await eventually(
+      async () => (await call(mesh.urls.edge, "GET", "/v1/mesh", undefined, admin())).body.peer,
+      (p) => p !== null && p.connected >= 3 && p.accepted > 0,
+    );
+    expect(own).toMatchObject({ peerId: mesh.peers.get("edge")?.peer.peerId, rejected: expect.any(Object) });
   });
 });
 

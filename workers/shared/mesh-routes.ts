@@ -31,6 +31,31 @@ export function federationInbound<E extends MeshEnv>() {
     .openapi(
       createRoute({
         method: "post",
+        path: "/peer",
+        tags: ["federation"],
+        summary: "This node's peer reports its id, connections and what it published, accepted and refused",
+        middleware: [requireRole("admin", "peer")] as const,
+        request: {
+          body: jsonBody(
+            z.strictObject({
+              peerId: z.string().min(10).max(128),
+              connected: z.number().int().min(0),
+              published: z.number().int().min(0),
+              accepted: z.number().int().min(0),
+              rejected: z.record(z.string().max(32), z.number().int().min(0)),
+            }),
+          ),
+        },
+        responses: { 204: { description: "noted" }, ...withErrors() },
+      }),
+      async (c) => {
+        await meshViewOf(c.env).reportOwnPeer(c.req.valid("json"));
+        return c.body(null, 204);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "post",
         path: "/membership",
         tags: ["federation"],
         summary: "The membership list as the edge signed it (refused unless its signature checks out)",

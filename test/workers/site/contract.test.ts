@@ -9,6 +9,7 @@ describe("the site's REST contract", () => {
       "/federation/digest",
       "/federation/digests",
       "/federation/membership",
+      "/federation/peer",
       "/federation/reservations",
       "/federation/reservations/{reservationId}",
       "/federation/reservations/{reservationId}/claim",
