@@ -169,4 +169,15 @@ describe("a callback on the local mesh", () => {
     // The others never blinked.
     expect((await health(mesh.urls.edge)).paris).toBe("up");
   }, 60_000);
+
+  it("ages out a site whose peer dies while its Worker lives, the same way", async () => {
+    expect((await health(mesh.urls.edge)).manila).toBe("up");
+    const diedAt = Date.now();
+    await mesh.stopPeer("manila");
+    const seen = await eventually(async () => (await health(mesh.urls.edge)).manila, (h) => h !== "up");
+    expect(seen).toBe("stale");
+    expect(Date.now() - diedAt).toBeLessThan(8_000);
+    // The Worker itself still answers: only the mesh lost sight of it.
+    expect((await call(mesh.urls.sites.manila, "GET", "/healthz")).status).toBe(200);
+  });
 });
