@@ -1,16 +1,16 @@
 /** Callbacks accepted/s through the edge (offer + request) as a ratio to a bare Durable Object SQLite insert, and how late 1,000 callbacks due at one instant are dialed. */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { pidListeningOn, processCpuMs, selfCpuMs } from "./lib/cpu.ts";
+import { startAll, startRun } from "./lib/harness.ts";
 import { percentile, runLoad, runLoop, runTasks, type LoadStats, type Outcome } from "./lib/load.ts";
+import { numberOption as num, readOptions } from "./lib/options.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
-import { freePort, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
+import { freePort, startBareInsertWorker, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
 
 /**
  * The issue's goals: accepted callbacks/s at least half the bare insert rate (20 clients);
@@ -97,13 +97,6 @@ function parseOptions(args: string[]): Options | "help" {
     strict: true,
   });
   if (values.help) return "help";
-  const num = (name: string, value: string, min: number, max: number, integer: boolean) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new Error(`--${name} must be ${integer ? "an integer" : "a number"} in [${min}, ${max}], not ${JSON.stringify(value)}`);
-    }
-    return n;
-  };
   return {
     concurrency: num("concurrency", values.concurrency, 1, 1000, true),
     durationMs: num("duration", values.duration, 0.1, 60, false) * 1000,
@@ -161,18 +154,8 @@ function distribution(values: readonly number[]): Distribution {
 }
 
 export async function main(args: string[]): Promise<number> {
-  let parsed: Options | "help";
-  try {
-    parsed = parseOptions(args);
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n(npm run bench -- cloud --help)`);
-    return 2;
-  }
-  if (parsed === "help") {
-    console.log(HELP);
-    return 0;
-  }
-  const options = parsed;
+  const options = readOptions("cloud", HELP, () => parseOptions(args));
+  if (typeof options === "number") return options;
   const started = performance.now();
   const startedAtMs = Date.now();
   const secret = (bytes: number) => randomBytes(bytes).toString("hex");
@@ -182,40 +165,15 @@ export async function main(args: string[]): Promise<number> {
     CLOUD_SECRET: secret(24),
   };
   const adminToken = secrets.MESH_ADMIN_TOKEN;
-  const state = await mkdtemp(join(tmpdir(), "callback-mesh-bench-cloud-"));
-  const workers: LocalWorker[] = [];
-  let stopping = false;
-
-  const removeState = { recursive: true, force: true, maxRetries: 5, retryDelay: 50 } as const;
-  const cleanup = async () => {
-    await Promise.allSettled(workers.splice(0).map((w) => w.dispose()));
-    await rm(state, removeState);
-  };
-  // Miniflare's own SIGINT/SIGTERM hook kills workerd and exits at once, before any
-  // async cleanup here can finish: the storage directory then goes on the way out.
-  const onExit = () => {
-    try {
-      rmSync(state, removeState);
-    } catch {
-      // best effort: it is in the OS temp directory
-    }
-  };
-  process.once("exit", onExit);
-  const abort = (reason: string, code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n${reason}: stopping the Workers…`);
-    void cleanup().finally(() => process.exit(code));
-  };
-  const onSignal = (signal: NodeJS.Signals) => abort(`received ${signal}`, 130);
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  const budgetMs = 150_000 + 3 * (options.warmupMs + options.durationMs) + (options.leadMs ?? 120_000);
-  const watchdog = setTimeout(() => abort(`the run took longer than ${Math.round(budgetMs / 1000)} s`, 1), budgetMs);
-  watchdog.unref();
+  const run = startRun({
+    name: "cloud",
+    budgetMs: 150_000 + 3 * (options.warmupMs + options.durationMs) + (options.leadMs ?? 120_000),
+    stopping: "the Workers",
+  });
   const since = () => `${fixed((performance.now() - started) / 1000)} s`;
 
   try {
+    const state = await run.tempDir();
     const fixture = JSON.parse(await readFile(FIXTURE, "utf8")) as Record<string, unknown> & { rules: Record<string, unknown> };
     console.log(
       `cloud bench: ${options.concurrency} clients, ${fixed(options.warmupMs / 1000)} s warm-up + ${fixed(options.durationMs / 1000)} s per run, ` +
@@ -225,38 +183,33 @@ export async function main(args: string[]): Promise<number> {
     // ---- Workers: the sites and the bare Worker first (the edge needs the sites' URLs) ----
     const secretBindings = (values: Record<string, string>): Record<string, BindingValue> =>
       Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { type: "secret_text" as const, value: v }]));
-    const starting = await Promise.allSettled([
-      ...SITES.map((siteId) =>
-        startLocalWorker({
-          label: `site Worker (${siteId})`,
-          config: join(root, "wrangler.toml"),
-          env: siteId,
-          bindings: {
-            ...secretBindings({
-              MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN,
-              CLOUD_SECRET: secrets.CLOUD_SECRET,
-              SITE_JWT_SECRET: secret(32),
-              PEER_SECRET: secret(24),
-            }),
-            // No agent may time out mid-run: the monitor would make it unreachable (and unreservable).
-            HEARTBEAT_TIMEOUT_MS: { type: "plain_text", value: "600000" },
-          },
-          persist: join(state, siteId),
-          readyPath: "/healthz",
-          direct: options.direct,
-        }),
-      ),
-      startLocalWorker({
-        label: "bare-insert Worker",
-        config: join(root, "bench/bare-insert/wrangler.toml"),
-        persist: join(state, "bare"),
-        readyPath: "/healthz",
-        direct: options.direct,
-      }),
-    ]);
-    for (const s of starting) if (s.status === "fulfilled") workers.push(s.value);
-    const failed = starting.find((s) => s.status === "rejected");
-    if (failed) throw failed.reason;
+    const keep = (w: LocalWorker) => run.track(() => w.dispose());
+    const workers = await startAll(
+      [
+        ...SITES.map((siteId) =>
+          startLocalWorker({
+            label: `site Worker (${siteId})`,
+            config: join(root, "wrangler.toml"),
+            env: siteId,
+            bindings: {
+              ...secretBindings({
+                MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN,
+                CLOUD_SECRET: secrets.CLOUD_SECRET,
+                SITE_JWT_SECRET: secret(32),
+                PEER_SECRET: secret(24),
+              }),
+              // No agent may time out mid-run: the monitor would make it unreachable (and unreservable).
+              HEARTBEAT_TIMEOUT_MS: { type: "plain_text", value: "600000" },
+            },
+            persist: join(state, siteId),
+            readyPath: "/healthz",
+            direct: options.direct,
+          }),
+        ),
+        startBareInsertWorker(join(state, "bare"), options.direct),
+      ],
+      keep,
+    );
     const siteWorkers = Object.fromEntries(SITES.map((id, i) => [id, workers[i]])) as Record<SiteId, LocalWorker>;
     const bare = workers[SITES.length];
 
@@ -276,7 +229,7 @@ export async function main(args: string[]): Promise<number> {
       readyPath: "/healthz",
       direct: options.direct,
     });
-    workers.push(edge);
+    keep(edge);
     console.log(
       `workers up in ${since()}: edge ${edge.url.origin}, sites ${SITES.map((id) => `${id} ${siteUrls[id]}`).join(", ")}; ` +
         `requests go ${edge.direct ? "straight to each Worker's workerd socket" : "through wrangler's dev proxy Worker"}`,
@@ -755,11 +708,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(`\nwritten to ${file} (run took ${fixed(result.runSeconds)} s)`);
     return invalid.length > 0 || dialed.length < scheduled.length ? 1 : 0;
   } finally {
-    clearTimeout(watchdog);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (!stopping) await cleanup();
-    process.off("exit", onExit);
+    await run.finish();
   }
 }
 

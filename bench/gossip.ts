@@ -1,8 +1,5 @@
 /** Gossip: time for a status change to reach every member (p50/p99 at 5, 10, 20 peers, and end to end through Workers), bytes per change, idle CPU per peer. */
 import { createHash } from "node:crypto";
-import { rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 // Node's own: the global one is typed by @cloudflare/workers-types, without eventLoopUtilization.
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
@@ -10,6 +7,9 @@ import { parseArgs } from "node:util";
 import type { Digest, DigestAgent } from "../federation/digest.ts";
 import type { Mesh } from "../federation/launcher/mesh.ts";
 import { peerIdOf, startPeer, type Peer } from "../federation/peer/peer.ts";
+import { startAll, startRun, type Run } from "./lib/harness.ts";
+import { percentile } from "./lib/load.ts";
+import { numberOption as num, readOptions } from "./lib/options.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
 import { countTcpBytes, type WireCounter } from "./lib/wire.ts";
 
@@ -101,13 +101,6 @@ function parseOptions(args: string[]): Options | "help" {
     strict: true,
   });
   if (values.help) return "help";
-  const num = (name: string, value: string, min: number, max: number, integer = true) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new Error(`--${name} must be ${integer ? "an integer" : "a number"} in [${min}, ${max}], not ${JSON.stringify(value)}`);
-    }
-    return n;
-  };
   const list = (name: string, value: string, min: number, max: number) =>
     value
       .split(",")
@@ -143,7 +136,7 @@ interface Summary {
 function summarize(values: readonly number[]): Summary {
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;
-  const pct = (p: number) => (n === 0 ? Number.NaN : sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))]);
+  const pct = (p: number) => percentile(sorted, p);
   return {
     n,
     p50Ms: pct(50),
@@ -265,10 +258,10 @@ interface Pending {
   resolve: () => void;
 }
 
-async function peerLevel(n: number, options: Options, wire: WireCounter, signal: AbortSignal): Promise<PeerLevelResult> {
+async function peerLevel(n: number, options: Options, wire: WireCounter, run: Run): Promise<PeerLevelResult> {
+  const { signal } = run;
   const setupStart = performance.now();
-  const dir = await mkdtemp(join(tmpdir(), "callback-mesh-bench-gossip-"));
-  cleanupDirs.add(dir);
+  const dir = await run.tempDir();
   const peers: Peer[] = [];
   let refreshTimer: NodeJS.Timeout | undefined;
   try {
@@ -280,7 +273,7 @@ async function peerLevel(n: number, options: Options, wire: WireCounter, signal:
     const agents = sites.map((s) => agentsOf(s, options.agents));
     const seq = new Array<number>(n).fill(0);
 
-    const started = await Promise.allSettled(
+    await startAll(
       sites.map((siteId, i) =>
         startPeer({
           keyFile: join(dir, `${siteId}.key`),
@@ -302,10 +295,8 @@ async function peerLevel(n: number, options: Options, wire: WireCounter, signal:
           },
         }),
       ),
+      (peer) => peers.push(peer),
     );
-    for (const s of started) if (s.status === "fulfilled") peers.push(s.value);
-    const failed = started.find((s) => s.status === "rejected");
-    if (failed) throw failed.reason;
     const ports = new Set(peers.flatMap((p) => p.addrs().map((a) => Number(/\/tcp\/(\d+)/.exec(a)?.[1]))));
 
     // Every peer dials every other, as members do when the membership list arrives (both ends at once).
@@ -470,8 +461,7 @@ async function peerLevel(n: number, options: Options, wire: WireCounter, signal:
       10_000,
       () => console.error(`  stopping the ${n} peers took over 10 s; going on`),
     );
-    await rm(dir, { recursive: true, force: true });
-    cleanupDirs.delete(dir);
+    await run.removeDir(dir);
   }
 }
 
@@ -506,13 +496,14 @@ interface MeshMemberView {
   agents: { total: number; available: number };
 }
 
-async function endToEnd(sites: number, index: number, options: Options, wire: WireCounter, signal: AbortSignal): Promise<EndToEndResult> {
+async function endToEnd(sites: number, index: number, options: Options, wire: WireCounter, run: Run): Promise<EndToEndResult> {
+  const { signal } = run;
   const { startMesh } = await import("../federation/launcher/mesh.ts");
-  const stateDir = await mkdtemp(join(tmpdir(), "callback-mesh-bench-gossip-e2e-"));
-  cleanupDirs.add(stateDir);
+  const stateDir = await run.tempDir("e2e");
   const workerErrors: string[] = [];
   const recent: string[] = [];
   let mesh: Mesh | undefined;
+  let untrack = () => {};
   try {
     const t0 = performance.now();
     mesh = await startMesh(
@@ -538,9 +529,9 @@ async function endToEnd(sites: number, index: number, options: Options, wire: Wi
         },
       },
     );
-    activeMeshes.add(mesh);
     const startupMs = performance.now() - t0;
     const m = mesh;
+    untrack = run.track(() => m.stop());
     const admin = { authorization: `Bearer ${m.adminToken}`, "content-type": "application/json" };
     const nodes: Record<string, string> = { edge: m.urls.edge, ...m.urls.sites };
     const siteIds = Object.keys(m.urls.sites);
@@ -668,18 +659,13 @@ async function endToEnd(sites: number, index: number, options: Options, wire: Wi
   } finally {
     if (mesh) {
       await withTimeout(mesh.stop(), 30_000, () => console.error("  mesh.stop() took over 30 s; going on"));
-      activeMeshes.delete(mesh);
+      untrack();
     }
-    await rm(stateDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-    cleanupDirs.delete(stateDir);
+    await run.removeDir(stateDir);
   }
 }
 
 // ---- plumbing -------------------------------------------------------------------------------
-
-/** What must go even if the run is cut short (temporary folders, running meshes). */
-const cleanupDirs = new Set<string>();
-const activeMeshes = new Set<Mesh>();
 
 async function withTimeout(promise: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -714,48 +700,16 @@ async function quiet(wire: WireCounter, ports: ReadonlySet<number>, quietMs: num
 const kb = (bytes: number) => (Number.isFinite(bytes) ? `${fixed(bytes / 1024, 1)} KiB` : "—");
 
 export async function main(args: string[]): Promise<number> {
-  let parsed: Options | "help";
-  try {
-    parsed = parseOptions(args);
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n(npm run bench -- gossip --help)`);
-    return 2;
-  }
-  if (parsed === "help") {
-    console.log(HELP);
-    return 0;
-  }
-  const options = parsed;
+  const options = readOptions("gossip", HELP, () => parseOptions(args));
+  if (typeof options === "number") return options;
   const started = performance.now();
-  const abort = new AbortController();
-  let stopping = false;
-
-  const onExit = () => {
-    for (const dir of cleanupDirs) {
-      try {
-        rmSync(dir, { recursive: true, force: true });
-      } catch {
-        // best effort: it is in the OS temp directory
-      }
-    }
-  };
-  process.once("exit", onExit);
-  const stop = (reason: string, code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n${reason}: stopping…`);
-    abort.abort(new Error(reason));
-    void Promise.allSettled([...activeMeshes].map((m) => m.stop())).finally(() => process.exit(code));
-  };
-  const onSignal = (signal: NodeJS.Signals) => stop(`received ${signal}`, 130);
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  const budgetMs =
-    60_000 +
-    options.sizes.length * (20_000 + options.idleMs + options.refreshMs + options.changes * 100) +
-    options.e2eSites.length * (90_000 + options.e2eChanges * 1_000);
-  const watchdog = setTimeout(() => stop(`the run took longer than ${Math.round(budgetMs / 1000)} s`, 1), budgetMs);
-  watchdog.unref();
+  const run = startRun({
+    name: "gossip",
+    budgetMs:
+      60_000 +
+      options.sizes.length * (20_000 + options.idleMs + options.refreshMs + options.changes * 100) +
+      options.e2eSites.length * (90_000 + options.e2eChanges * 1_000),
+  });
 
   const wire = countTcpBytes();
   const peerResults: PeerLevelResult[] = [];
@@ -770,14 +724,14 @@ export async function main(args: string[]): Promise<number> {
       for (const n of options.sizes) {
         console.log(`running: peer level, ${n} members…`);
         try {
-          const r = await peerLevel(n, options, wire, abort.signal);
+          const r = await peerLevel(n, options, wire, run);
           peerResults.push(r);
           console.log(
             `  reach all p50 ${fixed(r.reachAll.p50Ms, 1)} ms, p99 ${fixed(r.reachAll.p99Ms, 1)} ms; ${kb(r.netBytesPerChange)} per change; ` +
               `idle ${fixed(r.idle.cpuPercentPerPeer, 2)}% CPU per peer (set up in ${fixed(r.setupMs / 1000)} s)`,
           );
         } catch (err) {
-          if (abort.signal.aborted) throw err;
+          if (run.signal.aborted) throw err;
           failures.push(`peer level ${n}: ${err instanceof Error ? err.message : String(err)}`);
           console.error(`  failed: ${failures.at(-1)}`);
         }
@@ -787,13 +741,13 @@ export async function main(args: string[]): Promise<number> {
       for (const [i, s] of options.e2eSites.entries()) {
         console.log(`running: end to end, ${s} sites + edge…`);
         try {
-          const r = await endToEnd(s, i, options, wire, abort.signal);
+          const r = await endToEnd(s, i, options, wire, run);
           e2eResults.push(r);
           console.log(
             `  reach all p50 ${fixed(r.reachAll.p50Ms, 0)} ms, p99 ${fixed(r.reachAll.p99Ms, 0)} ms (Workers up in ${fixed(r.startupMs / 1000)} s, converged ${fixed(r.convergeMs / 1000)} s later)`,
           );
         } catch (err) {
-          if (abort.signal.aborted) throw err;
+          if (run.signal.aborted) throw err;
           failures.push(`end to end ${s}: ${err instanceof Error ? err.message : String(err)}`);
           console.error(`  failed: ${failures.at(-1)}`);
         }
@@ -959,14 +913,7 @@ export async function main(args: string[]): Promise<number> {
     const lost = peerResults.reduce((a, r) => a + r.lost, 0) + e2eResults.reduce((a, r) => a + r.lost, 0);
     return failures.length > 0 || lost > 0 ? 1 : 0;
   } finally {
-    clearTimeout(watchdog);
     wire.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (!stopping) {
-      await Promise.allSettled([...activeMeshes].map((m) => m.stop()));
-      onExit();
-    }
-    process.off("exit", onExit);
+    await run.finish();
   }
 }

@@ -1,14 +1,13 @@
 /** Status reports/s and reservations/s through the site Worker, as ratios to a bare Durable Object SQLite insert. */
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pidListeningOn, processCpuMs, selfCpuMs } from "./lib/cpu.ts";
+import { startAll, startRun } from "./lib/harness.ts";
 import { runLoad, runTasks, type Call, type LoadStats } from "./lib/load.ts";
+import { numberOption as num, readOptions } from "./lib/options.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
-import { startLocalWorker, type LocalWorker } from "./lib/workers.ts";
+import { startBareInsertWorker, startLocalWorker, type LocalWorker } from "./lib/workers.ts";
 
 /** The issue's goal: at least half the bare insert rate, p99 under 50 ms, at 20 concurrent clients. */
 const GOAL = { minRatio: 0.5, maxP99Ms: 50, concurrency: 20 } as const;
@@ -61,13 +60,6 @@ function parseOptions(args: string[]): Options | "help" {
     strict: true,
   });
   if (values.help) return "help";
-  const num = (name: string, value: string, min: number, max: number, integer: boolean) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new Error(`--${name} must be ${integer ? "an integer" : "a number"} in [${min}, ${max}], not ${JSON.stringify(value)}`);
-    }
-    return n;
-  };
   const options = {
     concurrency: num("concurrency", values.concurrency, 1, 1000, true),
     durationMs: num("duration", values.duration, 0.1, 60, false) * 1000,
@@ -88,18 +80,8 @@ interface Agent {
 }
 
 export async function main(args: string[]): Promise<number> {
-  let parsed: Options | "help";
-  try {
-    parsed = parseOptions(args);
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n(npm run bench -- roster --help)`);
-    return 2;
-  }
-  if (parsed === "help") {
-    console.log(HELP);
-    return 0;
-  }
-  const options = parsed;
+  const options = readOptions("roster", HELP, () => parseOptions(args));
+  if (typeof options === "number") return options;
   const started = performance.now();
   const secrets = {
     MESH_ADMIN_TOKEN: randomBytes(24).toString("hex"),
@@ -107,70 +89,33 @@ export async function main(args: string[]): Promise<number> {
     PEER_SECRET: randomBytes(24).toString("hex"),
     CLOUD_SECRET: randomBytes(24).toString("hex"),
   };
-  const state = await mkdtemp(join(tmpdir(), "callback-mesh-bench-roster-"));
-  const workers: LocalWorker[] = [];
-  let stopping = false;
-
-  const removeState = { recursive: true, force: true, maxRetries: 5, retryDelay: 50 } as const;
-  const cleanup = async () => {
-    await Promise.allSettled(workers.splice(0).map((w) => w.dispose()));
-    await rm(state, removeState);
-  };
-  // Miniflare's own SIGINT/SIGTERM hook kills workerd and exits at once, before any
-  // async cleanup here can finish: the storage directory then goes on the way out.
-  const onExit = () => {
-    try {
-      rmSync(state, removeState);
-    } catch {
-      // best effort: it is in the OS temp directory
-    }
-  };
-  process.once("exit", onExit);
-  // Ctrl-C, or a run that hangs, still tears the workerd processes down.
-  const abort = (reason: string, code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n${reason}: stopping the Workers…`);
-    void cleanup().finally(() => process.exit(code));
-  };
-  const onSignal = (signal: NodeJS.Signals) => abort(`received ${signal}`, 130);
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  const budgetMs = 45_000 + 4 * (options.warmupMs + options.durationMs);
-  const watchdog = setTimeout(() => abort(`the run took longer than ${Math.round(budgetMs / 1000)} s`, 1), budgetMs);
-  watchdog.unref();
+  const run = startRun({ name: "roster", budgetMs: 45_000 + 4 * (options.warmupMs + options.durationMs), stopping: "the Workers" });
 
   try {
+    const state = await run.tempDir();
     console.log(
       `roster bench: ${options.concurrency} clients, ${fixed(options.warmupMs / 1000)} s warm-up + ${fixed(options.durationMs / 1000)} s per scenario, ${options.agents} agents`,
     );
     // Both start together; settle both before going on, so a failure of one never leaves the other running.
-    const starting = await Promise.allSettled([
-      startLocalWorker({
-        label: "site Worker (paris)",
-        config: join(root, "wrangler.toml"),
-        env: "paris",
-        bindings: {
-          ...Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, { type: "secret_text" as const, value: v }])),
-          // No agent may time out mid-run: the monitor would make it unreachable (and unreservable).
-          HEARTBEAT_TIMEOUT_MS: { type: "plain_text", value: "600000" },
-        },
-        persist: join(state, "site"),
-        readyPath: "/healthz",
-        direct: options.direct,
-      }),
-      startLocalWorker({
-        label: "bare-insert Worker",
-        config: join(root, "bench/bare-insert/wrangler.toml"),
-        persist: join(state, "bare"),
-        readyPath: "/healthz",
-        direct: options.direct,
-      }),
-    ]);
-    for (const s of starting) if (s.status === "fulfilled") workers.push(s.value);
-    const failed = starting.find((s) => s.status === "rejected");
-    if (failed) throw failed.reason;
-    const [site, bare] = workers;
+    const [site, bare] = await startAll(
+      [
+        startLocalWorker({
+          label: "site Worker (paris)",
+          config: join(root, "wrangler.toml"),
+          env: "paris",
+          bindings: {
+            ...Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, { type: "secret_text" as const, value: v }])),
+            // No agent may time out mid-run: the monitor would make it unreachable (and unreservable).
+            HEARTBEAT_TIMEOUT_MS: { type: "plain_text", value: "600000" },
+          },
+          persist: join(state, "site"),
+          readyPath: "/healthz",
+          direct: options.direct,
+        }),
+        startBareInsertWorker(join(state, "bare"), options.direct),
+      ],
+      (w) => run.track(() => w.dispose()),
+    );
     console.log(
       `workers up in ${fixed((performance.now() - started) / 1000)} s, requests go ${site.direct ? "straight to each Worker's workerd socket" : "through wrangler's dev proxy Worker"}`,
     );
@@ -384,11 +329,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(`\nwritten to ${file} (run took ${fixed(result.runSeconds)} s)`);
     return invalid.length > 0 ? 1 : 0;
   } finally {
-    clearTimeout(watchdog);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (!stopping) await cleanup();
-    process.off("exit", onExit);
+    await run.finish();
   }
 }
 

@@ -3,6 +3,7 @@
  * programmatic dev API, and hands back its URL and a dispose function.
  */
 import { createServer } from "node:net";
+import { join } from "node:path";
 
 // Quiet, offline and traceless unless the caller asked otherwise: no request log
 // lines in the load generator's process, no `Request.cf` download attempt (there is
@@ -140,6 +141,20 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     await dispose();
     throw err;
   }
+}
+
+/**
+ * The baseline the benches compare with: a bare Worker + SQLite Durable Object
+ * (bench/bare-insert) doing one INSERT per request, started the same way for each.
+ */
+export function startBareInsertWorker(persist: string, direct: boolean): Promise<LocalWorker> {
+  return startLocalWorker({
+    label: "bare-insert Worker",
+    config: join(import.meta.dirname, "..", "bare-insert", "wrangler.toml"),
+    persist,
+    readyPath: "/healthz",
+    direct,
+  });
 }
 
 async function waitUntilServing(url: URL, timeoutMs: number, label: string): Promise<void> {
