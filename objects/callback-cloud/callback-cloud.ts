@@ -13,10 +13,18 @@ import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { deriveVerifier, hashVerifier, newConfirmation } from "./confirmation.ts";
-import { trainWordOverlapEngine, UNKNOWN_INTENT, type IntentAnalysis, type IntentEngine } from "./intents.ts";
+import { trainWordOverlapEngine, type IntentAnalysis, type IntentEngine } from "./intents.ts";
 import { canMove, isFinal, isTextChannel, nextAfterOutcome, type CallbackStatus } from "./lifecycle.ts";
 import { WebhookMediaServer, type AttemptOutcome, type DialRequest, type DialResult, type MediaServer } from "./media-server.ts";
 import { CLOUD_MIGRATIONS } from "./migrations.ts";
+import {
+  callbackView,
+  customerDetail,
+  type AttemptRow,
+  type CallbackRow,
+  type CallbackView,
+  type EventView,
+} from "./views.ts";
 import { rankCandidates } from "./planner.ts";
 import { publicProvider, type ProviderRegistration, type PublicProvider } from "./provider.ts";
 import type { CallbackRequest, CompleteBody, TransferBody } from "./requests.ts";
@@ -41,92 +49,12 @@ export type Actor =
   | { role: "ops" }
   | { role: "agent"; siteId: string; agentId: string };
 
-export interface EventView {
-  at: string;
-  type: string;
-  detail: Record<string, unknown>;
-}
-
-export interface AttemptView {
-  n: number;
-  channel: Channel;
-  startedAt: string;
-  /** When the dial went to the media server (null until it has). */
-  issuedAt: string | null;
-  outcome: AttemptOutcome | null;
-}
-
-export interface CallbackView {
-  confirmation: string;
-  status: CallbackStatus;
-  scheduledFor: string | null;
-  window: { start: string; end: string };
-  channel: Channel;
-  intent: string;
-  attempts: AttemptView[];
-  history: EventView[];
-  answer: string | null;
-  statusUrl: string;
-  /** Staff only. */
-  agent?: { id: string; siteId: string } | null;
-  reservationId?: string | null;
-  contact?: { phone?: string; email?: string };
-  reason?: string;
-  notes?: string | null;
-  priority?: number;
-}
-
 export interface Offer {
   estimatedWaitSeconds: number | null;
   slots: { start: string; end: string; capacity: number }[];
   channels: Channel[];
 }
 
-type CallbackRow = {
-  id: string;
-  confirmation: string;
-  verifier_hash: string;
-  idempotency_key: string;
-  request_hash: string;
-  user_id: string;
-  status: CallbackStatus;
-  reason: string;
-  notes: string | null;
-  language: string;
-  intent: string;
-  skill: string | null;
-  skill_level: number;
-  priority: number;
-  media: string;
-  contact: string;
-  window_start_ms: number;
-  window_end_ms: number;
-  scheduled_for_ms: number | null;
-  channel: Channel;
-  site_id: string | null;
-  agent_id: string | null;
-  reservation_id: string | null;
-  answer: string | null;
-  due_at_ms: number | null;
-  created_at_ms: number;
-  updated_at_ms: number;
-  claimed_at_ms: number | null;
-  reserved_until_ms: number | null;
-};
-
-type AttemptRow = {
-  idempotency_key: string;
-  callback_id: string;
-  n: number;
-  channel: Channel;
-  started_at_ms: number;
-  outcome: AttemptOutcome | null;
-  ended_at_ms: number | null;
-  issued_at_ms: number | null;
-};
-
-/** Keys of event details that name the agent or the site: staff see them, customers do not. */
-const STAFF_ONLY_DETAIL = new Set(["siteId", "agentId", "reservationId", "text"]);
 /** How long offers share one reading of the sites' capacity. */
 const OFFER_CACHE_MS = 2_000;
 /** How soon an unplanned callback is planned again. */
@@ -907,37 +835,8 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
 
   private view(cb: CallbackRow, actor: Actor): CallbackView {
     const staff = actor.role !== "customer";
-    const attempts = this.sql<AttemptRow>`SELECT * FROM attempts WHERE callback_id = ${cb.id} ORDER BY n LIMIT 100`
-      .toArray()
-      .map((a) => ({
-        n: a.n,
-        channel: a.channel,
-        startedAt: iso(a.started_at_ms),
-        issuedAt: a.issued_at_ms === null ? null : iso(a.issued_at_ms),
-        outcome: a.outcome,
-      }));
-    const base: CallbackView = {
-      confirmation: cb.confirmation,
-      status: cb.status,
-      scheduledFor: cb.scheduled_for_ms === null ? null : iso(cb.scheduled_for_ms),
-      window: { start: iso(cb.window_start_ms), end: iso(cb.window_end_ms) },
-      channel: cb.channel,
-      intent: (JSON.parse(cb.intent) as IntentAnalysis).intent.name ?? UNKNOWN_INTENT,
-      attempts,
-      history: this.events(cb.id, staff),
-      answer: cb.answer,
-      statusUrl: `${this.env.PUBLIC_URL ?? ""}/v1/callbacks/${cb.confirmation}`,
-    };
-    if (!staff) return base;
-    return {
-      ...base,
-      agent: cb.site_id && cb.agent_id ? { id: cb.agent_id, siteId: cb.site_id } : null,
-      reservationId: cb.reservation_id,
-      contact: JSON.parse(cb.contact),
-      reason: cb.reason,
-      notes: cb.notes,
-      priority: cb.priority,
-    };
+    const attempts = this.sql<AttemptRow>`SELECT * FROM attempts WHERE callback_id = ${cb.id} ORDER BY n LIMIT 100`.toArray();
+    return callbackView(cb, attempts, this.events(cb.id, staff), staff, this.env.PUBLIC_URL ?? "");
   }
 
   private async releaseReservation(cb: CallbackRow): Promise<void> {
@@ -959,10 +858,6 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     this.alarmAtMs = at;
     await this.ctx.storage.setAlarm(at);
   }
-}
-
-function customerDetail(detail: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(detail).filter(([k]) => !STAFF_ONLY_DETAIL.has(k)));
 }
 
 /** The skill an intent needs most. */

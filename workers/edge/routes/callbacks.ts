@@ -7,7 +7,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { callbackRequest, completeBody, progressBody, textBody, transferBody } from "../../../objects/callback-cloud/requests.ts";
 import { SIGNATURE_HEADER } from "../../../objects/callback-cloud/signing.ts";
-import type { CallbackView } from "../../../objects/callback-cloud/callback-cloud.ts";
+import type { CallbackView } from "../../../objects/callback-cloud/views.ts";
 import type { Result } from "../../../objects/shared/problem.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { requireRole, type Principal } from "../../shared/auth.ts";
