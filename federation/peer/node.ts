@@ -69,6 +69,9 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
         scoreParams: { IPColocationFactorWeight: 0 },
         // Ignore subscriptions to anything else, so a peer cannot grow our topic tables.
         allowedTopics: [AVAILABILITY_TOPIC],
+        // Author and sequence number name a message: a copy seen before is dropped before its
+        // signature is checked again (the cache is filled only by copies that passed the check).
+        fastMsgIdFn: (msg) => `${Buffer.from(msg.from ?? []).toString("base64")}:${Buffer.from(msg.seqno ?? []).toString("base64")}`,
       }),
     },
   });
