@@ -12,6 +12,7 @@ import { percentile } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
 import { countTcpBytes, type WireCounter } from "./lib/wire.ts";
+import { SKILL_SETS } from "../federation/launcher/simulation.ts";
 
 // As the other benches: quiet, offline, traceless wrangler (the end-to-end part starts Workers).
 process.env.WRANGLER_LOG ??= "warn";
@@ -160,14 +161,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const jitter = (min: number, max: number) => min + Math.random() * (max - min);
 
 // ---- digests --------------------------------------------------------------------------------
-
-const SKILL_SETS: Record<string, number>[] = [
-  { appliance_repair: 5, warranty: 3 },
-  { appliance_repair: 3, installation: 2, scheduling: 2 },
-  { billing: 4, returns: 3, account: 2 },
-  { orders: 3, returns: 2, sales: 3 },
-  { sales: 4, warranty: 2, account: 1 },
-];
 
 /** A site's agents as its digest shows them (opaque refs, no names), all available. */
 function agentsOf(siteId: string, count: number): DigestAgent[] {

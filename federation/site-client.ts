@@ -49,14 +49,6 @@ export interface SiteSlots {
 export class SiteClient {
   constructor(private readonly env: SiteTransportEnv) {}
 
-  /** The sites this edge can reach. */
-  knownSites(): string[] {
-    const bound = Object.keys(this.env)
-      .filter((k) => k.startsWith("SITE_") && k !== "SITE_URLS")
-      .map((k) => k.slice(5).toLowerCase());
-    return [...new Set([...bound, ...Object.keys(this.urls())])].sort();
-  }
-
   digest(siteId: string): Promise<SiteAnswer<Digest>> {
     return this.call(siteId, "GET", "/federation/digest", undefined, (body) => {
       const parsed = parseDigest(JSON.stringify(body));

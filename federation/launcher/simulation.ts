@@ -5,7 +5,8 @@
  */
 import { TRANSITIONS, type AgentState, type ReportableState } from "../../objects/roster/state-machine.ts";
 
-const SKILL_SETS: Record<string, number>[] = [
+/** Skill mixes of the simulated agents (the fixture provider's intents); benchmarks reuse them. */
+export const SKILL_SETS: Record<string, number>[] = [
   { appliance_repair: 5, warranty: 3 },
   { appliance_repair: 3, installation: 2, scheduling: 2 },
   { billing: 4, returns: 3, account: 2 },

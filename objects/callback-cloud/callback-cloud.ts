@@ -388,16 +388,6 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     return affected.length;
   }
 
-  /** For ops: the callbacks held here, newest first. */
-  async list(status: CallbackStatus | undefined, limit: number, beforeMs?: number): Promise<CallbackView[]> {
-    const before = beforeMs ?? Number.MAX_SAFE_INTEGER;
-    const rows = status
-      ? this.sql<CallbackRow>`SELECT * FROM callbacks WHERE status = ${status} AND created_at_ms < ${before}
-          ORDER BY created_at_ms DESC LIMIT ${limit}`.toArray()
-      : this.sql<CallbackRow>`SELECT * FROM callbacks WHERE created_at_ms < ${before} ORDER BY created_at_ms DESC LIMIT ${limit}`.toArray();
-    return rows.map((r) => this.view(r, { role: "admin" }));
-  }
-
   // ---- the alarm: session manager ----------------------------------------------------------
 
   async alarm(): Promise<void> {

@@ -307,8 +307,11 @@ export class MeshView extends DurableObject<MeshViewEnv> {
   /** The alarm goes off at the next health change of any member. */
   private async rearm(): Promise<void> {
     const now = this.clock.now();
-    const next = [...this.heard().values()]
-      .map((h) => nextHealthChangeAt(h, now))
+    // Only times are needed here: the digests' bodies are not read on every receipt.
+    const times = this.sql<{ issued_at_ms: number; ttl_ms: number; received_at_ms: number }>`
+      SELECT issued_at_ms, ttl_ms, received_at_ms FROM digests LIMIT 1000`.toArray();
+    const next = times
+      .map((t) => nextHealthChangeAt({ issuedAtMs: t.issued_at_ms, ttlMs: t.ttl_ms, receivedAtMs: t.received_at_ms }, now))
       .filter((t): t is number => t !== null)
       .sort((a, b) => a - b)[0];
     if (next === undefined) await this.ctx.storage.deleteAlarm();

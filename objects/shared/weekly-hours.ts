@@ -27,10 +27,6 @@ export function isValidRange([start, end]: HoursRange): boolean {
   return isValidHHMM(start) && isValidHHMM(end) && start !== "24:00" && minutesOf(end) > minutesOf(start);
 }
 
-/** The local calendar date ("YYYY-MM-DD") of an instant in a zone. */
-export const localDate = (atMs: number, zone: string): string =>
-  DateTime.fromMillis(atMs, { zone }).toISODate() as string;
-
 /**
  * Open intervals overlapping [fromMs, toMs), clipped to it, merged where one ends
  * as the next begins (e.g. "24:00" followed by "00:00"). `closedDates` holds local

@@ -5,6 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
 import { ApiError } from "./errors.ts";
 
 export type Principal =
@@ -66,6 +67,9 @@ export async function principalOf(token: string, config: AuthConfig): Promise<Pr
 }
 
 export type IssuableRole = "agent" | "ops" | "partner";
+
+/** How long an issued token lives: a minute to 30 days, half a day by default. */
+export const tokenTtlSeconds = z.number().int().min(60).max(30 * 86_400).default(12 * 3600);
 
 export async function issueToken(
   config: AuthConfig,

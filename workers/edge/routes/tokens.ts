@@ -2,11 +2,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { systemClock } from "../../../objects/shared/clock.ts";
-import { issueToken, requireRole } from "../../shared/auth.ts";
+import { issueToken, requireRole, tokenTtlSeconds as ttlSeconds } from "../../shared/auth.ts";
 import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { edgeAuth, type EdgeApp } from "../app-types.ts";
 
-const ttlSeconds = z.number().int().min(60).max(30 * 86_400).default(12 * 3600);
 const tokenRequest = z.discriminatedUnion("role", [
   // An agent is known to the cloud by its site and its opaque ref (GET /v1/agents/:id at its site shows it).
   z.strictObject({ role: z.literal("agent"), siteId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/), agentId: z.string().regex(/^r_[0-9a-f]{20}$/), ttlSeconds }),

@@ -3,12 +3,11 @@ import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { resourceId } from "../../../objects/roster/model.ts";
-import { issueToken, requireRole } from "../../shared/auth.ts";
+import { issueToken, requireRole, tokenTtlSeconds as ttlSeconds } from "../../shared/auth.ts";
 import { unwrap } from "../../shared/errors.ts";
 import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { rosterOf, siteAuth, type SiteApp } from "../app-types.ts";
 
-const ttlSeconds = z.number().int().min(60).max(30 * 86_400).default(12 * 3600);
 const tokenRequest = z.discriminatedUnion("role", [
   z.strictObject({ role: z.literal("agent"), agentId: resourceId, ttlSeconds }),
   z.strictObject({ role: z.literal("ops"), name: z.string().min(1).max(120), ttlSeconds }),
