@@ -9,6 +9,9 @@ export const DIGEST_VERSION = 1;
 /** Bigger digests are refused outright: a gossip message must stay small. Sized so a digest of MAX_DIGEST_AGENTS fully skilled agents fits. */
 export const MAX_DIGEST_BYTES = 512 * 1024;
 export const MAX_DIGEST_AGENTS = 1000;
+/** Free intervals per agent a digest carries, and how far ahead they look. */
+export const MAX_FREE_INTERVALS = 8;
+export const FREE_HORIZON_MS = 86_400_000;
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/);
 const skill = z.string().regex(/^[a-z][a-z0-9_]{0,47}$/);
@@ -24,6 +27,8 @@ export const digestAgent = z.strictObject({
   expectedAvailableAtMs: z.number().int().nullable(),
   capacity: z.number().int().min(1).max(20),
   freeCapacity: z.number().int().min(0).max(20),
+  /** When over the next day the agent can take one more callback, [startMs, endMs) each, earliest first. */
+  free: z.array(z.tuple([z.number().int(), z.number().int()])).max(MAX_FREE_INTERVALS).optional(),
 });
 export type DigestAgent = z.infer<typeof digestAgent>;
 

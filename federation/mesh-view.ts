@@ -31,12 +31,13 @@ export interface MeshView {
  */
 export class GossipMeshView implements MeshView {
   constructor(
-    private readonly gossip: { meshMembers(siteIds: readonly string[]): Promise<MeshMember[]> },
+    // RPC typing turns tuples into arrays; the members are the mesh view object's own, already validated.
+    private readonly gossip: { meshMembers(siteIds: readonly string[]): Promise<unknown> },
     private readonly direct: MeshView,
   ) {}
 
   async members(siteIds: readonly string[]): Promise<MeshMember[]> {
-    const heard = await this.gossip.meshMembers(siteIds);
+    const heard = (await this.gossip.meshMembers(siteIds)) as MeshMember[];
     const unheard = heard.filter((m) => !m.heard).map((m) => m.siteId);
     const asked = unheard.length > 0 ? await this.direct.members(unheard) : [];
     return heard.map((m) => (m.heard ? m : (asked.find((a) => a.siteId === m.siteId) ?? m)));

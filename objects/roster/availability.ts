@@ -141,6 +141,36 @@ function capacityIn(
   return Math.max(0, capacity - peakOverlap(held, startMs, endMs));
 }
 
+/**
+ * When, within [fromMs, toMs), the resource can take one more piece of work: on duty
+ * and below its capacity. At most `limit` intervals, earliest first: this is what the
+ * mesh plans and offers slots from.
+ */
+export function freeIntervals(
+  r: Resource,
+  reservations: readonly Reservation[],
+  nowMs: number,
+  fromMs: number,
+  toMs: number,
+  limit: number,
+): Interval[] {
+  const held = activeIntervals(reservations, nowMs);
+  const out: Interval[] = [];
+  for (const [s, e] of dutyIntervals(r, nowMs, fromMs, toMs)) {
+    // Fullness changes only where a reservation starts or ends inside the duty interval.
+    const cuts = [s, e, ...held.flatMap(([hs, he]) => [hs, he]).filter((t) => t > s && t < e)].sort((a, b) => a - b);
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const [a, b] = [cuts[i] as number, cuts[i + 1] as number];
+      if (b <= a || peakOverlap(held, a, b) >= r.capacity) continue;
+      const prev = out[out.length - 1];
+      if (prev && prev[1] === a) out[out.length - 1] = [prev[0], b];
+      else if (out.length < limit) out.push([a, b]);
+      else return out;
+    }
+  }
+  return out;
+}
+
 export function activeIntervals(reservations: readonly Reservation[], nowMs: number): Interval[] {
   return reservations.filter((x) => isActive(x, nowMs)).map((x) => [x.startMs, x.endMs] as const);
 }

@@ -1,6 +1,6 @@
 /** Builds a site's digest from its roster: the boundary is enforced here, by construction. */
-import { DIGEST_VERSION, MAX_DIGEST_AGENTS, type Digest, type DigestAgent } from "../../federation/digest.ts";
-import { expectedAvailableAt, freeCapacity } from "./availability.ts";
+import { DIGEST_VERSION, FREE_HORIZON_MS, MAX_DIGEST_AGENTS, MAX_FREE_INTERVALS, type Digest, type DigestAgent } from "../../federation/digest.ts";
+import { expectedAvailableAt, freeCapacity, freeIntervals } from "./availability.ts";
 import type { Reservation, Resource } from "./model.ts";
 
 /** How far ahead "free capacity" looks in a digest: the next slot. */
@@ -32,6 +32,7 @@ export function digestOf(
       expectedAvailableAtMs: expected,
       capacity: r.capacity,
       freeCapacity: free,
+      free: freeIntervals(r, held, nowMs, nowMs, nowMs + FREE_HORIZON_MS, MAX_FREE_INTERVALS).map(([s, e]) => [s, e] as [number, number]),
     });
     for (const [name, level] of Object.entries(r.skills)) {
       const s = (skills[name] ??= { agents: 0, available: 0, freeCapacity: 0, maxLevel: 0, earliestAvailableAtMs: null });

@@ -3,6 +3,7 @@ import {
   BUSY_ESTIMATE_MS,
   expectedAvailableAt,
   freeCapacity,
+  freeIntervals,
   peakOverlap,
   slotCapacity,
 } from "../../objects/roster/availability.ts";
@@ -146,5 +147,33 @@ describe("free capacity", () => {
     const reservations = new Map([["ana", [held("2026-12-02T10:00:00Z", "2026-12-02T10:15:00Z")]]]);
     const slots = slotCapacity([a, b], (id) => reservations.get(id) ?? [], now, now, now + 30 * MIN, 15 * MIN);
     expect(slots.map((s) => s.capacity)).toEqual([2, 3]);
+  });
+});
+
+describe("free intervals", () => {
+  const now = t("2026-12-02T10:00:00Z"); // a Wednesday, 11:00 in Paris
+
+  it("are the shift less what is reserved, earliest first", () => {
+    const r = agent({ shift: parisDays });
+    const free = freeIntervals(r, [held("2026-12-02T11:00:00Z", "2026-12-02T11:15:00Z")], now, now, now + 86_400_000, 8);
+    expect(free).toEqual([
+      [now, t("2026-12-02T11:00:00Z")],
+      [t("2026-12-02T11:15:00Z"), t("2026-12-02T16:00:00Z")],
+      [t("2026-12-03T08:00:00Z"), t("2026-12-03T10:00:00Z")],
+    ]);
+  });
+
+  it("stay open while an agent of capacity two holds only one reservation", () => {
+    const r = agent({ capacity: 2, shift: parisDays });
+    const one = held("2026-12-02T11:00:00Z", "2026-12-02T11:15:00Z");
+    expect(freeIntervals(r, [one], now, now, t("2026-12-02T16:00:00Z"), 8)).toEqual([[now, t("2026-12-02T16:00:00Z")]]);
+    const two = held("2026-12-02T11:00:00Z", "2026-12-02T11:15:00Z", { id: "rsv_2" });
+    expect(freeIntervals(r, [one, two], now, now, t("2026-12-02T16:00:00Z"), 8)).toHaveLength(2);
+  });
+
+  it("are cut at the limit and empty for an agent never on duty", () => {
+    const busyDay = [10, 11, 12, 13].map((h) => held(`2026-12-02T${h}:30:00Z`, `2026-12-02T${h}:45:00Z`, { id: `rsv_${h}` }));
+    expect(freeIntervals(agent({ shift: parisDays }), busyDay, now, now, now + 86_400_000, 2)).toHaveLength(2);
+    expect(freeIntervals(agent({ state: "offline" }), [], now, now, now + 86_400_000, 8)).toEqual([]);
   });
 });
