@@ -27,8 +27,11 @@ export const digestAgent = z.strictObject({
   expectedAvailableAtMs: z.number().int().nullable(),
   capacity: z.number().int().min(1).max(20),
   freeCapacity: z.number().int().min(0).max(20),
-  /** When over the next day the agent can take one more callback, [startMs, endMs) each, earliest first. */
-  free: z.array(z.tuple([z.number().int(), z.number().int()])).max(MAX_FREE_INTERVALS).optional(),
+  /**
+   * When over the next day the agent can take one more callback, [startMs, endMs) each,
+   * earliest first; a null end: free from then on with no end foreseen (no shift).
+   */
+  free: z.array(z.tuple([z.number().int(), z.number().int().nullable()])).max(MAX_FREE_INTERVALS).optional(),
 });
 export type DigestAgent = z.infer<typeof digestAgent>;
 

@@ -15,12 +15,15 @@ export function digestOf(
   nowMs: number,
 ): Digest {
   const agents: DigestAgent[] = [];
+  const horizon = nowMs + FREE_HORIZON_MS;
   const skills: Digest["skills"] = {};
   for (const r of resources) {
     if (r.exposure === "internal") continue;
     // A bigger roster is summarised by its first agents rather than sending a digest every member refuses.
     if (agents.length >= MAX_DIGEST_AGENTS) break;
     const held = reservationsOf(r.id);
+    // Logged in with no shift: on duty with no end foreseen, beyond the horizon too.
+    const open = r.shift === null && !["offline", "unreachable"].includes(r.state);
     const expected = expectedAvailableAt(r, held, nowMs);
     const free = freeCapacity(r, held, nowMs, nowMs, nowMs + DIGEST_SLOT_MS);
     agents.push({
@@ -32,7 +35,7 @@ export function digestOf(
       expectedAvailableAtMs: expected,
       capacity: r.capacity,
       freeCapacity: free,
-      free: freeIntervals(r, held, nowMs, nowMs, nowMs + FREE_HORIZON_MS, MAX_FREE_INTERVALS).map(([s, e]) => [s, e] as [number, number]),
+      free: freeIntervals(r, held, nowMs, nowMs, nowMs + FREE_HORIZON_MS, MAX_FREE_INTERVALS).map(([s, e]) => [s, open && e === horizon ? null : e]),
     });
     for (const [name, level] of Object.entries(r.skills)) {
       const s = (skills[name] ??= { agents: 0, available: 0, freeCapacity: 0, maxLevel: 0, earliestAvailableAtMs: null });

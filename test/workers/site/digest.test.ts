@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_DIGEST_BYTES, parseDigest } from "../../../federation/digest.ts";
-import { api, PEER, putAgent, report, useClock } from "./helpers.ts";
+import { api, PEER, putAgent, report, T0, useClock } from "./helpers.ts";
 
 const digest = () => api("GET", "/federation/digest", undefined, PEER);
 
@@ -24,6 +24,16 @@ describe("the site digest", () => {
     // The internal level-5 repairer does not count in the summary either.
     expect(res.body.skills.appliance_repair).toMatchObject({ agents: 2, maxLevel: 4, available: 1 });
     expect(parseDigest(text).ok).toBe(true);
+  });
+
+  it("tells when each agent is free: from now with no end for one logged in without a shift, none for one logged off", async () => {
+    await useClock();
+    const ana = await putAgent("ana");
+    const bo = await putAgent("bo");
+    await report("ana", "available");
+    const agents = (await digest()).body.agents as { ref: string; free: unknown }[];
+    expect(agents.find((a) => a.ref === ana.ref)?.free).toEqual([[T0, null]]);
+    expect(agents.find((a) => a.ref === bo.ref)?.free).toEqual([]);
   });
 
   it("numbers every digest it issues with a growing sequence, so a refresh is never a replay", async () => {
