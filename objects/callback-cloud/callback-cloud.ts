@@ -6,7 +6,7 @@
  * is called, with an idempotency key it honours.
  */
 import { DurableObject } from "cloudflare:workers";
-import { DirectMeshView, GossipMeshView, type MeshView } from "../../federation/mesh-view.ts";
+import { DirectMeshView, GossipMeshView, type MeshMember, type MeshView } from "../../federation/mesh-view.ts";
 import { SiteClient, type SiteTransportEnv } from "../../federation/site-client.ts";
 import type { Channel } from "../roster/model.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
@@ -25,10 +25,19 @@ import {
   type CallbackView,
   type EventView,
 } from "./views.ts";
-import { rankCandidates } from "./planner.ts";
 import { publicProvider, type ProviderRegistration, type PublicProvider } from "./provider.ts";
 import type { CallbackRequest, CompleteBody, TransferBody } from "./requests.ts";
 import { checkWindow, retryAt, slotsInWindow } from "./rules.ts";
+import {
+  movesBetween,
+  offerCapacity,
+  planTogether,
+  rankFor,
+  resolveWeights,
+  type CallbackNeed,
+  type Move,
+  type SchedulingContext,
+} from "./scheduling/index.ts";
 import { verify as verifySignature } from "./signing.ts";
 
 export interface CloudEnv extends SiteTransportEnv {
@@ -55,8 +64,6 @@ export interface Offer {
   channels: Channel[];
 }
 
-/** How long offers share one reading of the sites' capacity. */
-const OFFER_CACHE_MS = 2_000;
 /** How soon an unplanned callback is planned again. */
 export const REPLAN_INTERVAL_MS = 60_000;
 /** How long a dial with no progress report counts as under way. */
@@ -69,7 +76,14 @@ const PREPARE_CONCURRENCY = 16;
 export const DIAL_LEAD_MS = 300;
 /** How long before the call the agent's reservation is confirmed at its site. */
 export const CLAIM_LEAD_MS = 30_000;
-const MAX_RESERVE_TRIES = 5;
+/** Reservations asked for one callback in one plan, at most (named agents, then sites choosing). */
+const MAX_TRIES = 12;
+/** Callbacks holding agents in the contested slots that a plan may move, at most. */
+const MAX_HOLDERS = 32;
+
+type PlanReason = "request" | "replan" | "transfer" | "lost";
+/** One reservation to ask a site for; no agent: the site chooses. */
+type Try = { siteId: string; agentId: string | null; startMs: number; level?: number };
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class CallbackCloud extends DurableObject<CloudEnv> {
@@ -84,8 +98,6 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
   private engine: { for: string; engine: IntentEngine } | null = null;
   /** The stored registration, parsed (derived; dropped on configure). */
   private providerMemo: { ordinal: number; registration: ProviderRegistration } | null = null;
-  /** The last reading of the sites' capacity for offers (derived, short-lived). */
-  private offerCache: { key: string; atMs: number; capacity: Map<string, number> } | null = null;
   /** Open server-sent-event streams per callback: connection state, not data. */
   private readonly listeners = new Map<string, Set<WritableStreamDefaultWriter<Uint8Array>>>();
 
@@ -121,34 +133,37 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
   async analyze(text: string, language?: string): Promise<Result<IntentAnalysis>> {
     const p = this.provider();
     if (!p) return noProvider();
-    return ok(this.intentEngine(p.registration).analyze(text, language));
+    return ok(await this.analyzeReason(p.registration, text, language));
   }
 
   // ---- offers -----------------------------------------------------------------------------
 
-  /** Slots inside the provider's rules that its sites have capacity for, over the next day. */
+  /**
+   * Slots inside the provider's rules that its sites have capacity for, over the next
+   * day: from the mesh view, the same model the plan uses (agents with the intent's
+   * skill whose free time covers the slot), less the callbacks already waiting here.
+   * An offer is an estimate; the reservation at the site stays the authority.
+   */
   async offer(reason?: string): Promise<Result<Offer>> {
     const p = this.provider();
     if (!p) return noProvider();
     const reg = p.registration;
     const now = this.clock.now();
-    const intent = reason ? this.intentEngine(reg).analyze(reason) : null;
+    const intent = reason ? await this.analyzeReason(reg, reason) : null;
     // Without a reason (or an understood one), any agent who serves one of the provider's intents counts.
     const known = primarySkill(intent?.skills ?? {});
     const skills = known ? [known.name] : [...new Set(reg.intents.flatMap((i) => Object.keys(i.skills)))];
     const ruleSlots = slotsInWindow(reg.rules, reg.timezone, now, now + 86_400_000, now, 96);
     const slots: Offer["slots"] = [];
     if (ruleSlots.length > 0 && skills.length > 0) {
-      const capacity = await this.siteCapacity(skills, ruleSlots[0].startMs, ruleSlots[ruleSlots.length - 1].endMs, now);
-      // Expected load: callbacks already waiting here for this skill will take the first free capacity.
-      let waiting = this.sql<{ n: number }>`SELECT count(*) AS n FROM callbacks WHERE status = 'pending'
+      const members = await this.mesh.members(reg.sites);
+      const pending = this.sql<{ n: number }>`SELECT count(*) AS n FROM callbacks WHERE status = 'pending'
         AND skill IN (SELECT value FROM json_each(${JSON.stringify(skills)}))`.one().n as number;
-      for (const s of ruleSlots) {
-        const reserved = capacity.get(iso(s.startMs)) ?? 0;
-        const taken = Math.min(waiting, reserved);
-        waiting -= taken;
-        if (reserved - taken > 0) slots.push({ start: iso(s.startMs), end: iso(s.endMs), capacity: reserved - taken });
-      }
+      const capacity = offerCapacity(members, { skills, channel: "voice", slots: ruleSlots, pending, siteIds: reg.sites });
+      ruleSlots.forEach((s, i) => {
+        const free = capacity[i] ?? 0;
+        if (free > 0) slots.push({ start: iso(s.startMs), end: iso(s.endMs), capacity: free });
+      });
     }
     const first = slots[0] ? Date.parse(slots[0].start) : null;
     return ok({
@@ -156,29 +171,6 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       slots: slots.slice(0, 32),
       channels: reg.rules.allowedMedia,
     });
-  }
-
-  /**
-   * Free capacity per slot start across the provider's sites. A burst of offers
-   * shares one reading for a couple of seconds: an offer is an estimate, and the
-   * reservation at the site stays the authority.
-   */
-  private async siteCapacity(skills: readonly string[], fromMs: number, toMs: number, now: number): Promise<Map<string, number>> {
-    const key = `${skills.join(",")}|${fromMs}|${toMs}`;
-    if (this.offerCache && this.offerCache.key === key && now - this.offerCache.atMs < OFFER_CACHE_MS) return this.offerCache.capacity;
-    const reg = this.mustProvider().registration;
-    const answers = await Promise.all(
-      reg.sites.map((siteId) =>
-        this.sites.availability(siteId, { skill: skills.join(","), channel: "voice", from: iso(fromMs), to: iso(toMs), slotMinutes: reg.rules.slotMinutes }),
-      ),
-    );
-    const capacity = new Map<string, number>();
-    for (const a of answers) {
-      if (!a.ok) continue;
-      for (const s of a.value.slots) capacity.set(s.start, (capacity.get(s.start) ?? 0) + s.capacity);
-    }
-    this.offerCache = { key, atMs: now, capacity };
-    return capacity;
   }
 
   // ---- callbacks --------------------------------------------------------------------------
@@ -229,7 +221,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     }
 
     const language = input.language ?? "en";
-    const analysis = this.intentEngine(reg).analyze(input.reason, language);
+    const analysis = await this.analyzeReason(reg, input.reason, language);
     const skill = primarySkill(analysis.skills) ?? generalistSkill(reg);
     const id = `cb_${crypto.randomUUID().replaceAll("-", "")}`;
     const confirmation = newConfirmation(p.ordinal);
@@ -238,11 +230,11 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     this.ctx.storage.transactionSync(() => {
       this.sql`INSERT INTO callbacks (id, confirmation, verifier_hash, idempotency_key, request_hash, user_id, status, reason, notes,
         language, intent, skill, skill_level, priority, media, contact, window_start_ms, window_end_ms, channel, due_at_ms,
-        created_at_ms, updated_at_ms)
+        created_at_ms, updated_at_ms, asap)
         VALUES (${id}, ${confirmation}, ${verifierHash}, ${idempotencyKey}, ${requestHash}, ${userId}, 'pending',
         ${input.reason}, ${input.notes ?? null}, ${language}, ${JSON.stringify(analysis)}, ${skill?.name ?? null}, ${skill?.level ?? 1},
         ${analysis.priority}, ${JSON.stringify(media)}, ${JSON.stringify(input.contact)}, ${window.startMs}, ${window.endMs},
-        ${media[0]}, ${now + REPLAN_INTERVAL_MS}, ${now}, ${now})`;
+        ${media[0]}, ${now + REPLAN_INTERVAL_MS}, ${now}, ${now}, ${"asap" in input.when ? 1 : 0})`;
       this.event(id, now, "received", { window: { start: iso(window.startMs), end: iso(window.endMs) }, media });
       this.event(id, now, "intent", {
         intent: analysis.intent.name,
@@ -396,8 +388,24 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     const due = this.sql<CallbackRow>`SELECT * FROM callbacks WHERE due_at_ms IS NOT NULL AND due_at_ms <= ${now + DIAL_LEAD_MS}
       ORDER BY priority, due_at_ms LIMIT ${ALARM_BATCH}`.toArray();
     const ready: CallbackRow[] = [];
-    // Preparing (planning, confirming reservations) talks to sites, a few callbacks at a time.
-    await forEachLimited(due, PREPARE_CONCURRENCY, async (cb) => {
+    // Callbacks waiting for an agent are planned together: one assignment, not first come first served.
+    const waiting = due.filter((cb) => cb.status === "pending" && now < cb.window_end_ms);
+    let rest = due;
+    if (waiting.length > 0) {
+      try {
+        await this.planMany(waiting, now, "replan");
+      } catch (err) {
+        console.error("planning failed", waiting.length, (err as Error).message);
+        for (const cb of waiting) this.sql`UPDATE callbacks SET due_at_ms = ${now + REPLAN_INTERVAL_MS} WHERE id = ${cb.id}`;
+      }
+      // Those planned now go on below (their reservation may be due for confirmation); the others wait.
+      const planned = new Set(waiting.map((cb) => cb.id));
+      rest = due
+        .map((cb) => (planned.has(cb.id) ? this.mustGet(cb.id) : cb))
+        .filter((cb) => !planned.has(cb.id) || (cb.status !== "pending" && (cb.due_at_ms ?? Infinity) <= now + DIAL_LEAD_MS));
+    }
+    // Preparing (confirming reservations, expiring) talks to sites, a few callbacks at a time.
+    await forEachLimited(rest, PREPARE_CONCURRENCY, async (cb) => {
       try {
         const toDial = await this.prepare(cb, now);
         if (toDial) ready.push(toDial);
@@ -521,76 +529,223 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       reserved_until_ms = NULL WHERE id = ${callbackId}`;
   }
 
+  /** Plans one callback: see `planMany`. */
+  private async plan(cb: CallbackRow, now: number, why: PlanReason, onlySite?: string): Promise<void> {
+    await this.planMany([cb], now, why, onlySite);
+  }
+
   /**
-   * Chooses an agent from the mesh view and reserves it at its site; on a refusal
-   * the next candidate is tried. With nobody free the callback waits (pending) and
-   * is planned again shortly, until its window closes.
+   * Plans callbacks together (scheduling/): the best agents of the whole mesh, as one
+   * optimal assignment, so that one callback does not take the only agent another
+   * needs. Callbacks already holding an agent in the slots these want (not yet
+   * confirmed) take part too, and give way when that serves the whole better. Each
+   * plan ends in a reservation at the chosen site; a refusal (409) tries the next
+   * best, then lets each site choose. With nobody free in the window, a new request
+   * gets the earliest slot that has someone, and the customer is told; otherwise the
+   * callback waits (pending) and is planned again shortly, until its window closes.
    */
-  private async plan(cb: CallbackRow, now: number, why: "request" | "replan" | "transfer" | "lost", onlySite?: string): Promise<void> {
+  private async planMany(cbs: readonly CallbackRow[], now: number, why: PlanReason, onlySite?: string): Promise<void> {
     const reg = this.mustProvider().registration;
-    if (isTextChannel(cb.channel)) {
-      // Texts need no agent: they go out at the window's start.
-      const at = Math.max(now, cb.window_start_ms);
-      this.move(cb, "scheduled", { due: at, scheduledFor: at }, "scheduled", { channel: cb.channel, at: iso(at) });
-      return;
+    const voice: CallbackRow[] = [];
+    for (const cb of cbs) {
+      if (isTextChannel(cb.channel)) {
+        // Texts need no agent: they go out at the window's start.
+        const at = Math.max(now, cb.window_start_ms);
+        this.move(cb, "scheduled", { due: at, scheduledFor: at }, "scheduled", { channel: cb.channel, at: iso(at) });
+      } else if (!cb.skill) {
+        this.wait(cb, now, why, "no intent was recognised and the provider has no generalist skill");
+      } else {
+        voice.push(cb);
+      }
     }
+    if (voice.length === 0) return;
+    const slotMs = reg.rules.slotMinutes * 60_000;
     const siteIds = onlySite ? [onlySite] : reg.sites;
     const members = await this.mesh.members(siteIds);
-    const earliest = Math.max(now, cb.window_start_ms);
-    const candidates = cb.skill
-      ? rankCandidates(members, {
-          skill: cb.skill,
-          level: cb.skill_level,
-          channel: cb.channel,
-          language: cb.language,
-          earliestMs: earliest,
-          latestStartMs: cb.window_end_ms - reg.rules.slotMinutes * 60_000,
-          siteIds,
-        })
-      : [];
-    const slotMs = reg.rules.slotMinutes * 60_000;
-    // The named agents first; then, since the view may be a second old, each of their sites is asked to
-    // choose whoever it has free at that time (the site knows, the view only thinks it knows).
-    // Those who can start earliest go first: no one is put off to a later slot while a site has room now.
-    const named = candidates.slice(0, MAX_RESERVE_TRIES);
-    const soonest = Math.min(...candidates.map((c) => c.startMs));
-    const anyAtSite = (startMs: number) =>
-      [...new Set(candidates.map((c) => c.siteId))].map((siteId) => ({ siteId, agentId: null as string | null, level: 0, startMs }));
-    const tries = [
-      ...named.filter((c) => c.startMs === soonest),
-      ...anyAtSite(soonest),
-      ...named.filter((c) => c.startMs !== soonest),
-    ];
-    for (const c of tries) {
-      const answer = await this.sites.reserve(c.siteId, {
+    const ctx = this.schedulingContext(reg, now, siteIds);
+    const needs = voice.map((cb) => this.needOf(cb, now, slotMs, false));
+    const holders = onlySite ? [] : this.slotHolders(needs, slotMs).map((cb) => this.needOf(cb, now, slotMs, true));
+    const result = planTogether([...needs, ...holders], members, ctx);
+    if (holders.length > 0) await this.giveWay(movesBetween(holders, result, slotMs), now, slotMs);
+
+    const placed = new Map(result.placements.map((p) => [p.callbackId, p]));
+    const levelOf = (siteId: string, agentId: string, skill: string) =>
+      members.find((m) => m.siteId === siteId)?.digest?.agents.find((a) => a.ref === agentId)?.skills[skill];
+    await forEachLimited(voice, PREPARE_CONCURRENCY, async (cb) => {
+      const best = placed.get(cb.id);
+      const named: Try[] = (best ? [best, ...(result.alternatives.get(cb.id) ?? [])] : []).map((p) => ({
+        siteId: p.siteId,
+        agentId: p.agentId,
+        startMs: p.startMs,
+        level: levelOf(p.siteId, p.agentId, cb.skill as string),
+      }));
+      // The view may be a second old, and the site knows better: when the plan has to wait, each site first
+      // chooses whoever it has free at the earliest start (the strongest); after the named agents, at theirs.
+      const earliest = Math.max(now, cb.window_start_ms);
+      const sites = [...new Set(named.map((t) => t.siteId))];
+      const siteChooses = (startMs: number): Try[] => sites.map((siteId) => ({ siteId, agentId: null, startMs }));
+      const tries = [
+        ...(best && best.startMs > earliest ? siteChooses(earliest) : []),
+        ...named,
+        ...(best ? siteChooses(best.startMs) : []),
+      ];
+      if (await this.reserveFirst(cb, tries, now, slotMs)) return;
+      const outside = result.unplaced.find((u) => u.callbackId === cb.id)?.earliestOutsideMs ?? null;
+      if (why === "request" && outside !== null && (await this.moveOutsideWindow(cb, outside, members, ctx, now, slotMs))) return;
+      const down = members.filter((m) => m.health !== "up").map((m) => m.siteId);
+      this.wait(cb, now, why, `no agent with ${cb.skill} is free before the window closes${down.length ? ` (unreachable: ${down.join(", ")})` : ""}`);
+    });
+  }
+
+  /** What the scheduler weighs for this provider now: its weights, its sites' cost, and their load. */
+  private schedulingContext(reg: ProviderRegistration, now: number, siteIds: readonly string[]): SchedulingContext {
+    const load = this.sql<{ site_id: string; n: number }>`SELECT site_id, count(*) AS n FROM callbacks
+      WHERE site_id IS NOT NULL AND status IN ('scheduled', 'retrying') GROUP BY site_id LIMIT 100`.toArray();
+    return {
+      nowMs: now,
+      slotMs: reg.rules.slotMinutes * 60_000,
+      siteIds,
+      costTier: reg.scheduling?.costTiers,
+      siteLoad: Object.fromEntries(load.map((r) => [r.site_id, r.n])),
+      weights: resolveWeights(reg.scheduling?.weights),
+    };
+  }
+
+  /** What one callback needs of an agent; `held`: with the hold it has (a re-plan may move it). */
+  private needOf(cb: CallbackRow, now: number, slotMs: number, held: boolean): CallbackNeed {
+    const previous = this.sql<{ site_id: string; agent_id: string }>`SELECT site_id, agent_id FROM callbacks
+      WHERE user_id = ${cb.user_id} AND id != ${cb.id} AND agent_id IS NOT NULL AND status IN ('connected', 'completed', 'answered')
+      ORDER BY updated_at_ms DESC LIMIT 1`.toArray()[0];
+    return {
+      id: cb.id,
+      skill: cb.skill as string,
+      level: cb.skill_level,
+      channel: cb.channel,
+      language: cb.language,
+      earliestMs: Math.max(now, cb.window_start_ms),
+      latestStartMs: cb.window_end_ms - slotMs,
+      asap: cb.asap === 1,
+      priority: cb.priority,
+      ...(previous ? { previousAgent: { siteId: previous.site_id, agentId: previous.agent_id } } : {}),
+      ...(held && cb.site_id && cb.agent_id && cb.scheduled_for_ms !== null
+        ? { current: { siteId: cb.site_id, agentId: cb.agent_id, startMs: cb.scheduled_for_ms } }
+        : {}),
+    };
+  }
+
+  /** Callbacks holding an agent (not yet confirmed) in the slots these needs want first. */
+  private slotHolders(needs: readonly CallbackNeed[], slotMs: number): CallbackRow[] {
+    const from = Math.min(...needs.map((n) => n.earliestMs)) - slotMs;
+    const to = Math.max(...needs.map((n) => n.earliestMs)) + slotMs;
+    const planning = new Set(needs.map((n) => n.id));
+    return this.sql<CallbackRow>`SELECT * FROM callbacks WHERE status = 'scheduled' AND claimed_at_ms IS NULL
+      AND reservation_id IS NOT NULL AND scheduled_for_ms > ${from} AND scheduled_for_ms < ${to}
+      ORDER BY scheduled_for_ms LIMIT ${MAX_HOLDERS}`
+      .toArray()
+      .filter((cb) => !planning.has(cb.id) && !isTextChannel(cb.channel));
+  }
+
+  /**
+   * Moves holders to the agents the joint plan gives them: the new agent is reserved
+   * before the old one is released, so a move that fails leaves the callback as it
+   * was. Moves that wait on each other in a circle are left alone.
+   */
+  private async giveWay(moves: readonly Move[], now: number, slotMs: number): Promise<void> {
+    for (const m of moves) {
+      if (!m.to || m.releaseFirst) continue;
+      const cb = this.mustGet(m.callbackId);
+      if (cb.status !== "scheduled" || cb.claimed_at_ms !== null || cb.agent_id !== m.from.agentId) continue;
+      const answer = await this.sites.reserve(m.to.siteId, {
         callbackId: cb.id,
-        ...(c.agentId ? { agentId: c.agentId } : {}),
+        agentId: m.to.agentId,
         skill: cb.skill as string,
         channel: cb.channel,
-        start: iso(c.startMs),
-        end: iso(c.startMs + slotMs),
+        start: iso(m.to.startMs),
+        end: iso(m.to.startMs + slotMs),
+      });
+      // Later moves may count on this one: stop at the first refusal.
+      if (!answer.ok) return;
+      const oldReservation = cb.reservation_id;
+      this.sql`UPDATE callbacks SET site_id = ${m.to.siteId}, agent_id = ${answer.value.agentId}, reservation_id = ${answer.value.id},
+        reserved_until_ms = ${m.to.startMs + slotMs} WHERE id = ${cb.id}`;
+      this.move(cb, "scheduled", { due: Math.max(now, m.to.startMs - CLAIM_LEAD_MS), scheduledFor: m.to.startMs }, "replanned", {
+        reason: "another callback needed its agent; planned together, both are served",
+        at: iso(m.to.startMs),
+        siteId: m.to.siteId,
+        agentId: answer.value.agentId,
+      });
+      if (oldReservation) await this.sites.release(m.from.siteId, oldReservation);
+    }
+  }
+
+  /** Reserves the first of `tries` its site accepts; answers whether one did. */
+  private async reserveFirst(cb: CallbackRow, tries: readonly Try[], now: number, slotMs: number, detail: Record<string, unknown> = {}): Promise<boolean> {
+    for (const t of tries.slice(0, MAX_TRIES)) {
+      const answer = await this.sites.reserve(t.siteId, {
+        callbackId: cb.id,
+        ...(t.agentId ? { agentId: t.agentId } : {}),
+        skill: cb.skill as string,
+        channel: cb.channel,
+        start: iso(t.startMs),
+        end: iso(t.startMs + slotMs),
       });
       if (!answer.ok) continue;
-      const siteChose = c.agentId === null;
-      c.agentId = answer.value.agentId;
       const fresh = this.mustGet(cb.id);
       if (fresh.status !== cb.status || isFinal(fresh.status) || (fresh.reservation_id !== null && fresh.reservation_id !== answer.value.id)) {
         // Cancelled, answered or planned elsewhere while we were reserving: give the agent back.
-        await this.sites.release(c.siteId, answer.value.id);
-        return;
+        await this.sites.release(t.siteId, answer.value.id);
+        return true;
       }
-      this.sql`UPDATE callbacks SET site_id = ${c.siteId}, agent_id = ${c.agentId}, reservation_id = ${answer.value.id},
-        claimed_at_ms = NULL, reserved_until_ms = ${c.startMs + slotMs} WHERE id = ${cb.id}`;
+      const agentId = answer.value.agentId;
+      this.sql`UPDATE callbacks SET site_id = ${t.siteId}, agent_id = ${agentId}, reservation_id = ${answer.value.id},
+        claimed_at_ms = NULL, reserved_until_ms = ${t.startMs + slotMs} WHERE id = ${cb.id}`;
       // Due a little early: the reservation is confirmed ahead, so the call itself goes out on time.
-      const due = Math.max(now, c.startMs - CLAIM_LEAD_MS);
-      this.move(fresh, "scheduled", { due, scheduledFor: c.startMs }, "scheduled", { at: iso(c.startMs), channel: cb.channel });
-      this.event(cb.id, now, "agent_assigned", { siteId: c.siteId, agentId: c.agentId, ...(siteChose ? {} : { level: c.level }) });
-      return;
+      const due = Math.max(now, t.startMs - CLAIM_LEAD_MS);
+      this.move(fresh, "scheduled", { due, scheduledFor: t.startMs }, "scheduled", { at: iso(t.startMs), channel: cb.channel, ...detail });
+      this.event(cb.id, now, "agent_assigned", { siteId: t.siteId, agentId, ...(t.agentId && t.level ? { level: t.level } : {}) });
+      return true;
     }
-    const down = members.filter((m) => m.health !== "up").map((m) => m.siteId);
-    const reason = cb.skill
-      ? `no agent with ${cb.skill} is free before the window closes${down.length ? ` (unreachable: ${down.join(", ")})` : ""}`
-      : "no intent was recognised and the provider has no generalist skill";
+    return false;
+  }
+
+  /**
+   * Nobody fits the requested window: the callback takes the earliest slot after it,
+   * within the provider's hours, that an agent has free, and says so.
+   */
+  private async moveOutsideWindow(
+    cb: CallbackRow,
+    fromMs: number,
+    members: MeshMember[],
+    ctx: SchedulingContext,
+    now: number,
+    slotMs: number,
+  ): Promise<boolean> {
+    const reg = this.mustProvider().registration;
+    const slot = slotsInWindow(reg.rules, reg.timezone, fromMs, fromMs + 14 * 86_400_000, now, 1)[0];
+    if (!slot) return false;
+    const need = { ...this.needOf(cb, now, slotMs, false), earliestMs: slot.startMs, latestStartMs: slot.startMs + 86_400_000, asap: true };
+    const ranked = rankFor(need, members, ctx);
+    // Only at provider slots: an agent free from 10:07 is offered the 10:15 slot.
+    const tries = ranked.flatMap((p) => {
+      const at = slotsInWindow(reg.rules, reg.timezone, p.startMs, p.startMs + 86_400_000, now, 1)[0]?.startMs;
+      return at === undefined ? [] : [{ siteId: p.siteId, agentId: p.agentId, startMs: at }];
+    });
+    const original = { start: iso(cb.window_start_ms), end: iso(cb.window_end_ms) };
+    for (const t of tries) {
+      if (!(await this.reserveFirst(cb, [t], now, slotMs, { outsideWindow: true }))) continue;
+      this.sql`UPDATE callbacks SET window_start_ms = ${t.startMs}, window_end_ms = ${t.startMs + slotMs} WHERE id = ${cb.id}`;
+      this.event(cb.id, now, "rescheduled", {
+        reason: "no agent is free within the requested window; this is the earliest time one is",
+        requested: original,
+        at: iso(t.startMs),
+      });
+      return true;
+    }
+    return false;
+  }
+
+  /** Nobody fits now: the callback waits (pending) and is planned again shortly, until its window closes. */
+  private wait(cb: CallbackRow, now: number, why: PlanReason, reason: string): void {
     const next = Math.min(now + REPLAN_INTERVAL_MS, cb.window_end_ms);
     const fresh = this.mustGet(cb.id);
     // Something else moved it while we asked the sites (planned it, cancelled it): leave it be.
@@ -723,10 +878,15 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     return p;
   }
 
+  /** The provider's intent engine, trained once per registration (derived). */
   private intentEngine(reg: ProviderRegistration): IntentEngine {
     const key = JSON.stringify(reg.intents);
     if (this.engine?.for !== key) this.engine = { for: key, engine: trainWordOverlapEngine(reg.intents) };
     return this.engine.engine;
+  }
+
+  private async analyzeReason(reg: ProviderRegistration, text: string, language?: string): Promise<IntentAnalysis> {
+    return this.intentEngine(reg).analyze(text, language);
   }
 
   private usesWebhook(): boolean {

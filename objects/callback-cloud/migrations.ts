@@ -78,4 +78,15 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
     name: "when each dial was issued",
     up: ["ALTER TABLE attempts ADD COLUMN issued_at_ms INTEGER"],
   },
+  {
+    version: 4,
+    name: "what the scheduler weighs",
+    up: [
+      // Asked for "as soon as possible": an earlier agent is worth more than for a chosen window.
+      "ALTER TABLE callbacks ADD COLUMN asap INTEGER NOT NULL DEFAULT 0",
+      // Callbacks sharing a slot are planned together; a customer's previous agent is looked up by user.
+      "CREATE INDEX callbacks_by_slot ON callbacks (scheduled_for_ms) WHERE status = 'scheduled' AND claimed_at_ms IS NULL",
+      "CREATE INDEX callbacks_by_user ON callbacks (user_id, updated_at_ms)",
+    ],
+  },
 ];

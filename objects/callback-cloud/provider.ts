@@ -24,6 +24,7 @@ import { DateTime } from "luxon";
 import { z } from "zod";
 import { CHANNELS, skillName, type Channel } from "../roster/model.ts";
 import { isValidHHMM, isValidTimeZone, minutesOf, WEEKDAYS } from "../shared/weekly-hours.ts";
+import { weightsSchema } from "./scheduling/weights.ts";
 
 /** Shared with the digest format (federation/digest.ts): a site id is a short slug. */
 const siteSlug = z
@@ -207,6 +208,12 @@ const webhookSchema = z.strictObject({
   secret: z.string().min(16, "a webhook secret has at least 16 characters").max(512),
 });
 
+const schedulingSchema = z.strictObject({
+  weights: weightsSchema.optional(),
+  /** Per site, 0 = cheapest .. 3; a site not listed is tier 0. */
+  costTiers: z.record(siteSlug, z.number().int().min(0, "a cost tier is 0 (cheapest)..3").max(3, "a cost tier is 0 (cheapest)..3")).optional(),
+});
+
 export const providerRegistration = z
   .strictObject({
     id: providerId,
@@ -218,6 +225,8 @@ export const providerRegistration = z
     intents: z.array(intentSchema).min(1, "at least one intent").max(100, "at most 100 intents"),
     /** The provider's own telephony (media server adapter): dial requests are signed with `secret`. */
     webhook: webhookSchema.optional(),
+    /** How the scheduler weighs candidates (see scheduling/weights.ts), and what each site costs. */
+    scheduling: schedulingSchema.optional(),
   })
   .superRefine((p, ctx) => {
     reportRepeats(p.sites, ["sites"], "site", ctx);
@@ -235,6 +244,16 @@ export const providerRegistration = z
       ctx,
       "name",
     );
+    for (const siteId of Object.keys(p.scheduling?.costTiers ?? {})) {
+      if (!p.sites.includes(siteId)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `site "${siteId}" has a cost tier but does not serve the provider`,
+          path: ["scheduling", "costTiers", siteId],
+          input: siteId,
+        });
+      }
+    }
     const have = new Set(p.channels.map((c) => c.type));
     p.rules.allowedMedia.forEach((medium, i) => {
       if (!have.has(medium)) {

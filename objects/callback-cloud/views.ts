@@ -72,6 +72,8 @@ export type CallbackRow = {
   updated_at_ms: number;
   claimed_at_ms: number | null;
   reserved_until_ms: number | null;
+  /** 1 when asked for as soon as possible. */
+  asap: number;
 };
 
 export type AttemptRow = {

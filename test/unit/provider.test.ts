@@ -191,6 +191,15 @@ describe("provider registration", () => {
     expect(issuePaths(variant((p) => (p.intents[1].name = "Billing Team")))).toEqual(["intents.1.name"]);
     expect(issuePaths(variant((p) => ((p as Record<string, unknown>).color = "red")))).toEqual([""]);
   });
+
+  it("takes the scheduler's weights and cost tiers for its own sites only", () => {
+    const withScheduling = (scheduling: unknown) => variant((p) => ((p as Record<string, unknown>).scheduling = scheduling));
+    expect(issuePaths(withScheduling({ weights: { skill: 60, cost: 20 }, costTiers: { manila: 0, paris: 3 } }))).toEqual([]);
+    expect(issuePaths(withScheduling({ weights: { skill: 101 } }))).toEqual(["scheduling.weights.skill"]);
+    expect(issuePaths(withScheduling({ weights: { speed: 1 } }))).toEqual(["scheduling.weights"]);
+    expect(issuePaths(withScheduling({ costTiers: { paris: 4 } }))).toEqual(["scheduling.costTiers.paris"]);
+    expect(issueAt(withScheduling({ costTiers: { bergen: 1 } }), "scheduling.costTiers.bergen")).toMatch(/does not serve/);
+  });
 });
 
 describe("e164", () => {

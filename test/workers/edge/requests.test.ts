@@ -181,12 +181,15 @@ describe("callback requests", () => {
 
 describe("offers and expected load", () => {
   it("counts callbacks already waiting for the skill against the first free capacity", async () => {
-    await registerAcme();
+    const clock = await registerAcme();
     // Nobody repairs yet: two callbacks wait.
     await requestCallback();
     await requestCallback();
-    // One repairer with room for three at once logs in.
-    await staff("austin", "ana", { appliance_repair: 4 }, { capacity: 3 });
+    // Three repairers log in; offers see them once the cloud's view of the mesh is renewed.
+    await staff("austin", "ana", { appliance_repair: 4 });
+    await staff("austin", "bo", { appliance_repair: 3 });
+    await staff("paris", "cy", { appliance_repair: 2 });
+    clock.advance(2_000);
     const res = await offer("the fridge is not cooling anymore");
     expect(res.body.slots[0].capacity).toBe(1);
     expect(res.body.slots[1].capacity).toBe(3);

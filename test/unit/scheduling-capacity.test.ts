@@ -1,0 +1,46 @@
+/** Offered slots: capacity per slot for an intent's skills across the provider's sites, less what waits. */
+import { describe, expect, it } from "vitest";
+import { offerCapacity } from "../../objects/callback-cloud/scheduling/index.ts";
+import { agent, at, member } from "./scheduling-fixtures.ts";
+
+const slots = [0, 30, 60, 90].map((m) => ({ startMs: at(m), endMs: at(m + 30) }));
+
+describe("offerCapacity", () => {
+  it("counts an agent once, even with several of the skills", () => {
+    const members = [member("paris", [agent("both", { skills: { repair: 3, install: 2 } }), agent("one", { skills: { install: 1 } })])];
+    expect(offerCapacity(members, { skills: ["repair", "install"], channel: "voice", slots })).toEqual([2, 2, 2, 2]);
+    expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots })).toEqual([1, 1, 1, 1]);
+    expect(offerCapacity(members, { skills: ["repair"], channel: "sms", slots })).toEqual([0, 0, 0, 0]);
+  });
+
+  it("counts a slot only when the agent's free time covers all of it", () => {
+    const members = [
+      member("paris", [
+        agent("morning", { free: [[at(0), at(45)]] }),
+        agent("gap", { free: [[at(0), at(30)], [at(70), at(120)]] }),
+        agent("open", { free: [[at(60), null]] }),
+        agent("old", { free: undefined, expectedAvailableAtMs: at(30) }),
+      ]),
+    ];
+    expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots })).toEqual([2, 1, 2, 3]);
+  });
+
+  it("takes pending callbacks from the earliest capacity first, whatever the order of the slots", () => {
+    const members = [member("paris", [agent("a"), agent("b"), agent("c", { free: [[at(60), at(120)]] })])];
+    expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots })).toEqual([2, 2, 3, 3]);
+    expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots, pending: 3 })).toEqual([0, 1, 3, 3]);
+    expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots: [...slots].reverse(), pending: 3 })).toEqual([3, 3, 1, 0]);
+    expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots, pending: 100 })).toEqual([0, 0, 0, 0]);
+  });
+
+  it("sums over up sites only, and only the provider's when it names them", () => {
+    const members = [
+      member("paris", [agent("p")]),
+      member("austin", [agent("a")], { health: "down" }),
+      member("manila", [agent("m")], { health: "stale" }),
+      member("lyon", [agent("l")]),
+    ];
+    expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots })).toEqual([2, 2, 2, 2]);
+    expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots, siteIds: ["paris", "austin"] })).toEqual([1, 1, 1, 1]);
+  });
+});
