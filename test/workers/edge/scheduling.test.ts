@@ -1,0 +1,85 @@
+/**
+ * The scheduler inside the callback cloud, against real site Workers: callbacks
+ * planned together so that one does not take the only agent another needs, and a
+ * request nobody can take in its window moved to the earliest slot that has someone.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
+import { ManualClock } from "../../../objects/shared/clock.ts";
+import { ACME, ADMIN, cloud, edge, registerAcme, requestCallback, site, staff, status, types } from "./helpers.ts";
+
+describe("callbacks planned together", () => {
+  it("moves an earlier callback to another agent when a later one needs the only agent with its skill", async () => {
+    const clock = await registerAcme();
+    const ana = await staff("paris", "ana", { appliance_repair: 4, billing: 5 });
+    const bo = await staff("austin", "bo", { billing: 3 });
+    // Billing first: Ana is the strongest billing agent of the mesh, so she takes it.
+    const bill = await requestCallback({ reason: "I was charged twice this month" });
+    expect(bill.status).toBe(201);
+    const first = (await status(bill.body.confirmation, undefined, ADMIN)).body;
+    expect(first.agent).toEqual({ id: ana, siteId: "paris" });
+
+    // Then a repair, which only Ana can do: planned together, the billing callback gives way to Bo.
+    clock.advance(2_000);
+    const repair = await requestCallback({ reason: "my washing machine stopped spinning" });
+    expect(repair.status).toBe(201);
+    const repairView = (await status(repair.body.confirmation, undefined, ADMIN)).body;
+    expect(repairView.agent).toEqual({ id: ana, siteId: "paris" });
+    expect(repairView.scheduledFor).toBe(new Date(clock.now()).toISOString());
+
+    const billView = (await status(bill.body.confirmation, undefined, ADMIN)).body;
+    expect(billView.agent).toEqual({ id: bo, siteId: "austin" });
+    expect(billView.status).toBe("scheduled");
+    expect(types(billView)).toContain("replanned");
+    // Ana's first hold was given back at her site.
+    const released = await site("paris", "GET", `/federation/reservations/${first.reservationId}`, undefined, ADMIN);
+    expect(released.body).toMatchObject({ callbackId: expect.stringMatching(/^cb_/), status: "released" });
+  });
+
+  it("keeps a callback's agent when moving it would serve no one better", async () => {
+    const clock = await registerAcme();
+    const ana = await staff("paris", "ana", { appliance_repair: 4, billing: 5 });
+    await staff("austin", "cy", { appliance_repair: 5 });
+    const bill = await requestCallback({ reason: "I was charged twice this month" });
+    clock.advance(2_000);
+    const repair = await requestCallback({ reason: "my washing machine stopped spinning" });
+    expect((await status(repair.body.confirmation, undefined, ADMIN)).body.agent.siteId).toBe("austin");
+    const billView = (await status(bill.body.confirmation, undefined, ADMIN)).body;
+    expect(billView.agent).toEqual({ id: ana, siteId: "paris" });
+    expect(types(billView)).not.toContain("replanned");
+  });
+});
+
+describe("no one free in the window", () => {
+  it("gives a request the earliest slot after it that an agent has free, and tells the customer why", async () => {
+    // Open around the clock: the sites' own clocks are real, so the cloud's runs at the same instant.
+    const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
+    const provider = { ...ACME, id: "acme-247", rules: { ...ACME.rules, businessHours: allDay, holidays: [] } };
+    expect((await edge("POST", "/v1/providers", provider, ADMIN)).status).toBe(201);
+    const base = Date.now();
+    const clock = new ManualClock(base);
+    await runInDurableObject(cloud("acme-247"), (instance: CallbackCloud) => {
+      instance.clock = clock;
+    });
+    // The only repairer is on a break for three hours; an asap window lasts two.
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const back = base + 3 * 3_600_000;
+    expect((await site("austin", "POST", "/v1/agents/ana/status", { state: "break", until: new Date(back).toISOString() })).status).toBe(200);
+
+    const offer = await edge("POST", "/v1/interactions", { providerId: "acme-247", user: { id: "u-late" } });
+    const created = await requestCallback({ indicia: offer.body.token });
+    expect(created.status).toBe(201);
+    expect(created.body.status).toBe("scheduled");
+    const at = Date.parse(created.body.scheduledFor);
+    // The first 15-minute slot that starts once she is back.
+    expect(at).toBeGreaterThanOrEqual(back);
+    expect(at - back).toBeLessThan(15 * 60_000);
+    expect(new Date(at).getUTCMinutes() % 15).toBe(0);
+
+    const customer = (await status(created.body.confirmation, created.body.verifier)).body;
+    const told = customer.history.find((e: { type: string }) => e.type === "rescheduled");
+    expect(told.detail).toMatchObject({ reason: expect.stringMatching(/no agent is free within the requested window/), at: new Date(at).toISOString() });
+    expect(JSON.stringify(told.detail)).not.toMatch(/austin|r_[0-9a-f]{20}/);
+  });
+});
