@@ -13,7 +13,8 @@ import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { deriveVerifier, hashVerifier, newConfirmation } from "./confirmation.ts";
-import { trainWordOverlapEngine, type IntentAnalysis, type IntentEngine } from "./intents.ts";
+import { hostedIntentEngine, type AiBinding, type AsyncIntentEngine } from "./intent/hosted.ts";
+import { trainIntentEngine, type IntentAnalysis, type IntentEngine } from "./intents.ts";
 import { canMove, isFinal, isTextChannel, nextAfterOutcome, type CallbackStatus } from "./lifecycle.ts";
 import { WebhookMediaServer, type AttemptOutcome, type DialRequest, type DialResult, type MediaServer } from "./media-server.ts";
 import { CLOUD_MIGRATIONS } from "./migrations.ts";
@@ -49,6 +50,9 @@ export interface CloudEnv extends SiteTransportEnv {
   MESH_VIEW?: DurableObjectNamespace<import("../mesh-view/mesh-view.ts").MeshView>;
   /** Key of the verifiers handed to customers (and of the edge's tokens). */
   EDGE_JWT_SECRET: string;
+  /** "workers-ai" puts the hosted model (binding AI) in front of the local intent engine; off by default. */
+  INTENT_ENGINE?: string;
+  AI?: AiBinding;
 }
 
 /** Who asks. Customers prove themselves with the verifier; staff with their token (checked by the Worker). */
@@ -95,7 +99,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
   private readonly sql: Sql;
   private alarmAtMs: number | null = null;
   /** Derived from the stored registration; rebuilt on a new one. */
-  private engine: { for: string; engine: IntentEngine } | null = null;
+  private engine: { for: string; engine: IntentEngine; hosted: AsyncIntentEngine | null } | null = null;
   /** The stored registration, parsed (derived; dropped on configure). */
   private providerMemo: { ordinal: number; registration: ProviderRegistration } | null = null;
   /** Open server-sent-event streams per callback: connection state, not data. */
@@ -879,14 +883,22 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
   }
 
   /** The provider's intent engine, trained once per registration (derived). */
-  private intentEngine(reg: ProviderRegistration): IntentEngine {
+  private intentEngine(reg: ProviderRegistration): { engine: IntentEngine; hosted: AsyncIntentEngine | null } {
     const key = JSON.stringify(reg.intents);
-    if (this.engine?.for !== key) this.engine = { for: key, engine: trainWordOverlapEngine(reg.intents) };
-    return this.engine.engine;
+    if (this.engine?.for !== key) {
+      const engine = trainIntentEngine(reg.intents);
+      const ai = this.env.INTENT_ENGINE === "workers-ai" ? this.env.AI : undefined;
+      const hosted = ai
+        ? hostedIntentEngine(ai, reg.intents, engine, undefined, { onFallback: (e) => console.error("hosted intent model failed", String(e)) })
+        : null;
+      this.engine = { for: key, engine, hosted };
+    }
+    return this.engine;
   }
 
   private async analyzeReason(reg: ProviderRegistration, text: string, language?: string): Promise<IntentAnalysis> {
-    return this.intentEngine(reg).analyze(text, language);
+    const { engine, hosted } = this.intentEngine(reg);
+    return hosted ? hosted.analyze(text, language) : engine.analyze(text, language);
   }
 
   private usesWebhook(): boolean {
