@@ -28,10 +28,14 @@ export const digestAgent = z.strictObject({
   capacity: z.number().int().min(1).max(20),
   freeCapacity: z.number().int().min(0).max(20),
   /**
-   * When over the next day the agent can take one more callback, [startMs, endMs) each,
-   * earliest first; a null end: free from then on with no end foreseen (no shift).
+   * When over the next day the agent can take more callbacks: [startMs, endMs, units?],
+   * earliest first; a null end: free from then on with no end foreseen (no shift); units
+   * (how many more callbacks at once) is 1 when left out.
    */
-  free: z.array(z.tuple([z.number().int(), z.number().int().nullable()])).max(MAX_FREE_INTERVALS).optional(),
+  free: z
+    .array(z.tuple([z.number().int(), z.number().int().nullable()], z.number().int().min(2).max(20)).refine((t) => t.length <= 3, "[startMs, endMs, units?]"))
+    .max(MAX_FREE_INTERVALS)
+    .optional(),
 });
 export type DigestAgent = z.infer<typeof digestAgent>;
 

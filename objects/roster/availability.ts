@@ -141,9 +141,12 @@ function capacityIn(
   return Math.max(0, capacity - peakOverlap(held, startMs, endMs));
 }
 
+/** [startMs, endMs, units]: the resource can take `units` more pieces of work throughout. */
+export type FreeSpan = readonly [startMs: number, endMs: number, units: number];
+
 /**
- * When, within [fromMs, toMs), the resource can take one more piece of work: on duty
- * and below its capacity. At most `limit` intervals, earliest first: this is what the
+ * When, within [fromMs, toMs), the resource can take more work (on duty, below its
+ * capacity) and how much more. At most `limit` spans, earliest first: this is what the
  * mesh plans and offers slots from.
  */
 export function freeIntervals(
@@ -153,18 +156,19 @@ export function freeIntervals(
   fromMs: number,
   toMs: number,
   limit: number,
-): Interval[] {
+): FreeSpan[] {
   const held = activeIntervals(reservations, nowMs);
-  const out: Interval[] = [];
+  const out: FreeSpan[] = [];
   for (const [s, e] of dutyIntervals(r, nowMs, fromMs, toMs)) {
     // Fullness changes only where a reservation starts or ends inside the duty interval.
-    const cuts = [s, e, ...held.flatMap(([hs, he]) => [hs, he]).filter((t) => t > s && t < e)].sort((a, b) => a - b);
+    const cuts = [...new Set([s, e, ...held.flatMap(([hs, he]) => [hs, he]).filter((t) => t > s && t < e)])].sort((a, b) => a - b);
     for (let i = 0; i + 1 < cuts.length; i++) {
       const [a, b] = [cuts[i] as number, cuts[i + 1] as number];
-      if (b <= a || peakOverlap(held, a, b) >= r.capacity) continue;
+      const units = r.capacity - peakOverlap(held, a, b);
+      if (units <= 0) continue;
       const prev = out[out.length - 1];
-      if (prev && prev[1] === a) out[out.length - 1] = [prev[0], b];
-      else if (out.length < limit) out.push([a, b]);
+      if (prev && prev[1] === a && prev[2] === units) out[out.length - 1] = [prev[0], b, units];
+      else if (out.length < limit) out.push([a, b, units]);
       else return out;
     }
   }

@@ -35,7 +35,11 @@ export function digestOf(
       expectedAvailableAtMs: expected,
       capacity: r.capacity,
       freeCapacity: free,
-      free: freeIntervals(r, held, nowMs, nowMs, nowMs + FREE_HORIZON_MS, MAX_FREE_INTERVALS).map(([s, e]) => [s, open && e === horizon ? null : e]),
+      // One more unit is the usual case (capacity 1) and goes without saying.
+      free: freeIntervals(r, held, nowMs, nowMs, nowMs + FREE_HORIZON_MS, MAX_FREE_INTERVALS).map(([s, e, units]) => {
+        const end = open && e === horizon ? null : e;
+        return units === 1 ? [s, end] : [s, end, units];
+      }),
     });
     for (const [name, level] of Object.entries(r.skills)) {
       const s = (skills[name] ??= { agents: 0, available: 0, freeCapacity: 0, maxLevel: 0, earliestAvailableAtMs: null });

@@ -157,18 +157,26 @@ describe("free intervals", () => {
     const r = agent({ shift: parisDays });
     const free = freeIntervals(r, [held("2026-12-02T11:00:00Z", "2026-12-02T11:15:00Z")], now, now, now + 86_400_000, 8);
     expect(free).toEqual([
-      [now, t("2026-12-02T11:00:00Z")],
-      [t("2026-12-02T11:15:00Z"), t("2026-12-02T16:00:00Z")],
-      [t("2026-12-03T08:00:00Z"), t("2026-12-03T10:00:00Z")],
+      [now, t("2026-12-02T11:00:00Z"), 1],
+      [t("2026-12-02T11:15:00Z"), t("2026-12-02T16:00:00Z"), 1],
+      [t("2026-12-03T08:00:00Z"), t("2026-12-03T10:00:00Z"), 1],
     ]);
   });
 
-  it("stay open while an agent of capacity two holds only one reservation", () => {
+  it("tell how many more an agent of capacity two can take, span by span", () => {
     const r = agent({ capacity: 2, shift: parisDays });
     const one = held("2026-12-02T11:00:00Z", "2026-12-02T11:15:00Z");
-    expect(freeIntervals(r, [one], now, now, t("2026-12-02T16:00:00Z"), 8)).toEqual([[now, t("2026-12-02T16:00:00Z")]]);
+    const close = t("2026-12-02T16:00:00Z");
+    expect(freeIntervals(r, [one], now, now, close, 8)).toEqual([
+      [now, t("2026-12-02T11:00:00Z"), 2],
+      [t("2026-12-02T11:00:00Z"), t("2026-12-02T11:15:00Z"), 1],
+      [t("2026-12-02T11:15:00Z"), close, 2],
+    ]);
     const two = held("2026-12-02T11:00:00Z", "2026-12-02T11:15:00Z", { id: "rsv_2" });
-    expect(freeIntervals(r, [one, two], now, now, t("2026-12-02T16:00:00Z"), 8)).toHaveLength(2);
+    expect(freeIntervals(r, [one, two], now, now, close, 8)).toEqual([
+      [now, t("2026-12-02T11:00:00Z"), 2],
+      [t("2026-12-02T11:15:00Z"), close, 2],
+    ]);
   });
 
   it("are cut at the limit and empty for an agent never on duty", () => {

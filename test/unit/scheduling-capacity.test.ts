@@ -1,7 +1,7 @@
 /** Offered slots: capacity per slot for an intent's skills across the provider's sites, less what waits. */
 import { describe, expect, it } from "vitest";
-import { offerCapacity } from "../../objects/callback-cloud/scheduling/index.ts";
-import { agent, at, member } from "./scheduling-fixtures.ts";
+import { offerCapacity, planTogether } from "../../objects/callback-cloud/scheduling/index.ts";
+import { agent, at, ctx, member, need } from "./scheduling-fixtures.ts";
 
 const slots = [0, 30, 60, 90].map((m) => ({ startMs: at(m), endMs: at(m + 30) }));
 
@@ -42,5 +42,24 @@ describe("offerCapacity", () => {
     ];
     expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots })).toEqual([2, 2, 2, 2]);
     expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots, siteIds: ["paris", "austin"] })).toEqual([1, 1, 1, 1]);
+  });
+});
+
+describe("agents who take several callbacks at once", () => {
+  it("offer each free unit, span by span", () => {
+    const members = [member("paris", [agent("chat", { capacity: 3, free: [[at(0), at(60), 3], [at(60), at(120), 1]] })])];
+    expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots })).toEqual([3, 3, 1, 1]);
+  });
+
+  it("are planned as that many lanes: never more at once than their free units", () => {
+    const chat = agent("chat", { capacity: 3, free: [[at(0), at(60), 2], [at(60), null, 3]] });
+    const needs = ["a", "b", "c"].map((id) => need(id));
+    const result = planTogether(needs, [member("paris", [chat])], ctx());
+    const starts = result.placements.map((p) => p.startMs).sort((x, y) => x - y);
+    // Two now, the third once the third unit frees up; all on the same agent.
+    expect(starts).toEqual([at(0), at(0), at(60)]);
+    expect(new Set(result.placements.map((p) => p.agentId))).toEqual(new Set([chat.ref]));
+    // Alternatives name other agents, not another lane of the chosen one.
+    for (const alts of result.alternatives.values()) expect(alts.map((p) => p.agentId)).not.toContain(chat.ref);
   });
 });

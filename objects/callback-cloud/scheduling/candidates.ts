@@ -2,10 +2,10 @@
  * The mesh as a plan sees it: the agents of the provider's healthy sites, the intervals
  * in which each can take one more callback, and who qualifies for a need.
  *
- * One plan puts at most one callback on an agent at any instant, whatever its capacity:
- * a digest's `free` says when the agent can take *one more*, not how many more, so
- * stacking several there could overbook it. The next plan, on the next digest, sees
- * the rest of its capacity.
+ * An agent who can take several callbacks at once (capacity above 1) is planned as that
+ * many lanes: lane k is free wherever the digest says more than k units are free, so a
+ * plan never stacks more on an agent than its free units, and the assignment sees each
+ * unit as a column of its own.
  */
 import type { Digest, DigestAgent } from "../../../federation/digest.ts";
 import type { MeshMember } from "../../../federation/mesh-view.ts";
@@ -25,13 +25,15 @@ export interface SiteInfo {
   agents: number;
   /** Callbacks this plan has placed there so far. */
   placed: number;
-  /** This plan's view of the digest's agents, by position, made when first needed. */
-  planned: (MeshAgent | undefined)[];
+  /** This plan's view of the digest's agents (one per lane), by position, made when first needed. */
+  planned: (MeshAgent[] | undefined)[];
 }
 
 export interface MeshAgent {
-  /** Site rank, then position in its digest: the order ties are broken in. */
+  /** Site rank, then position in its digest, then lane: the order ties are broken in. */
   order: number;
+  /** Which of the agent's units this is (0 for an agent of capacity 1). */
+  lane: number;
   site: SiteInfo;
   agent: DigestAgent;
   /** When it can take a callback, less what this plan has placed on it. */
@@ -78,24 +80,40 @@ function kindIn(digest: Digest, skill: string, channel: string): number[] {
 }
 
 /**
- * The agent's free intervals as the digest tells them: a null end (no shift) is open-ended;
- * a digest without `free` is read as free from its expected availability on.
+ * The agent's free intervals as the digest tells them, one list per lane: lane k is free
+ * where more than k units are. A null end (no shift) is open-ended; a digest without
+ * `free` is read as one unit free from its expected availability on.
  */
-export function freeOf(a: DigestAgent): readonly Interval[] {
-  if (!a.free) return a.expectedAvailableAtMs === null ? [] : [[a.expectedAvailableAtMs, Number.POSITIVE_INFINITY]];
-  // Most lists have no open end: those are used as they are, with no copy.
-  if (a.free.every((iv) => iv[1] !== null)) return a.free as readonly Interval[];
-  return a.free.map(([s, e]): Interval => [s, e ?? Number.POSITIVE_INFINITY]);
+export function lanesOf(a: DigestAgent): Interval[][] {
+  if (!a.free) return [a.expectedAvailableAtMs === null ? [] : [[a.expectedAvailableAtMs, Number.POSITIVE_INFINITY]]];
+  const units = Math.max(1, ...a.free.map((span) => span[2] ?? 1));
+  const lanes: Interval[][] = Array.from({ length: units }, () => []);
+  for (const [s, e, n = 1] of a.free) {
+    for (let k = 0; k < n; k++) {
+      const lane = lanes[k] as Interval[];
+      const last = lane[lane.length - 1];
+      const end = e ?? Number.POSITIVE_INFINITY;
+      // Spans that touch (a unit freed where another is taken) make one interval on a lane.
+      if (last && last[1] === s) lane[lane.length - 1] = [last[0], end];
+      else lane.push([s, end]);
+    }
+  }
+  return lanes;
 }
 
-function agentAt(site: SiteInfo, i: number): MeshAgent {
-  let a = site.planned[i];
-  if (!a) {
-    const agent = site.digest.agents[i];
-    a = { order: site.rank * 65_536 + i, site, agent, free: freeOf(agent) };
-    site.planned[i] = a;
+/** Where the agent can take at least one more callback: its first lane. */
+export function freeOf(a: DigestAgent): readonly Interval[] {
+  return lanesOf(a)[0] ?? [];
+}
+
+function lanesAt(site: SiteInfo, i: number): MeshAgent[] {
+  let lanes = site.planned[i];
+  if (!lanes) {
+    const agent = site.digest.agents[i] as DigestAgent;
+    lanes = lanesOf(agent).map((free, lane) => ({ order: (site.rank * 65_536 + i) * 32 + lane, lane, site, agent, free }));
+    site.planned[i] = lanes;
   }
-  return a;
+  return lanes;
 }
 
 /**
@@ -129,19 +147,23 @@ export function meshOf(members: readonly MeshMember[], ctx: SchedulingContext, n
   for (const need of needs) {
     const cur = need.current;
     if (!cur) continue;
-    const a = findAgent(mesh, cur.siteId, cur.agentId);
-    if (a) a.free = withSpan(a.free, cur.startMs, cur.startMs + ctx.slotMs);
+    // The hold took one unit: it goes back to the first lane that is not free over it.
+    const lanes = findAgent(mesh, cur.siteId, cur.agentId);
+    const end = cur.startMs + ctx.slotMs;
+    const a = lanes.find((l) => !covers(l.free, cur.startMs, end)) ?? lanes[0];
+    if (a) a.free = withSpan(a.free, cur.startMs, end);
   }
   return mesh;
 }
 
-export function findAgent(mesh: Mesh, siteId: string, agentId: string): MeshAgent | undefined {
+/** The agent's lanes (none when the site or the agent is not in the plan). */
+export function findAgent(mesh: Mesh, siteId: string, agentId: string): MeshAgent[] {
   const site = mesh.sites.find((s) => s.siteId === siteId);
-  if (!site) return undefined;
+  if (!site) return [];
   const index = indexOf(site.digest);
   index.byRef ??= new Map(site.digest.agents.map((a, i) => [a.ref, i]));
   const i = index.byRef.get(agentId);
-  return i === undefined ? undefined : agentAt(site, i);
+  return i === undefined ? [] : lanesAt(site, i);
 }
 
 /** Agents who may take the need: the skill at any level, the channel, at a site the need does not exclude. */
@@ -150,7 +172,7 @@ export function candidatesFor(mesh: Mesh, need: CallbackNeed): MeshAgent[] {
   let list = mesh.byKind.get(key);
   if (!list) {
     list = [];
-    for (const site of mesh.sites) for (const i of kindIn(site.digest, need.skill, need.channel)) list.push(agentAt(site, i));
+    for (const site of mesh.sites) for (const i of kindIn(site.digest, need.skill, need.channel)) list.push(...lanesAt(site, i));
     mesh.byKind.set(key, list);
   }
   const excluded = need.excludeSites;

@@ -3,7 +3,7 @@
  * take for an intent across the provider's sites.
  */
 import type { MeshMember } from "../../../federation/mesh-view.ts";
-import { freeOf } from "./candidates.ts";
+import { lanesOf } from "./candidates.ts";
 import { covers } from "./intervals.ts";
 
 export interface CapacityQuery {
@@ -18,8 +18,9 @@ export interface CapacityQuery {
 }
 
 /**
- * Per slot (in the order given): the agents of up sites with one of the skills and the
- * channel whose free time covers the whole slot, less the pending callbacks, which are
+ * Per slot (in the order given): the free units of the agents of up sites with one of the
+ * skills and the channel whose free time covers the whole slot (an agent counted once
+ * however many of the skills it has), less the pending callbacks, which are
  * taken from the earliest slots first.
  */
 export function offerCapacity(members: readonly MeshMember[], query: CapacityQuery): number[] {
@@ -30,10 +31,12 @@ export function offerCapacity(members: readonly MeshMember[], query: CapacityQue
     for (const a of m.digest.agents) {
       if (!(a.channels as readonly string[]).includes(query.channel)) continue;
       if (!query.skills.some((s) => (a.skills[s] ?? 0) >= 1)) continue;
-      const free = freeOf(a);
-      query.slots.forEach((slot, i) => {
-        if (covers(free, slot.startMs, slot.endMs)) counts[i] += 1;
-      });
+      // Each free unit (lane) counts: an agent with room for three at once takes three.
+      for (const free of lanesOf(a)) {
+        query.slots.forEach((slot, i) => {
+          if (covers(free, slot.startMs, slot.endMs)) counts[i] += 1;
+        });
+      }
     }
   }
   let pending = Math.max(0, query.pending ?? 0);

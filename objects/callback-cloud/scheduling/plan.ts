@@ -105,8 +105,7 @@ export function planWith(
 
   const alternatives = new Map<string, Placement[]>();
   for (const { row, agent } of placed) {
-    const top = optionsOf(row, ctx, MAX_ALTERNATIVES, agent);
-    alternatives.set(row.need.id, top.map((o) => placementOf(row.need, o.item, o)));
+    alternatives.set(row.need.id, distinctAgents(row, ctx, MAX_ALTERNATIVES, agent));
   }
   const unplaced: Unplaced[] = [
     ...unqualified,
@@ -129,10 +128,28 @@ export function planWith(
 export function rankFor(need: CallbackNeed, members: readonly MeshMember[], ctx: SchedulingContext, limit = MAX_ALTERNATIVES): Placement[] {
   const mesh: Mesh = meshOf(members, ctx, [need]);
   const row: Row = { need, cands: candidatesFor(mesh, need), next: 0, seq: 0 };
-  return optionsOf(row, ctx, limit).map((o) => placementOf(need, o.item, o));
+  return distinctAgents(row, ctx, limit);
 }
 
-/** The row's `n` best (agent, earliest start) options, skipping `except`. */
+/** Lanes an agent may have (its capacity, at most 20). */
+const MAX_LANES = 20;
+
+/** The row's `limit` best placements, one per agent (not per lane), never on `except`'s agent. */
+function distinctAgents(row: Row, ctx: SchedulingContext, limit: number, except?: MeshAgent): Placement[] {
+  const out: Placement[] = [];
+  const seen = new Set<string>(except ? [`${except.site.siteId}\n${except.agent.ref}`] : []);
+  // Enough options that `limit` distinct agents survive even when every one has many lanes.
+  for (const o of optionsOf(row, ctx, limit * MAX_LANES)) {
+    const key = `${o.item.site.siteId}\n${o.item.agent.ref}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(placementOf(row.need, o.item, o));
+    if (out.length === limit) break;
+  }
+  return out;
+}
+
+/** The row's `n` best (agent lane, earliest start) options, skipping `except`. */
 export function optionsOf(row: Row, ctx: SchedulingContext, n: number, except?: MeshAgent): Option<MeshAgent>[] {
   // Unbounded (the exact check): collect, then sort once.
   const all: Option<MeshAgent>[] = [];
