@@ -47,7 +47,8 @@ export default defineConfig({
             return {
               wrangler: { configPath: "./wrangler.toml", environment: "edge" },
               miniflare: {
-                bindings: { ...TEST_SECRETS, PUBLIC_URL: "https://edge.test" },
+                // The gateway reads the membership on every query (tests change it) and gives a silent member 1 s.
+                bindings: { ...TEST_SECRETS, PUBLIC_URL: "https://edge.test", GRAPHQL_MEMBERSHIP_TTL_MS: "0", GRAPHQL_SITE_TIMEOUT_MS: "1000" },
                 serviceBindings: {
                   ...Object.fromEntries(TEST_SITES.map((s) => [`SITE_${s.toUpperCase()}`, `site-${s}`])),
                   TELEPHONY: "telephony",
@@ -76,6 +77,9 @@ export default defineConfig({
       },
       {
         // Whole processes: the launched mesh, peers, browsers.
+        // graphql ships CJS (main) and ESM (module) builds; Node loads the libraries' copy as CJS, so tests must
+        // import that same copy, or schemas built by one are foreign to the other.
+        resolve: { alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }] },
         test: {
           name: "node",
           include: ["test/node/**/*.test.ts"],

@@ -46,6 +46,36 @@ export interface SiteSlots {
   slots: { start: string; end: string; capacity: number }[];
 }
 
+/** How this node reaches a site: its base URL and the fetch to use (a service binding's, or the global one). */
+export interface SiteRoute {
+  base: string;
+  fetch: (url: string, init?: RequestInit) => Promise<Response>;
+}
+
+/** Sites beside this node in one account are service bindings (`SITE_<ID>`); others are URLs in SITE_URLS. */
+export function siteRoute(env: SiteTransportEnv, siteId: string): SiteRoute | null {
+  const binding = env[`SITE_${siteId.toUpperCase()}`] as Fetcher | undefined;
+  if (binding) return { base: `https://${siteId}.site`, fetch: (url, init) => binding.fetch(url, init) };
+  const base = siteUrls(env)[siteId];
+  return base ? { base, fetch: (url, init) => fetch(url, init) } : null;
+}
+
+/** The sites this node is configured to reach: service bindings and SITE_URLS. */
+export function configuredSites(env: SiteTransportEnv): string[] {
+  const bound = Object.keys(env)
+    .filter((k) => /^SITE_[A-Z0-9_-]+$/.test(k) && k !== "SITE_URLS" && k !== "SITE_ID" && typeof (env[k] as Fetcher | undefined)?.fetch === "function")
+    .map((k) => k.slice("SITE_".length).toLowerCase());
+  return [...new Set([...bound, ...Object.keys(siteUrls(env))])].sort();
+}
+
+function siteUrls(env: SiteTransportEnv): Record<string, string> {
+  try {
+    return env.SITE_URLS ? (JSON.parse(env.SITE_URLS) as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
 export class SiteClient {
   constructor(private readonly env: SiteTransportEnv) {}
 
@@ -73,14 +103,6 @@ export class SiteClient {
     return this.call<SiteReservation>(siteId, "POST", `/federation/reservations/${reservationId}/release`);
   }
 
-  private urls(): Record<string, string> {
-    try {
-      return this.env.SITE_URLS ? (JSON.parse(this.env.SITE_URLS) as Record<string, string>) : {};
-    } catch {
-      return {};
-    }
-  }
-
   private async call<T>(
     siteId: string,
     method: string,
@@ -88,9 +110,8 @@ export class SiteClient {
     body?: unknown,
     check: (body: unknown) => T | null = (b) => b as T,
   ): Promise<SiteAnswer<T>> {
-    const binding = this.env[`SITE_${siteId.toUpperCase()}`] as Fetcher | undefined;
-    const base = binding ? `https://${siteId}.site` : this.urls()[siteId];
-    if (!base) return { ok: false, status: 404, code: "unknown_site", message: `no route to site ${siteId}` };
+    const route = siteRoute(this.env, siteId);
+    if (!route) return { ok: false, status: 404, code: "unknown_site", message: `no route to site ${siteId}` };
     const init: RequestInit = {
       method,
       headers: { authorization: `Bearer ${this.env.CLOUD_SECRET}`, ...(body ? { "content-type": "application/json" } : {}) },
@@ -99,7 +120,7 @@ export class SiteClient {
     };
     let res: Response;
     try {
-      res = binding ? await binding.fetch(`${base}${path}`, init) : await fetch(`${base}${path}`, init);
+      res = await route.fetch(`${route.base}${path}`, init);
     } catch (err) {
       return { ok: false, status: 503, code: "site_unreachable", message: `site ${siteId} did not answer: ${(err as Error).name}` };
     }

@@ -40,6 +40,7 @@ import {
   type SchedulingContext,
 } from "./scheduling/index.ts";
 import { verify as verifySignature } from "./signing.ts";
+import { callbackByConfirmation, callbackPage, callbacksOfAgents, type AgentKey, type CallbackPageQuery, type GraphCallback } from "./graph-reads.ts";
 
 export interface CloudEnv extends SiteTransportEnv {
   /** The simulated media server (local mesh, tests); providers with a webhook use theirs. */
@@ -864,6 +865,23 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       ORDER BY seq DESC LIMIT 1`.toArray()[0];
     const reason = waited ? (JSON.parse(waited.detail) as { reason: string }).reason : "the window closed before the callback could be made";
     this.move(cb, "expired", { due: null }, "expired", { reason });
+  }
+
+  // ---- graph reads (the cloud subgraph; the queries live in graph-reads.ts) ----------------
+
+  /** One page of this provider's callbacks, newest first, with attempts and history. */
+  async graphCallbacks(q: CallbackPageQuery): Promise<GraphCallback[]> {
+    return callbackPage(this.sql, this.provider()?.registration.id ?? "", q);
+  }
+
+  /** One callback by confirmation with its attempts, history and agent (staff reads; no verifier). */
+  async graphCallback(confirmation: string): Promise<GraphCallback | null> {
+    return callbackByConfirmation(this.sql, this.provider()?.registration.id ?? "", confirmation);
+  }
+
+  /** The callbacks each agent (site and ref) holds in `statuses`, soonest first, at most `perAgent` each. */
+  async graphAgentCallbacks(keys: AgentKey[], statuses: string[], perAgent: number): Promise<GraphCallback[]> {
+    return callbacksOfAgents(this.sql, this.provider()?.registration.id ?? "", keys, statuses, perAgent);
   }
 
   // ---- internals ----------------------------------------------------------------------------

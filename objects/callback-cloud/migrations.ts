@@ -89,4 +89,10 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX callbacks_by_user ON callbacks (user_id, updated_at_ms)",
     ],
   },
+  {
+    version: 5,
+    name: "callbacks by the agent holding them",
+    // GraphQL's Agent.callbacks reads the callbacks of a list of agents at once.
+    up: ["CREATE INDEX callbacks_by_agent ON callbacks (site_id, agent_id, scheduled_for_ms)"],
+  },
 ];

@@ -11,6 +11,7 @@ import { fail, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { expectedAvailableAt, freeCapacity, isActive, slotCapacity } from "./availability.ts";
 import { digestOf } from "./digest-of.ts";
+import { agentIdsRefs, agentPageRows, agentRowsByRef, reservationPageRows, type AgentPageQuery, type ReservationPageQuery } from "./graph-reads.ts";
 import { ROSTER_MIGRATIONS } from "./migrations.ts";
 import type {
   AgentInput,
@@ -63,6 +64,15 @@ export interface ReservationView {
   expiresAt: string;
   createdAt: string;
 }
+
+/** An agent as the site subgraph shows it: its view, free capacity over the next slot, upcoming reservations. */
+export interface GraphAgent extends AgentView {
+  freeCapacity: number;
+  reservations: ReservationView[];
+}
+/** "Free capacity" in the subgraph looks over the next slot, as the digest does. */
+const GRAPH_SLOT_MS = 15 * 60_000;
+const GRAPH_RESERVATIONS_PER_AGENT = 20;
 
 export interface SlotView {
   start: string;
@@ -383,6 +393,46 @@ export class Roster extends DurableObject<SiteEnv> {
     const seq = this.sql<{ value: number }>`UPDATE meta SET value = value + 1 WHERE key = 'digest_seq' RETURNING value`.one().value;
     const ttl = positiveInt(this.env.DIGEST_TTL_MS) ?? DEFAULT_DIGEST_TTL_MS;
     return digestOf(this.siteId, seq, ttl, resources, (id) => held.get(id) ?? [], now);
+  }
+
+  // ---- graph reads (the site subgraph; the queries live in graph-reads.ts) ----------------
+
+  /** One page of agents ordered by ref, each with its free capacity now and its upcoming reservations. */
+  async graphAgents(q: AgentPageQuery): Promise<GraphAgent[]> {
+    return this.graphViews(agentPageRows(this.sql, q) as ResourceRow[]);
+  }
+
+  /** Agents by ref, in the order asked; null for one not here (or internal, unless `includeInternal`). */
+  async graphAgentsByRef(refs: string[], includeInternal: boolean): Promise<(GraphAgent | null)[]> {
+    const found = new Map(this.graphViews(agentRowsByRef(this.sql, refs, includeInternal) as ResourceRow[]).map((a) => [a.ref, a]));
+    return refs.map((ref) => found.get(ref) ?? null);
+  }
+
+  /** One page of reservations, newest first. */
+  async graphReservations(q: ReservationPageQuery): Promise<ReservationView[]> {
+    const now = this.clock.now();
+    const rows = (reservationPageRows(this.sql, q, now) as ReservationRow[]).map(toReservation);
+    const refs = new Map(
+      (agentIdsRefs(this.sql, [...new Set(rows.map((r) => r.agentId))]) as { id: string; ref: string }[]).map((r) => [r.id, r.ref]),
+    );
+    return rows.map((r) => this.reservationView(r, now, refs.get(r.agentId) ?? r.agentId));
+  }
+
+  private graphViews(rows: ResourceRow[]): GraphAgent[] {
+    const now = this.clock.now();
+    const resources = rows.map(toResource);
+    const held = this.reservationsOf(
+      resources.map((r) => r.id),
+      now,
+    );
+    return resources.map((r) => {
+      const mine = held.get(r.id) ?? [];
+      return {
+        ...this.view(r, now, mine),
+        freeCapacity: freeCapacity(r, mine, now, now, now + GRAPH_SLOT_MS),
+        reservations: mine.slice(0, GRAPH_RESERVATIONS_PER_AGENT).map((x) => this.reservationView(x, now, r.ref)),
+      };
+    });
   }
 
   // ---- internals -------------------------------------------------------------------------

@@ -16,4 +16,8 @@ export interface EdgeEnv extends CloudEnv {
   MESH_ADMIN_TOKEN: string;
   /** Shared with the edge's own federation peer. */
   PEER_SECRET?: string;
+  /** How long a member may take to answer its part of a GraphQL query (ms; default 2000). */
+  GRAPHQL_SITE_TIMEOUT_MS?: string;
+  /** How often the gateway reads the membership again (ms; default 1000; 0: every query). */
+  GRAPHQL_MEMBERSHIP_TTL_MS?: string;
 }

@@ -9,6 +9,7 @@ import { interactions } from "./routes/interactions.ts";
 import { media } from "./routes/media.ts";
 import { members, signedMembership } from "./routes/members.ts";
 import { federationInbound, meshStatus } from "../shared/mesh-routes.ts";
+import { serveCloudGraph, serveFederatedGraph } from "./graphql/server.ts";
 import { providers } from "./routes/providers.ts";
 import { tokens } from "./routes/tokens.ts";
 
@@ -33,6 +34,9 @@ app.route("/v1/mesh", meshStatus<EdgeApp>());
 app.route("/v1/federation/members", members);
 app.route("/federation", federationInbound<EdgeApp>());
 app.route("/federation", signedMembership);
+// GraphQL over HTTP (GET and POST; yoga answers other methods with 405): the federated schema, and the cloud's subgraph alone.
+app.all("/graphql", (c) => serveFederatedGraph(c));
+app.all("/graphql/cloud", (c) => serveCloudGraph(c));
 app.doc31("/openapi.json", () => ({
   openapi: "3.1.0",
   info: { title: "callback mesh edge", version: "1" },

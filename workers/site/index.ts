@@ -7,6 +7,7 @@ import { workerApp } from "../shared/openapi.ts";
 import { siteAuth, type SiteApp } from "./app-types.ts";
 import { agents } from "./routes/agents.ts";
 import { availability } from "./routes/availability.ts";
+import { serveSiteGraph } from "./graphql/server.ts";
 import { federation } from "./routes/federation.ts";
 import { tokens } from "./routes/tokens.ts";
 
@@ -26,6 +27,8 @@ app.route("/v1/tokens", tokens);
 app.route("/federation", federation);
 app.route("/federation", federationInbound<SiteApp>());
 app.route("/v1/mesh", meshStatus<SiteApp>());
+// The site subgraph, GraphQL over HTTP (GET and POST; yoga answers other methods with 405).
+app.all("/graphql", (c) => serveSiteGraph(c));
 app.doc31("/openapi.json", (c) => ({
   openapi: "3.1.0",
   info: { title: `callback mesh site ${c.env.SITE_ID}`, version: "1" },

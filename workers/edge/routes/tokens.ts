@@ -10,6 +10,8 @@ const tokenRequest = z.discriminatedUnion("role", [
   // An agent is known to the cloud by its site and its opaque ref (GET /v1/agents/:id at its site shows it).
   z.strictObject({ role: z.literal("agent"), siteId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/), agentId: z.string().regex(/^r_[0-9a-f]{20}$/), ttlSeconds }),
   z.strictObject({ role: z.literal("ops"), name: z.string().min(1).max(120), ttlSeconds }),
+  // A partner is known by its site: it sees that site whole and what other members expose to the federation.
+  z.strictObject({ role: z.literal("partner"), siteId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/), ttlSeconds }),
 ]);
 
 export const tokens = newApp<EdgeApp>().openapi(
@@ -17,14 +19,14 @@ export const tokens = newApp<EdgeApp>().openapi(
     method: "post",
     path: "/",
     tags: ["auth"],
-    summary: "Issue a signed token (ops, or an agent for its callbacks)",
+    summary: "Issue a signed token (ops, a partner for its site, or an agent for its callbacks)",
     middleware: [requireRole("admin")] as const,
     request: { body: jsonBody(tokenRequest) },
     responses: { 201: jsonAnswer(anyJson, "the token"), ...withErrors() },
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const subject = body.role === "agent" ? `${body.siteId}:${body.agentId}` : body.name;
+    const subject = body.role === "agent" ? `${body.siteId}:${body.agentId}` : body.role === "partner" ? body.siteId : body.name;
     const issued = await issueToken(edgeAuth(c.env), body.role, subject, body.ttlSeconds, systemClock.now());
     return c.json({ role: body.role, subject, ...issued }, 201);
   },

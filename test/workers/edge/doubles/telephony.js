@@ -5,6 +5,11 @@ const calls = [];
 export default {
   async fetch(request) {
     const url = new URL(request.url);
+    // A member that never answers (a site gone dark mid-request), for the gateway's timeouts.
+    if (url.hostname.endsWith(".hang.test")) {
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+      return new Response(null, { status: 504 });
+    }
     if (request.method === "GET" && url.pathname === "/_calls") return Response.json(calls);
     calls.push({
       url: request.url,

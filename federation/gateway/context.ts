@@ -1,0 +1,19 @@
+/** What the gateway's resolvers and executors get: the cloud subgraph's context and this request's calls to sites. */
+import type { GraphQLError } from "graphql";
+import type { CloudGraphContext } from "../../workers/edge/graphql/context.ts";
+
+export interface SiteCalls {
+  /** Every call to a site must be answered by then: a silent site costs a query this long at most. */
+  deadlineMs: number;
+  timeoutMs: number;
+  /** Sites that did not answer, and what the query says about them: asked again, they fail at once. */
+  dead: Map<string, GraphQLError>;
+  /** HTTP requests made to each member and how long they took together: answered in `extensions.members`. */
+  stats: Map<string, { requests: number; ms: number }>;
+}
+
+export type GatewayContext = CloudGraphContext & { siteCalls: SiteCalls };
+
+export function newSiteCalls(nowMs: number, timeoutMs: number): SiteCalls {
+  return { deadlineMs: nowMs + timeoutMs, timeoutMs, dead: new Map(), stats: new Map() };
+}

@@ -1,0 +1,116 @@
+/**
+ * The federated schema on the local mesh: the edge and three sites in their own
+ * workerd processes, members registered by their peers (with their subgraph URLs).
+ * Ops asks one query at the edge for the agents of every site with the callbacks
+ * they hold; then a site's Worker dies and the same query answers with the others
+ * and an error naming it. Ports 28787/28801+ (other node tests use 18787/18801+).
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
+
+let mesh: Mesh;
+let stateDir: string;
+
+async function call(base: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+const admin = () => ({ authorization: `Bearer ${mesh.adminToken}` });
+const gql = (query: string) => call(mesh.urls.edge, "POST", "/graphql", { query }, admin());
+
+async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, deadlineMs = 20_000): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > until) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(path.join(tmpdir(), "mesh-graphql-"));
+  mesh = await startMesh(
+    { sites: 3, fresh: true, stateDir, host: "127.0.0.1", edgePort: 28787, sitePort: 28801, settings: {}, readyTimeoutMs: 30_000 },
+    { log: () => {} },
+  );
+});
+
+afterAll(async () => {
+  await mesh?.stop();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+const QUERY = "{ agents(skill: \"appliance_repair\") { id siteId name state site { id } callbacks { confirmation status agent { siteId } } } }";
+
+describe("the federated schema on the local mesh", () => {
+  it("answers ops, in one query at the edge, the agents of every site with the callbacks they hold", async () => {
+    const acme = JSON.parse(await readFile(path.resolve(import.meta.dirname, "../../../shared/fixtures/acme-provider.json"), "utf8"));
+    const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
+    // Scheduled a day ahead: nothing fires (or completes) while the test reads it.
+    const provider = { ...acme, id: "acme-graph", rules: { ...acme.rules, businessHours: allDay, holidays: [], minNoticeMinutes: 0 } };
+    expect((await call(mesh.urls.edge, "POST", "/v1/providers", provider, admin())).status).toBe(201);
+    const staffed = [
+      ["paris", "ana", 5],
+      ["austin", "bo", 4],
+      ["manila", "cy", 3],
+    ] as const;
+    for (const [siteId, agentId, level] of staffed) {
+      const base = mesh.urls.sites[siteId];
+      const put = await call(base, "PUT", `/v1/agents/${agentId}`, { name: `Agent ${agentId}`, skills: { appliance_repair: level }, channels: ["voice"], languages: ["en"] }, admin());
+      expect(put.status).toBe(201);
+      expect((await call(base, "POST", `/v1/agents/${agentId}/status`, { state: "available" }, admin())).status).toBe(200);
+    }
+    // Every site's roster reached the edge's mesh view, so planning sees all three.
+    await eventually(
+      async () => (await call(mesh.urls.edge, "GET", "/v1/mesh", undefined, admin())).body.members as { siteId: string; agents: { available: number } }[],
+      (members) => ["paris", "austin", "manila"].every((s) => members.find((m) => m.siteId === s)?.agents.available === 1),
+    );
+    const start = new Date(Date.now() + 86_400_000);
+    start.setUTCMinutes(0, 0, 0);
+    const when = { start: start.toISOString(), end: new Date(start.getTime() + 3_600_000).toISOString() };
+    const confirmations: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const offer = await call(mesh.urls.edge, "POST", "/v1/interactions", { providerId: "acme-graph", user: { id: `u${i}` } });
+      const created = await call(
+        mesh.urls.edge,
+        "POST",
+        "/v1/callbacks",
+        { indicia: offer.body.token, when, media: ["voice"], contact: { phone: "+15125550142" }, reason: "my dryer makes a loud banging noise" },
+        { "idempotency-key": `graph-${i}-${crypto.randomUUID()}` },
+      );
+      expect(created.status).toBe(201);
+      confirmations.push(created.body.confirmation);
+    }
+
+    const { status, body } = await gql(QUERY);
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    const agents = body.data.agents as { siteId: string; name: string; callbacks: { confirmation: string; agent: { siteId: string } }[] }[];
+    expect(agents.map((a) => a.siteId).sort()).toEqual(["austin", "manila", "paris"]);
+    const held = agents.flatMap((a) => a.callbacks.map((c) => ({ ...c, holder: a.siteId })));
+    expect(held.map((c) => c.confirmation).sort()).toEqual([...confirmations].sort());
+    for (const c of held) expect(c.agent.siteId).toBe(c.holder);
+  });
+
+  it("answers with the other sites' data and an error naming a site whose Worker died", async () => {
+    await mesh.stopSite("manila");
+    const started = Date.now();
+    const { status, body } = await gql(QUERY);
+    const ms = Date.now() - started;
+    expect(status).toBe(200);
+    expect(body.data.agents.map((a: { siteId: string }) => a.siteId).sort()).toEqual(["austin", "paris"]);
+    expect(body.errors).toEqual([expect.objectContaining({ path: ["agents"], extensions: expect.objectContaining({ code: "site_unreachable", siteId: "manila" }) })]);
+    expect(body.errors[0].message).toContain("manila");
+    // Within the gateway's timeout (2 s by default): a dead site costs a query that much at most.
+    expect(ms).toBeLessThan(2_500);
+  });
+});

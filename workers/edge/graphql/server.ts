@@ -1,0 +1,105 @@
+/**
+ * The edge's GraphQL endpoints:
+ * - /graphql: the federated schema (every member's site subgraph stitched with the
+ *   cloud's), rebuilt only when the membership changes;
+ * - /graphql/cloud: the cloud subgraph alone.
+ * One yoga server each per isolate; the Worker's env, the caller's viewer and this
+ * request's state (errors beside data, the sites' deadline) passed per request.
+ * Anonymous callers get 401 and other roles 403, in the REST error shape, before
+ * any GraphQL: the transport refuses them, as it does for every route.
+ */
+import { makeExecutableSchema } from "@graphql-tools/schema";
+import type { Plugin } from "graphql-yoga";
+import type { Context } from "hono";
+import { newSiteCalls, type GatewayContext } from "../../../federation/gateway/context.ts";
+import { currentMembership } from "../../../federation/gateway/members.ts";
+import { GatewayCache } from "../../../federation/gateway/stitch.ts";
+import { systemClock } from "../../../objects/shared/clock.ts";
+import { ApiError } from "../../shared/errors.ts";
+import { graphServer, type GraphServer } from "../../shared/graphql/server.ts";
+import type { Viewer } from "../../shared/graphql/viewer.ts";
+import { meshViewOf } from "../../shared/mesh-routes.ts";
+import { typeDefs as siteTypeDefs } from "../../site/graphql/types.generated.ts";
+import type { EdgeApp } from "../app-types.ts";
+import type { EdgeEnv } from "../env.ts";
+import { memoized, type CloudGraphContext } from "./context.ts";
+import { resolvers } from "./resolvers.ts";
+import { typeDefs as cloudTypeDefs } from "./types.generated.ts";
+
+/** How long a member may take to answer its part of a query. */
+export const DEFAULT_SITE_TIMEOUT_MS = 2_000;
+/** How often the membership is read again (an RPC to the mesh view object); 0 reads it on every query. */
+export const DEFAULT_MEMBERSHIP_TTL_MS = 1_000;
+
+let cloudSchema: ReturnType<typeof makeExecutableSchema<CloudGraphContext>> | null = null;
+const cloudSchemaOnce = () => (cloudSchema ??= makeExecutableSchema<CloudGraphContext>({ typeDefs: cloudTypeDefs, resolvers }));
+
+let gatewayEnv: EdgeEnv | null = null;
+const gateways = new GatewayCache(() => ({
+  cloudSchema: cloudSchemaOnce(),
+  siteTypeDefs,
+  env: gatewayEnv as EdgeEnv,
+  healthOf: (ctx) =>
+    memoized(ctx, "health", async () => new Map((await meshViewOf(ctx.env).members()).members.map((m) => [m.siteId, m.health] as [string, string]))),
+}));
+
+let federated: GraphServer<GatewayContext> | null = null;
+let cloudOnly: GraphServer<CloudGraphContext> | null = null;
+
+/** `extensions.members`: how many requests each member was sent and how long they took, for ops reading a slow answer. */
+const useMemberStats = (): Plugin => ({
+  onExecute: ({ args }) => ({
+    onExecuteDone: ({ result, setResult }) => {
+      const stats = (args.contextValue as Partial<GatewayContext>).siteCalls?.stats;
+      if (!stats?.size || Symbol.asyncIterator in result) return;
+      setResult({ ...result, extensions: { ...result.extensions, members: Object.fromEntries([...stats].sort(([a], [b]) => a.localeCompare(b))) } });
+    },
+  }),
+});
+
+const federatedServer = () =>
+  (federated ??= graphServer<GatewayContext>({
+    // The schema of the caller's membership, built once per membership version.
+    schema: (ctx) => gateways.schemaFor(ctx.membership),
+    plugins: [useMemberStats()],
+  }));
+
+const cloudServer = () => (cloudOnly ??= graphServer<CloudGraphContext>({ schema: cloudSchemaOnce(), graphqlEndpoint: "/graphql/cloud" }));
+
+const positive = (raw: string | undefined, fallback: number) => {
+  const n = Number(raw);
+  return raw !== undefined && Number.isFinite(n) && n >= 0 ? n : fallback;
+};
+
+function viewerOf(c: Context<EdgeApp>): Viewer {
+  const principal = c.get("principal");
+  if (!principal) throw new ApiError(401, "unauthorized", "GraphQL needs a bearer token", null, { "www-authenticate": "Bearer" });
+  if (principal.role === "admin" || principal.role === "ops") return { kind: "staff" };
+  if (principal.role === "partner") return { kind: "partner", siteId: principal.partnerId };
+  throw new ApiError(403, "forbidden", `the ${principal.role} role may not query the federated schema`, { allowed: ["admin", "ops", "partner"] });
+}
+
+async function requestContext(c: Context<EdgeApp>): Promise<GatewayContext> {
+  const viewer = viewerOf(c);
+  const now = systemClock.now();
+  gatewayEnv ??= c.env;
+  const membership = await currentMembership(meshViewOf(c.env), c.env, now, positive(c.env.GRAPHQL_MEMBERSHIP_TTL_MS, DEFAULT_MEMBERSHIP_TTL_MS));
+  return {
+    env: c.env,
+    viewer,
+    membership,
+    memo: new Map(),
+    sideErrors: [],
+    siteCalls: newSiteCalls(now, positive(c.env.GRAPHQL_SITE_TIMEOUT_MS, DEFAULT_SITE_TIMEOUT_MS)),
+  };
+}
+
+/** GET or POST /graphql: the federated schema. */
+export async function serveFederatedGraph(c: Context<EdgeApp>): Promise<Response> {
+  return federatedServer().fetch(c.req.raw, await requestContext(c));
+}
+
+/** GET or POST /graphql/cloud: the cloud subgraph alone. */
+export async function serveCloudGraph(c: Context<EdgeApp>): Promise<Response> {
+  return cloudServer().fetch(c.req.raw, await requestContext(c));
+}

@@ -1,0 +1,60 @@
+/**
+ * graphql-yoga as every Worker here runs it: created once per isolate (by the
+ * caller, at module level or on first use) with the Worker's `env` and the caller's
+ * viewer passed per request as context; error masking on; GraphQL over HTTP as
+ * yoga implements it (GET and POST, content negotiation, status codes); no
+ * GraphiQL or landing page (nothing may load from a CDN); the query limits; and
+ * errors that a resolver records beside its data (a site that did not answer)
+ * added to the answer.
+ */
+import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from "graphql-yoga";
+import type { GraphQLError } from "graphql";
+import { DEFAULT_LIMITS, limitsRule, type QueryLimits } from "./limits.ts";
+
+/** Errors recorded beside data: the field still answers (with what it has), the error names what is missing. */
+export interface SideErrors {
+  sideErrors: GraphQLError[];
+}
+
+export function useLimits(limits: QueryLimits = DEFAULT_LIMITS): Plugin {
+  const rule = limitsRule(limits);
+  return { onValidate: ({ addValidationRule }) => addValidationRule(rule) };
+}
+
+/** Appends the errors resolvers recorded in `context.sideErrors` to the result. */
+export function useSideErrors(): Plugin {
+  return {
+    onExecute: ({ args }) => ({
+      onExecuteDone: ({ result, setResult }) => {
+        const extra = (args.contextValue as Partial<SideErrors>).sideErrors;
+        if (!extra?.length || Symbol.asyncIterator in result) return;
+        setResult({ ...result, errors: [...(result.errors ?? []), ...extra] });
+      },
+    }),
+  };
+}
+
+/** yoga's own constraint on contexts. */
+type AnyContext = Record<string, any>;
+export type GraphServer<TServerContext extends AnyContext, TUserContext extends AnyContext = AnyContext> = YogaServerInstance<TServerContext, TUserContext>;
+
+export function graphServer<TServerContext extends AnyContext, TUserContext extends AnyContext = AnyContext>(
+  options: Pick<YogaServerOptions<TServerContext, TUserContext>, "schema" | "context" | "graphqlEndpoint"> & {
+    limits?: QueryLimits;
+    plugins?: Plugin[];
+  },
+): GraphServer<TServerContext, TUserContext> {
+  return createYoga<TServerContext, TUserContext>({
+    schema: options.schema,
+    context: options.context,
+    graphqlEndpoint: options.graphqlEndpoint ?? "/graphql",
+    maskedErrors: true,
+    graphiql: false,
+    landingPage: false,
+    multipart: false,
+    // Bearer tokens, no cookies: a browser console on another origin is not a use case yet.
+    cors: false,
+    logging: "warn",
+    plugins: [useLimits(options.limits), useSideErrors(), ...(options.plugins ?? [])],
+  });
+}

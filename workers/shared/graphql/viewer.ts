@@ -1,0 +1,53 @@
+/**
+ * Who a GraphQL query is answered for. At a site it follows from the bearer token;
+ * when the edge's gateway asks a site (with the cloud secret) it names the viewer
+ * it asks for, and the site draws its own boundary for that viewer.
+ */
+import type { Principal } from "../auth.ts";
+
+export type Viewer =
+  /** admin and ops: everything. */
+  | { kind: "staff" }
+  /** A partner: its own site whole; of other members, what they expose to the federation (no names, nothing internal). */
+  | { kind: "partner"; siteId: string }
+  /** The federation: what a member exposes to the others (no names, nothing internal). */
+  | { kind: "mesh" };
+
+/** The header the gateway names its viewer in; sites believe it from the cloud only. */
+export const VIEWER_HEADER = "x-mesh-viewer";
+
+const SITE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+export function encodeViewer(viewer: Viewer): string {
+  return viewer.kind === "partner" ? `partner:${viewer.siteId}` : viewer.kind;
+}
+
+export function decodeViewer(raw: string | null | undefined): Viewer | null {
+  if (raw === "staff" || raw === "mesh") return { kind: raw };
+  const partner = raw?.startsWith("partner:") ? raw.slice("partner:".length) : null;
+  return partner && SITE_ID.test(partner) ? { kind: "partner", siteId: partner } : null;
+}
+
+/**
+ * The viewer of a request to a site's /graphql, or null when the principal may not
+ * query it. The cloud (the edge's gateway) speaks for its own caller; without a
+ * viewer it gets the federation's view.
+ */
+export function siteViewer(principal: Principal | null, header: string | null | undefined): Viewer | null {
+  switch (principal?.role) {
+    case "admin":
+    case "ops":
+      return { kind: "staff" };
+    case "partner":
+      return { kind: "partner", siteId: principal.partnerId };
+    case "cloud":
+      return decodeViewer(header) ?? { kind: "mesh" };
+    default:
+      return null;
+  }
+}
+
+/** Whether the viewer sees a site whole (names, internal resources, reservations). */
+export function seesWhole(viewer: Viewer, siteId: string): boolean {
+  return viewer.kind === "staff" || (viewer.kind === "partner" && viewer.siteId === siteId);
+}

@@ -1,0 +1,33 @@
+/**
+ * The site subgraph at /graphql: one executable schema and one yoga server per
+ * isolate (derived from code, no state), the Worker's env and the caller's viewer
+ * passed per request.
+ */
+import { makeExecutableSchema } from "@graphql-tools/schema";
+import type { Context } from "hono";
+import { ApiError } from "../../shared/errors.ts";
+import { graphServer, type GraphServer } from "../../shared/graphql/server.ts";
+import { siteViewer, VIEWER_HEADER } from "../../shared/graphql/viewer.ts";
+import type { SiteApp } from "../app-types.ts";
+import type { SiteGraphContext } from "./context.ts";
+import { resolvers } from "./resolvers.ts";
+import { typeDefs } from "./types.generated.ts";
+
+let server: GraphServer<SiteGraphContext> | null = null;
+
+/** The subgraph's executable schema (also what the edge's tests and tools build the gateway's view of a site from). */
+export const siteSchema = () => makeExecutableSchema<SiteGraphContext>({ typeDefs, resolvers });
+
+function yoga() {
+  server ??= graphServer<SiteGraphContext>({ schema: siteSchema() });
+  return server;
+}
+
+/** GET or POST /graphql; 401 without a token, 403 for roles that may not query it. */
+export async function serveSiteGraph(c: Context<SiteApp>): Promise<Response> {
+  const principal = c.get("principal");
+  if (!principal) throw new ApiError(401, "unauthorized", "GraphQL needs a bearer token", null, { "www-authenticate": "Bearer" });
+  const viewer = siteViewer(principal, c.req.header(VIEWER_HEADER));
+  if (!viewer) throw new ApiError(403, "forbidden", `the ${principal.role} role may not query the site subgraph`, { allowed: ["admin", "ops", "partner", "cloud"] });
+  return yoga().fetch(c.req.raw, { env: c.env, viewer });
+}
