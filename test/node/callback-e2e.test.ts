@@ -4,52 +4,19 @@
  * requested at the edge that fires through the simulated media server and shows
  * every step, and a site that dies, ages out and loses its callbacks to others.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
+import type { Mesh } from "../../federation/launcher/mesh.ts";
+import { acmeAllDay, call, eventually, freshMesh } from "./mesh-client.ts";
 
 let mesh: Mesh;
-let stateDir: string;
-
-async function call(base: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${base}${route}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-/** Polls until `check` holds, within a deadline (real time: the alarm fires on its own here). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, deadlineMs = 15_000): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await read();
-    if (check(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(path.join(tmpdir(), "mesh-e2e-"));
-  mesh = await startMesh({
-    sites: 3,
-    fresh: true,
-    stateDir,
-    host: "127.0.0.1",
-    edgePort: 18787,
-    sitePort: 18801,
-    settings: {},
-    readyTimeoutMs: 30_000,
-  }, { log: () => {} });
+  ({ mesh, stop } = await freshMesh("e2e", 18787, 18801));
 });
 
 afterAll(async () => {
-  await mesh?.stop();
-  await rm(stateDir, { recursive: true, force: true });
+  await stop?.();
 });
 
 const admin = () => ({ authorization: `Bearer ${mesh.adminToken}` });
@@ -74,10 +41,7 @@ describe("gossip on the local mesh", () => {
 describe("a callback on the local mesh", () => {
   it("is requested at the edge, fires at once with the repair agent, and shows every step", async () => {
     const admin = { authorization: `Bearer ${mesh.adminToken}` };
-    const acme = JSON.parse(await readFile(path.resolve(import.meta.dirname, "../../../shared/fixtures/acme-provider.json"), "utf8"));
-    // Open around the clock, so the test does not depend on the hour or the day.
-    const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
-    const provider = { ...acme, id: "acme-24", rules: { ...acme.rules, businessHours: allDay, holidays: [] } };
+    const provider = await acmeAllDay("acme-24");
     expect((await call(mesh.urls.edge, "POST", "/v1/providers", provider, admin)).status).toBe(201);
 
     const sites = mesh.urls.sites;

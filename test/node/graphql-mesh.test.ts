@@ -5,58 +5,31 @@
  * they hold; then a site's Worker dies and the same query answers with the others
  * and an error naming it. Ports 28787/28801+ (other node tests use 18787/18801+).
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
+import type { Mesh } from "../../federation/launcher/mesh.ts";
+import { acmeAllDay, call, eventually as within, freshMesh } from "./mesh-client.ts";
 
 let mesh: Mesh;
-let stateDir: string;
-
-async function call(base: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${base}${route}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+let stop: () => Promise<void>;
 
 const admin = () => ({ authorization: `Bearer ${mesh.adminToken}` });
 const gql = (query: string) => call(mesh.urls.edge, "POST", "/graphql", { query }, admin());
-
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, deadlineMs = 20_000): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await read();
-    if (check(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const eventually = <T,>(read: () => Promise<T>, check: (value: T) => boolean) => within(read, check, 20_000);
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(path.join(tmpdir(), "mesh-graphql-"));
-  mesh = await startMesh(
-    { sites: 3, fresh: true, stateDir, host: "127.0.0.1", edgePort: 28787, sitePort: 28801, settings: {}, readyTimeoutMs: 30_000 },
-    { log: () => {} },
-  );
+  ({ mesh, stop } = await freshMesh("graphql", 28787, 28801));
 });
 
 afterAll(async () => {
-  await mesh?.stop();
-  await rm(stateDir, { recursive: true, force: true });
+  await stop?.();
 });
 
 const QUERY = "{ agents(skill: \"appliance_repair\") { id siteId name state site { id } callbacks { confirmation status agent { siteId } } } }";
 
 describe("the federated schema on the local mesh", () => {
   it("answers ops, in one query at the edge, the agents of every site with the callbacks they hold", async () => {
-    const acme = JSON.parse(await readFile(path.resolve(import.meta.dirname, "../../../shared/fixtures/acme-provider.json"), "utf8"));
-    const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
     // Scheduled a day ahead: nothing fires (or completes) while the test reads it.
-    const provider = { ...acme, id: "acme-graph", rules: { ...acme.rules, businessHours: allDay, holidays: [], minNoticeMinutes: 0 } };
+    const provider = await acmeAllDay("acme-graph");
     expect((await call(mesh.urls.edge, "POST", "/v1/providers", provider, admin())).status).toBe(201);
     const staffed = [
       ["paris", "ana", 5],

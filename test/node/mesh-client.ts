@@ -1,0 +1,58 @@
+/**
+ * What the Node tests of the launched mesh share: plain HTTP calls to its Workers,
+ * waiting on real time for what gossip and alarms do on their own, a mesh on ports
+ * of the test's choosing, and the fixture provider open around the clock (so no test
+ * depends on the hour or the day).
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
+
+export interface Answer {
+  status: number;
+  body: any;
+}
+
+export async function call(base: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Polls until `check` holds, within a deadline (real time: the alarm fires on its own here). */
+export async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, deadlineMs = 15_000): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > until) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A fresh three-site mesh in its own state folder; `stop` also removes the folder. */
+export async function freshMesh(name: string, edgePort: number, sitePort: number): Promise<{ mesh: Mesh; stop(): Promise<void> }> {
+  const stateDir = await mkdtemp(path.join(tmpdir(), `mesh-${name}-`));
+  const mesh = await startMesh(
+    { sites: 3, fresh: true, stateDir, host: "127.0.0.1", edgePort, sitePort, settings: {}, readyTimeoutMs: 30_000 },
+    { log: () => {} },
+  );
+  return {
+    mesh,
+    async stop() {
+      await mesh.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The acme fixture, open around the clock, under another id. */
+export async function acmeAllDay(id: string, over: Record<string, unknown> = {}): Promise<Record<string, any>> {
+  const acme = JSON.parse(await readFile(path.resolve(import.meta.dirname, "../../../shared/fixtures/acme-provider.json"), "utf8"));
+  const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
+  return { ...acme, id, ...over, rules: { ...acme.rules, businessHours: allDay, holidays: [] } };
+}
