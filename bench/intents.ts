@@ -7,7 +7,9 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import acme from "../../shared/fixtures/acme-provider.json" with { type: "json" };
 import reasons from "../test/fixtures/intent-reasons.json" with { type: "json" };
+import holdout from "../test/fixtures/intent-reasons-holdout.json" with { type: "json" };
 import { trainIntentEngine, UNKNOWN_INTENT, type IntentDefinition } from "../objects/callback-cloud/intents.ts";
+import type { EngineOptions } from "../objects/callback-cloud/intent/engine.ts";
 import { accuracyOf, type Accuracy } from "../objects/callback-cloud/intent/accuracy.ts";
 import { trainBaseline } from "../objects/callback-cloud/intent/naive-bayes.ts";
 import { providerRegistration } from "../objects/callback-cloud/provider.ts";
@@ -17,7 +19,7 @@ import { numberOption as num, readOptions } from "./lib/options.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
 import { startLocalWorker } from "./lib/workers.ts";
 
-/** The issue's goals: at least 90% on the labelled reasons, clearly above the baseline; under 1 ms per analysis in workerd; the bundle under 3 MB compressed. */
+/** The issue's goals: at least 90% on the (first) labelled reasons, clearly above the baseline; under 1 ms per analysis in workerd; the bundle under 3 MB compressed. */
 const GOAL = { accuracy: 0.9, overBaseline: 0.05, workerdMs: 1, bundleGzipBytes: 3 * 1024 * 1024 } as const;
 
 const root = join(import.meta.dirname, "..");
@@ -25,8 +27,11 @@ const root = join(import.meta.dirname, "..");
 const HELP = `usage: npm run bench -- intents [options]
 
 Trains the intent engine and the naive-Bayes baseline on the acme fixture's intents and
-measures, on the labelled reasons of test/fixtures/intent-reasons.json:
-  accuracy        engine and baseline, overall and per intent (off-topic reasons apart)
+measures, on the labelled reasons of test/fixtures/intent-reasons.json (the first set, the
+goal's) and test/fixtures/intent-reasons-holdout.json (written later, never tuned on):
+  accuracy        engine and baseline, overall and per intent (off-topic reasons apart),
+                  on both sets; leave-one-out over the fixture's examples
+  lexicon         what the engine reads without the WordNet lexicon, on both sets
   node            time per analysis in this process (p50/p99 of single calls) and to train
   workerd         time per analysis inside workerd (bench/intents-worker): a request that
                   runs N analyses against one that runs none, timed from here, since the
@@ -80,14 +85,43 @@ function parseOptions(args: string[]): Options | "help" {
 const pct = (x: number) => `${fixed(x * 100)}%`;
 const median = (xs: readonly number[]) => percentile(Float64Array.from(xs).sort(), 50);
 
-function accuracyTable(engine: Accuracy, baseline: Accuracy): string {
-  const rows = Object.keys(engine.perIntent).map((name) => {
-    const e = engine.perIntent[name];
-    const b = baseline.perIntent[name];
-    return [name, String(e.total), pct(e.correct / e.total), pct(b.correct / b.total)];
+function accuracyTable(sets: { engine: Accuracy; baseline: Accuracy }[]): string {
+  const rows = Object.keys(sets[0].engine.perIntent).map((name) => [
+    name,
+    ...sets.flatMap(({ engine, baseline }) => {
+      const e = engine.perIntent[name];
+      const b = baseline.perIntent[name];
+      return [String(e.total), pct(e.correct / e.total), pct(b.correct / b.total)];
+    }),
+  ]);
+  rows.push(["all", ...sets.flatMap(({ engine, baseline }) => [String(engine.total), pct(engine.overall), pct(baseline.overall)])]);
+  return table(["intent", "first set", "engine", "baseline", "hold-out", "engine", "baseline"], rows);
+}
+
+/** Leave-one-out over the fixture's examples: each example against an engine trained without it. */
+function leaveOneOut(intents: readonly IntentDefinition[], options: EngineOptions = {}): number {
+  let correct = 0;
+  let total = 0;
+  intents.forEach((intent, k) => {
+    intent.examples.forEach((example, j) => {
+      const without = intents.map((it, i) => (i === k ? { ...it, examples: it.examples.filter((_, x) => x !== j) } : it));
+      if (trainIntentEngine(without, options).analyze(example).intent.name === intent.name) correct++;
+      total++;
+    });
   });
-  rows.push(["all", String(engine.total), pct(engine.overall), pct(baseline.overall)]);
-  return table(["intent", "reasons", "engine", "baseline"], rows);
+  return total === 0 ? 0 : correct / total;
+}
+
+function figures(engine: Accuracy, baseline: Accuracy, names: readonly string[]) {
+  return {
+    engine: round(engine.overall, 4),
+    baseline: round(baseline.overall, 4),
+    reasons: engine.total,
+    perIntent: Object.fromEntries(
+      names.map((n) => [n, { engine: round(engine.perIntent[n].correct / engine.perIntent[n].total, 4), baseline: round(baseline.perIntent[n].correct / baseline.perIntent[n].total, 4) }]),
+    ),
+    misses: engine.misses,
+  };
 }
 
 /** Time per analysis in this process: single calls, so the percentiles are per call. */
@@ -95,17 +129,22 @@ function nodeTiming(intents: readonly IntentDefinition[], rounds: number) {
   const again = performance.now();
   const engine = trainIntentEngine(intents);
   const trainMs = performance.now() - again;
-  for (const r of reasons) engine.analyze(r.text); // warm-up
+  // A lexicon view with an empty cache: training for a provider whose words this isolate has not met.
+  const fresh = performance.now();
+  trainIntentEngine(intents, { expansion: {} });
+  const freshTrainMs = performance.now() - fresh;
+  const texts = [...reasons, ...holdout].map((r) => r.text);
+  for (const text of texts) engine.analyze(text); // warm-up
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    for (const r of reasons) {
+    for (const text of texts) {
       const t = performance.now();
-      engine.analyze(r.text);
+      engine.analyze(text);
       times.push(performance.now() - t);
     }
   }
   const sorted = Float64Array.from(times).sort();
-  return { trainMs, calls: times.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), meanMs: times.reduce((a, b) => a + b, 0) / times.length };
+  return { trainMs, freshTrainMs, calls: times.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), meanMs: times.reduce((a, b) => a + b, 0) / times.length };
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -118,24 +157,39 @@ export async function main(args: string[]): Promise<number> {
 
     // ---- accuracy ----
     const coldStart = performance.now();
-    const engine = trainIntentEngine(intents); // the first one in a process also decodes the bundled word vectors
+    const engine = trainIntentEngine(intents); // the first one in a process also decodes the bundled word vectors and lexicon
     const firstTrainMs = performance.now() - coldStart;
     const baseline = trainBaseline(intents);
     const engineAccuracy = accuracyOf((t) => engine.analyze(t).intent.name, reasons, names);
     const baselineAccuracy = accuracyOf((t) => baseline.classify(t).name, reasons, names);
-    const offTopic = reasons.filter((r) => r.intent === UNKNOWN_INTENT);
+    const holdoutEngine = accuracyOf((t) => engine.analyze(t).intent.name, holdout, names);
+    const holdoutBaseline = accuracyOf((t) => baseline.classify(t).name, holdout, names);
+    const offTopic = [...reasons, ...holdout].filter((r) => r.intent === UNKNOWN_INTENT);
     const leftUnknown = offTopic.filter((r) => engine.analyze(r.text).intent.name === UNKNOWN_INTENT).length;
-    console.log(`intent accuracy on ${engineAccuracy.total} labelled reasons (${names.length} intents, none of them fixture examples):\n`);
-    console.log(accuracyTable(engineAccuracy, baselineAccuracy));
-    console.log(`\noff-topic reasons answered unknown: ${leftUnknown} of ${offTopic.length} (engine)`);
-    console.log(`misses (${engineAccuracy.misses.length}):`);
-    for (const m of engineAccuracy.misses) console.log(`  ${m.expected.padEnd(12)} → ${m.got.padEnd(12)} ${m.text}`);
+    console.log(`intent accuracy (${names.length} intents; neither set holds fixture examples; the hold-out set was never tuned on):\n`);
+    console.log(accuracyTable([{ engine: engineAccuracy, baseline: baselineAccuracy }, { engine: holdoutEngine, baseline: holdoutBaseline }]));
+    const withoutLexicon = trainIntentEngine(intents, { lexicon: false });
+    const noLexicon = {
+      first: accuracyOf((t) => withoutLexicon.analyze(t).intent.name, reasons, names).overall,
+      holdout: accuracyOf((t) => withoutLexicon.analyze(t).intent.name, holdout, names).overall,
+    };
+    const loo = { engine: leaveOneOut(intents), noLexicon: leaveOneOut(intents, { lexicon: false }) };
+    console.log(
+      `\nwithout the WordNet lexicon: first set ${pct(noLexicon.first)}, hold-out ${pct(noLexicon.holdout)}; ` +
+        `leave-one-out over the ${intents.reduce((n, i) => n + i.examples.length, 0)} fixture examples: engine ${pct(loo.engine)}, without the lexicon ${pct(loo.noLexicon)}`,
+    );
+    console.log(`off-topic reasons answered unknown: ${leftUnknown} of ${offTopic.length} (engine, both sets)`);
+    for (const [label, acc] of [["first set", engineAccuracy], ["hold-out", holdoutEngine]] as const) {
+      console.log(`misses, ${label} (${acc.misses.length}):`);
+      for (const m of acc.misses) console.log(`  ${m.expected.padEnd(12)} → ${m.got.padEnd(12)} ${m.text}`);
+    }
 
     // ---- Node ----
     const node = nodeTiming(intents, options.rounds);
     console.log(
       `\nnode: ${node.calls} analyses, p50 ${fixed(node.p50Ms * 1000)} µs, p99 ${fixed(node.p99Ms * 1000)} µs, mean ${fixed(node.meanMs * 1000)} µs; ` +
-        `training ${fixed(node.trainMs)} ms (${fixed(firstTrainMs)} ms the first time, with the word vectors decoded)`,
+        `training ${fixed(node.trainMs)} ms, ${fixed(node.freshTrainMs)} ms with none of the words' lexicon entries cached ` +
+        `(${fixed(firstTrainMs)} ms the first time, with the word vectors and the lexicon decoded)`,
     );
 
     // ---- workerd ----
@@ -175,13 +229,18 @@ export async function main(args: string[]): Promise<number> {
     }
 
     // ---- bundle ----
-    let bundle: { rawBytes: number; gzipBytes: number } | null = null;
+    let bundle: { rawBytes: number; gzipBytes: number; vectorsGzipBytes: number; lexiconGzipBytes: number } | null = null;
     if (options.bundle) {
       const out = await run.tempDir("bundle");
       await promisify(execFile)("npx", ["wrangler", "deploy", "--dry-run", "--env", "edge", "--outdir", out], { cwd: root, signal: run.signal });
       const js = await readFile(join(out, "index.js"));
-      bundle = { rawBytes: js.length, gzipBytes: gzipSync(js, { level: 9 }).length };
-      console.log(`edge bundle: ${fixed(bundle.rawBytes / 1024 / 1024, 2)} MiB, ${fixed(bundle.gzipBytes / 1024 / 1024, 2)} MiB gzip (limit 3 MiB on the free plan)`);
+      const data = async (file: string) => gzipSync(await readFile(join(root, "objects", "callback-cloud", "intent", file)), { level: 9 }).length;
+      bundle = { rawBytes: js.length, gzipBytes: gzipSync(js, { level: 9 }).length, vectorsGzipBytes: await data("glove-vectors.json"), lexiconGzipBytes: await data("lexicon.json") };
+      const mib = (b: number) => `${fixed(b / 1024 / 1024, 2)} MiB`;
+      console.log(
+        `edge bundle: ${mib(bundle.rawBytes)}, ${mib(bundle.gzipBytes)} gzip (limit 3 MiB on the free plan); ` +
+          `of which, gzipped alone, the word vectors ${mib(bundle.vectorsGzipBytes)} and the lexicon ${mib(bundle.lexiconGzipBytes)}`,
+      );
       await run.removeDir(out);
     }
 
@@ -201,14 +260,11 @@ export async function main(args: string[]): Promise<number> {
       machine: machine(),
       options,
       accuracy: {
-        engine: round(engineAccuracy.overall, 4),
-        baseline: round(baselineAccuracy.overall, 4),
-        reasons: engineAccuracy.total,
-        perIntent: Object.fromEntries(
-          names.map((n) => [n, { engine: round(engineAccuracy.perIntent[n].correct / engineAccuracy.perIntent[n].total, 4), baseline: round(baselineAccuracy.perIntent[n].correct / baselineAccuracy.perIntent[n].total, 4) }]),
-        ),
+        first: figures(engineAccuracy, baselineAccuracy, names),
+        holdout: figures(holdoutEngine, holdoutBaseline, names),
+        withoutLexicon: { first: round(noLexicon.first, 4), holdout: round(noLexicon.holdout, 4) },
+        leaveOneOut: { engine: round(loo.engine, 4), withoutLexicon: round(loo.noLexicon, 4) },
         offTopicUnknown: `${leftUnknown}/${offTopic.length}`,
-        misses: engineAccuracy.misses,
       },
       node: { ...node, firstTrainMs, p50Us: round(node.p50Ms * 1000, 1), p99Us: round(node.p99Ms * 1000, 1) },
       workerd,

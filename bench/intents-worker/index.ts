@@ -1,13 +1,15 @@
 /**
  * The intent engine inside workerd, for `npm run bench -- intents`: trains the engine on the
  * acme fixture once per isolate, then `GET /analyze?n=N` runs N analyses of the labelled
- * reasons (in turn) and answers how many found a known intent. `GET /healthz` is 200 (and trains).
+ * reasons of both sets (in turn) and answers how many found a known intent. `GET /healthz` is 200 (and trains).
  */
 import acme from "../../../shared/fixtures/acme-provider.json" with { type: "json" };
-import reasons from "../../test/fixtures/intent-reasons.json" with { type: "json" };
+import first from "../../test/fixtures/intent-reasons.json" with { type: "json" };
+import holdout from "../../test/fixtures/intent-reasons-holdout.json" with { type: "json" };
 import { trainIntentEngine, UNKNOWN_INTENT, type IntentEngine } from "../../objects/callback-cloud/intents.ts";
 import { providerRegistration } from "../../objects/callback-cloud/provider.ts";
 
+const reasons = [...first, ...holdout];
 let engine: IntentEngine | undefined;
 const trained = () => (engine ??= trainIntentEngine(providerRegistration.parse(acme).intents));
 

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import acme from "../../../shared/fixtures/acme-provider.json" with { type: "json" };
 import reasons from "../fixtures/intent-reasons.json" with { type: "json" };
+import holdout from "../fixtures/intent-reasons-holdout.json" with { type: "json" };
 import { trainIntentEngine, UNKNOWN_INTENT, type IntentDefinition } from "../../objects/callback-cloud/intents.ts";
 import { accuracyOf } from "../../objects/callback-cloud/intent/accuracy.ts";
 import { hostedIntentEngine, type AiBinding } from "../../objects/callback-cloud/intent/hosted.ts";
 import { trainBaseline } from "../../objects/callback-cloud/intent/naive-bayes.ts";
 import { providerRegistration } from "../../objects/callback-cloud/provider.ts";
 import { stems, words } from "../../objects/callback-cloud/intent/tokens.ts";
+import { bundledLexicon, relatedness } from "../../objects/callback-cloud/intent/lexicon.ts";
 
 const intents: IntentDefinition[] = providerRegistration.parse(acme).intents;
 const names = intents.map((i) => i.name);
@@ -22,25 +24,41 @@ describe("tokens", () => {
   });
 });
 
+describe("lexicon (WordNet, trimmed)", () => {
+  const lexicon = bundledLexicon();
+  const related = (a: string, b: string) => relatedness(lexicon.concepts(a), lexicon.concepts(b));
+
+  it("relates synonyms, derived and irregular forms, and a word to the words of its definition", () => {
+    expect(related("fix", "repair")).toBe(1);
+    expect(related("parcel", "package")).toBeGreaterThanOrEqual(0.7);
+    expect(related("register", "registration")).toBeGreaterThanOrEqual(0.7);
+    expect(related("paid", "payment")).toBeGreaterThanOrEqual(0.7);
+    expect(related("owe", "pay")).toBeGreaterThan(0.3);
+    expect(related("fridge", "invoice")).toBe(0);
+    expect(lexicon.has("cooker")).toBe(true);
+    expect(lexicon.has("qwertyuiop")).toBe(false);
+  });
+
+  it("reads the specific as the general, not the general as the specific", () => {
+    expect(related("installments", "payment")).toBeGreaterThan(0.5);
+    expect(related("installation", "start")).toBeGreaterThan(0.4);
+    expect(related("start", "installation")).toBeLessThan(0.05);
+  });
+});
+
 describe("intent accuracy on the labelled reasons (test/fixtures/intent-reasons.json)", () => {
   const engineAccuracy = accuracyOf((text) => engine.analyze(text).intent.name, reasons, names);
   const baselineAccuracy = accuracyOf((text) => baseline.classify(text).name, reasons, names);
 
-  it("is clearly above the naive-Bayes baseline", () => {
+  it("reaches the 0.90 goal, clearly above the naive-Bayes baseline", () => {
     console.log(
       `intent accuracy on ${engineAccuracy.total} labelled reasons: engine ${(engineAccuracy.overall * 100).toFixed(1)}%, ` +
         `naive-Bayes baseline ${(baselineAccuracy.overall * 100).toFixed(1)}%`,
     );
     expect(engineAccuracy.total).toBe(120);
-    // The floor is what the engine reaches today (0.825): a change that loses ground fails here.
-    expect(engineAccuracy.overall).toBeGreaterThanOrEqual(0.8);
-    expect(engineAccuracy.overall).toBeGreaterThanOrEqual(baselineAccuracy.overall + 0.05);
-  });
-
-  // The issue's goal is 0.90; the local engine does not reach it yet (see the README). When it
-  // does, this starts failing: turn it into a plain assertion.
-  it.fails("reaches the 0.90 goal", () => {
+    // 0.917 when written (110 of 120).
     expect(engineAccuracy.overall).toBeGreaterThanOrEqual(0.9);
+    expect(engineAccuracy.overall).toBeGreaterThanOrEqual(baselineAccuracy.overall + 0.05);
   });
 
   it("gets most of every intent right", () => {
@@ -48,6 +66,29 @@ describe("intent accuracy on the labelled reasons (test/fixtures/intent-reasons.
       expect(total, name).toBeGreaterThanOrEqual(10);
       expect(correct / total, name).toBeGreaterThanOrEqual(0.6);
     }
+  });
+});
+
+/**
+ * The second set (test/fixtures/intent-reasons-holdout.json) was written after the first and
+ * before the engine's lexicon, overlap view and weights, and was never looked at while choosing
+ * them: its figure is the honest one for reasons the engine has not been shaped by.
+ */
+describe("intent accuracy on the hold-out reasons (test/fixtures/intent-reasons-holdout.json)", () => {
+  const engineAccuracy = accuracyOf((text) => engine.analyze(text).intent.name, holdout, names);
+  const baselineAccuracy = accuracyOf((text) => baseline.classify(text).name, holdout, names);
+
+  it("stays well above the baseline on reasons it was not shaped by", () => {
+    console.log(
+      `intent accuracy on ${engineAccuracy.total} hold-out reasons: engine ${(engineAccuracy.overall * 100).toFixed(1)}%, ` +
+        `naive-Bayes baseline ${(baselineAccuracy.overall * 100).toFixed(1)}%`,
+    );
+    expect(engineAccuracy.total).toBe(96);
+    for (const { total } of Object.values(engineAccuracy.perIntent)) expect(total).toBeGreaterThanOrEqual(10);
+    // 0.802 when written (77 of 96; the engine before the lexicon had 0.729, the baseline 0.688):
+    // the floor is a few points under, so that a change that loses ground fails here.
+    expect(engineAccuracy.overall).toBeGreaterThanOrEqual(0.76);
+    expect(engineAccuracy.overall).toBeGreaterThanOrEqual(baselineAccuracy.overall + 0.05);
   });
 });
 
@@ -101,6 +142,7 @@ describe("intent analysis", () => {
     const unknown = offTopic.filter((r) => engine.analyze(r.text).intent.name === UNKNOWN_INTENT);
     console.log(`off-topic reasons left unknown: ${unknown.length} of ${offTopic.length}`);
     expect(offTopic.length).toBeGreaterThanOrEqual(6);
+    // 2 of 9 when written.
     expect(unknown.length).toBeGreaterThanOrEqual(2);
   });
 

@@ -18,6 +18,8 @@ export interface Token {
 export const NUMBER = "#number";
 
 const STOP = new Set(eng);
+/** The English stop words (the `stopword` package's list). */
+export const STOP_WORDS: ReadonlySet<string> = STOP;
 
 // "won't"/"wont" → "will not": negations matter ("will not heat up") and customers drop the apostrophe.
 const NEGATED: Record<string, string> = { wont: "will", cant: "can", dont: "do", doesnt: "does", didnt: "did", isnt: "is", arent: "are", wasnt: "was", werent: "were", havent: "have", hasnt: "has", hadnt: "had", couldnt: "could", wouldnt: "would", shouldnt: "should", aint: "is" };

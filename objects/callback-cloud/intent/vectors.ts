@@ -1,7 +1,7 @@
 /**
  * Word vectors as the engine uses them: unit length, looked up by lower-case word.
  * The bundled table (glove-vectors.json, made by scripts/trim-vectors.ts) is decoded
- * once per isolate, on first use: about 1 MB of int8s, a few milliseconds.
+ * once per isolate, on first use: 20k words × 64 components of 4 bits, a few milliseconds.
  */
 import glove from "./glove-vectors.json" with { type: "json" };
 
@@ -20,8 +20,8 @@ export function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-/** A table of int8 rows (each a unit vector × 127), one per word, most frequent word first. */
-export function quantizedVectors(words: readonly string[], dimensions: number, bytes: Int8Array): WordVectors {
+/** A table of quantized rows (int8, or 4-bit codes times `step`), one per word, most frequent word first. */
+export function quantizedVectors(words: readonly string[], dimensions: number, components: (at: number) => number): WordVectors {
   const row = new Map<string, number>();
   words.forEach((w, i) => row.set(w, i));
   return {
@@ -34,7 +34,7 @@ export function quantizedVectors(words: readonly string[], dimensions: number, b
       const v = new Float32Array(dimensions);
       let norm = 0;
       for (let d = 0; d < dimensions; d++) {
-        v[d] = bytes[i * dimensions + d];
+        v[d] = components(i * dimensions + d);
         norm += v[d] * v[d];
       }
       norm = Math.sqrt(norm) || 1;
@@ -46,13 +46,18 @@ export function quantizedVectors(words: readonly string[], dimensions: number, b
 
 let bundled: WordVectors | undefined;
 
-/** The bundled GloVe table (20k words × 64 dimensions unless the script was run otherwise). */
+/** The bundled GloVe table (20k words × 64 dimensions × 4 bits unless the script was run otherwise). */
 export function bundledVectors(): WordVectors {
   if (!bundled) {
     const binary = atob(glove.vectors);
-    const bytes = new Int8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i) << 24 >> 24;
-    bundled = quantizedVectors(glove.words.split(" "), glove.dimensions, bytes);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    const { bits, step } = glove as { bits?: number; step?: number };
+    const components =
+      bits === 4
+        ? (at: number) => (((bytes[at >> 1] >> (at & 1 ? 0 : 4)) & 15) - 7.5) * (step ?? 1)
+        : (at: number) => (bytes[at] << 24) >> 24;
+    bundled = quantizedVectors(glove.words.split(" "), glove.dimensions, components);
   }
   return bundled;
 }
