@@ -37,6 +37,7 @@ import {
   resolveWeights,
   type CallbackNeed,
   type Move,
+  type PlanResult,
   type SchedulingContext,
 } from "./scheduling/index.ts";
 import { verify as verifySignature } from "./signing.ts";
@@ -569,14 +570,52 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     const members = await this.mesh.members(siteIds);
     const ctx = this.schedulingContext(reg, now, siteIds);
     const needs = voice.map((cb) => this.needOf(cb, now, slotMs, false));
-    const holders = onlySite ? [] : this.slotHolders(needs, slotMs).map((cb) => this.needOf(cb, now, slotMs, true));
-    const result = planTogether([...needs, ...holders], members, ctx);
-    if (holders.length > 0) await this.giveWay(movesBetween(holders, result, slotMs), now, slotMs);
-
-    const placed = new Map(result.placements.map((p) => [p.callbackId, p]));
     const levelOf = (siteId: string, agentId: string, skill: string) =>
       members.find((m) => m.siteId === siteId)?.digest?.agents.find((a) => a.ref === agentId)?.skills[skill];
-    await forEachLimited(voice, PREPARE_CONCURRENCY, async (cb) => {
+    const first = planTogether(needs, members, ctx);
+    // When every callback got an agent at its level as early as it could start, no holder giving way could do
+    // better for it: the callbacks holding agents in its slot are asked in only when one did not, or when the
+    // sites refused what the view promised (it may be a second old).
+    const ideal = needs.every((n) => {
+      const p = first.placements.find((x) => x.callbackId === n.id);
+      return p !== undefined && p.startMs <= n.earliestMs && (levelOf(p.siteId, p.agentId, n.skill) ?? 0) >= n.level;
+    });
+    const withHolders = async (left: readonly CallbackRow[]): Promise<PlanResult | null> => {
+      const own = needs.filter((n) => left.some((cb) => cb.id === n.id));
+      const holders = onlySite ? [] : this.slotHolders(own, slotMs).map((cb) => this.needOf(cb, now, slotMs, true));
+      if (holders.length === 0) return null;
+      const joint = planTogether([...own, ...holders], members, ctx);
+      await this.giveWay(movesBetween(holders, joint, slotMs), now, slotMs);
+      return joint;
+    };
+    let result = ideal ? first : ((await withHolders(voice)) ?? first);
+    let left = await this.reserveAll(voice, result, now, slotMs, levelOf);
+    if (left.length > 0 && ideal) {
+      const joint = await withHolders(left);
+      if (joint) {
+        result = joint;
+        left = await this.reserveAll(left, joint, now, slotMs, levelOf);
+      }
+    }
+    for (const cb of left) {
+      const outside = result.unplaced.find((u) => u.callbackId === cb.id)?.earliestOutsideMs ?? null;
+      if (why === "request" && outside !== null && (await this.moveOutsideWindow(cb, outside, members, ctx, now, slotMs))) continue;
+      const down = members.filter((m) => m.health !== "up").map((m) => m.siteId);
+      this.wait(cb, now, why, `no agent with ${cb.skill} is free before the window closes${down.length ? ` (unreachable: ${down.join(", ")})` : ""}`);
+    }
+  }
+
+  /** Reserves each callback's placement (or the next best, or what its sites choose); answers those left without. */
+  private async reserveAll(
+    cbs: readonly CallbackRow[],
+    result: PlanResult,
+    now: number,
+    slotMs: number,
+    levelOf: (siteId: string, agentId: string, skill: string) => number | undefined,
+  ): Promise<CallbackRow[]> {
+    const placed = new Map(result.placements.map((p) => [p.callbackId, p]));
+    const left: CallbackRow[] = [];
+    await forEachLimited(cbs, PREPARE_CONCURRENCY, async (cb) => {
       const best = placed.get(cb.id);
       const named: Try[] = (best ? [best, ...(result.alternatives.get(cb.id) ?? [])] : []).map((p) => ({
         siteId: p.siteId,
@@ -594,12 +633,9 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         ...named,
         ...(best ? siteChooses(best.startMs) : []),
       ];
-      if (await this.reserveFirst(cb, tries, now, slotMs)) return;
-      const outside = result.unplaced.find((u) => u.callbackId === cb.id)?.earliestOutsideMs ?? null;
-      if (why === "request" && outside !== null && (await this.moveOutsideWindow(cb, outside, members, ctx, now, slotMs))) return;
-      const down = members.filter((m) => m.health !== "up").map((m) => m.siteId);
-      this.wait(cb, now, why, `no agent with ${cb.skill} is free before the window closes${down.length ? ` (unreachable: ${down.join(", ")})` : ""}`);
+      if (!(await this.reserveFirst(cb, tries, now, slotMs))) left.push(this.mustGet(cb.id));
     });
+    return left;
   }
 
   /** What the scheduler weighs for this provider now: its weights, its sites' cost, and their load. */
