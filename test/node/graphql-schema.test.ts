@@ -78,6 +78,19 @@ describe("query limits", () => {
     // A page given by a variable counts as the largest page.
     expect(check("query($n: Int) { agents(first: $n) { callbacks(first: $n) { history(first: $n) { at } } } }")[0]?.code).toBe("query_too_costly");
   });
+
+  it("measure a fragment spread twice at every level once, not 2^n times", async () => {
+    schema ??= await federatedSchema();
+    // F0 spreads F1 twice, F1 spreads F2 twice, … 30 levels: 2^30 walks unmemoised.
+    const levels = 30;
+    const fragments = Array.from({ length: levels }, (_, i) =>
+      i === levels - 1 ? `fragment F${i} on Mesh { self a${i}: self }` : `fragment F${i} on Mesh { ...F${i + 1} ...F${i + 1} }`,
+    );
+    // Unmemoised this would run for hours: the test's own timeout is the bound.
+    const errors = check(`{ mesh { ...F0 } } ${fragments.join(" ")}`);
+    // The alias at the bottom counts once per path that reaches it.
+    expect(errors).toContainEqual({ code: "too_many_aliases", details: { aliases: 2 ** (levels - 1), maxAliases: DEFAULT_LIMITS.maxAliases } });
+  });
 });
 
 describe("mesh availability from digests", () => {

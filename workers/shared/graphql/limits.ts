@@ -67,6 +67,8 @@ export function measureOperation(context: ValidationContext, operation: Operatio
     operation.operation === "query" ? schema.getQueryType() : operation.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
   let aliases = 0;
   let introspectionDepth = 0;
+  // Each fragment is measured once per operation: spreading one twice at every level must not cost 2^n.
+  const fragments = new Map<string, { depth: number; cost: number; aliases: number }>();
 
   const walk = (set: SelectionSetNode, type: GraphQLNamedType | null | undefined, seen: ReadonlySet<string>, free: boolean): { depth: number; cost: number } => {
     let depth = 0;
@@ -87,7 +89,16 @@ export function measureOperation(context: ValidationContext, operation: Operatio
         const fragment = context.getFragment(name);
         // A cycle is reported by the standard rules; here it only must not loop.
         if (!fragment || seen.has(name)) continue;
-        const m = walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), new Set([...seen, name]), free);
+        const key = `${name}\n${free}`;
+        let m = fragments.get(key);
+        if (m) {
+          aliases += m.aliases;
+        } else {
+          const before = aliases;
+          const measured = walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), new Set([...seen, name]), free);
+          m = { ...measured, aliases: aliases - before };
+          fragments.set(key, m);
+        }
         depth = Math.max(depth, m.depth);
         cost += m.cost;
       }
