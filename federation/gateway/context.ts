@@ -12,7 +12,11 @@ export interface SiteCalls {
   stats: Map<string, { requests: number; ms: number }>;
 }
 
-export type GatewayContext = CloudGraphContext & { siteCalls: SiteCalls };
+export type GatewayContext = CloudGraphContext & {
+  siteCalls: SiteCalls;
+  /** The caller's viewer signed for each member (viewer-token.ts); a member without one gets the federation's view. */
+  viewerTokens?: ReadonlyMap<string, string>;
+};
 
 export function newSiteCalls(nowMs: number, timeoutMs: number): SiteCalls {
   return { deadlineMs: nowMs + timeoutMs, timeoutMs, dead: new Map(), stats: new Map() };

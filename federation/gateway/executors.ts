@@ -9,7 +9,7 @@
 import { buildHTTPExecutor } from "@graphql-tools/executor-http";
 import type { ExecutionRequest, ExecutionResult, Executor } from "@graphql-tools/utils";
 import { GraphQLError } from "graphql";
-import { encodeViewer, VIEWER_HEADER, type Viewer } from "../../workers/shared/graphql/viewer.ts";
+import { VIEWER_HEADER, type Viewer } from "../../workers/shared/graphql/viewer.ts";
 import { siteRoute, type SiteRoute, type SiteTransportEnv } from "../site-client.ts";
 import type { GatewayContext, SiteCalls } from "./context.ts";
 import type { GatewayMember } from "./members.ts";
@@ -55,8 +55,8 @@ export function memberExecutor(env: SiteTransportEnv & { CLOUD_SECRET: string },
       return route.fetch(url, { ...init, ...(signal ? { signal } : {}) });
     },
     headers: (request) => {
-      const viewer = (request?.context as Partial<GatewayContext> | undefined)?.viewer ?? { kind: "mesh" };
-      return { authorization: `Bearer ${env.CLOUD_SECRET}`, [VIEWER_HEADER]: encodeViewer(viewerFor(member, viewer)) };
+      const token = (request?.context as Partial<GatewayContext> | undefined)?.viewerTokens?.get(siteId);
+      return { authorization: `Bearer ${env.CLOUD_SECRET}`, ...(token ? { [VIEWER_HEADER]: token } : {}) };
     },
     // Identical sub-requests of one query are already merged by the batching executor.
     deduplicateInflightRequests: false,

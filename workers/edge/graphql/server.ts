@@ -12,7 +12,9 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "hono";
 import { newSiteCalls, type GatewayContext } from "../../../federation/gateway/context.ts";
+import { viewerFor } from "../../../federation/gateway/executors.ts";
 import { currentMembership } from "../../../federation/gateway/members.ts";
+import { ViewerTokens } from "../../../federation/gateway/viewer-token.ts";
 import { GatewayCache } from "../../../federation/gateway/stitch.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { ApiError } from "../../shared/errors.ts";
@@ -44,6 +46,7 @@ const gateways = new GatewayCache(() => ({
 }));
 
 let federated: GraphServer<GatewayContext> | null = null;
+const signedViewers = new ViewerTokens();
 let cloudOnly: GraphServer<CloudGraphContext> | null = null;
 
 /** `extensions.members`: how many requests each member was sent and how long they took, for ops reading a slow answer. */
@@ -84,9 +87,18 @@ async function requestContext(c: Context<EdgeApp>): Promise<GatewayContext> {
   const now = systemClock.now();
   gatewayEnv ??= c.env;
   const membership = await currentMembership(meshViewOf(c.env), c.env, now, positive(c.env.GRAPHQL_MEMBERSHIP_TTL_MS, DEFAULT_MEMBERSHIP_TTL_MS));
+  const key = c.env.EDGE_MEMBERSHIP_KEY;
+  const viewerTokens = key
+    ? new Map(
+        await Promise.all(
+          membership.members.map(async (m) => [m.siteId, await signedViewers.tokenFor(key, viewerFor(m, viewer), m.siteId, now)] as const),
+        ),
+      )
+    : undefined;
   return {
     env: c.env,
     viewer,
+    viewerTokens,
     membership,
     memo: new Map(),
     sideErrors: [],

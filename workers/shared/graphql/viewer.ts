@@ -13,7 +13,7 @@ export type Viewer =
   /** The federation: what a member exposes to the others (no names, nothing internal). */
   | { kind: "mesh" };
 
-/** The header the gateway names its viewer in; sites believe it from the cloud only. */
+/** The header the gateway sends its signed viewer in; sites believe it from the cloud only. */
 export const VIEWER_HEADER = "x-mesh-viewer";
 
 const SITE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -30,10 +30,11 @@ export function decodeViewer(raw: string | null | undefined): Viewer | null {
 
 /**
  * The viewer of a request to a site's /graphql, or null when the principal may not
- * query it. The cloud (the edge's gateway) speaks for its own caller; without a
- * viewer it gets the federation's view.
+ * query it. The cloud (the edge's gateway) speaks for its own caller with a viewer
+ * the edge signed for this site (federation/gateway/viewer-token.ts); without one it
+ * gets the federation's view.
  */
-export function siteViewer(principal: Principal | null, header: string | null | undefined): Viewer | null {
+export function siteViewer(principal: Principal | null, signed: Viewer | null): Viewer | null {
   switch (principal?.role) {
     case "admin":
     case "ops":
@@ -41,7 +42,7 @@ export function siteViewer(principal: Principal | null, header: string | null | 
     case "partner":
       return { kind: "partner", siteId: principal.partnerId };
     case "cloud":
-      return decodeViewer(header) ?? { kind: "mesh" };
+      return signed ?? { kind: "mesh" };
     default:
       return null;
   }

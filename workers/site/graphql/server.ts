@@ -7,6 +7,8 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { Context } from "hono";
 import { ApiError } from "../../shared/errors.ts";
 import { graphServer, type GraphServer } from "../../shared/graphql/server.ts";
+import { verifyViewer } from "../../../federation/gateway/viewer-token.ts";
+import { systemClock } from "../../../objects/shared/clock.ts";
 import { siteViewer, VIEWER_HEADER } from "../../shared/graphql/viewer.ts";
 import type { SiteApp } from "../app-types.ts";
 import type { SiteGraphContext } from "./context.ts";
@@ -27,7 +29,7 @@ function yoga() {
 export async function serveSiteGraph(c: Context<SiteApp>): Promise<Response> {
   const principal = c.get("principal");
   if (!principal) throw new ApiError(401, "unauthorized", "GraphQL needs a bearer token", null, { "www-authenticate": "Bearer" });
-  const viewer = siteViewer(principal, c.req.header(VIEWER_HEADER));
+  const viewer = siteViewer(principal, await verifyViewer(c.req.header(VIEWER_HEADER), c.env.EDGE_MEMBERSHIP_PUBLIC_KEY, c.env.SITE_ID, systemClock.now()));
   if (!viewer) throw new ApiError(403, "forbidden", `the ${principal.role} role may not query the site subgraph`, { allowed: ["admin", "ops", "partner", "cloud"] });
   return yoga().fetch(c.req.raw, { env: c.env, viewer });
 }
