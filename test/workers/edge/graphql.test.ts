@@ -1,6 +1,6 @@
-import { SELF } from "cloudflare:test";
+import { listDurableObjectIds, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN, edge, registerAcme, requestCallback, staff, status } from "./helpers.ts";
+import { ADMIN, edge, edgeEnv, registerAcme, requestCallback, staff, status } from "./helpers.ts";
 
 const PEERS = {
   paris: "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD",
@@ -304,5 +304,17 @@ describe("the cloud's part", () => {
     const slots = body.data.meshAvailability as any[];
     expect(slots.length).toBeGreaterThanOrEqual(24);
     expect(slots[0]).toMatchObject({ agents: 1, bySite: [{ siteId: "paris", agents: 1 }] });
+  });
+});
+
+describe("providers named in a query", () => {
+  it("are answered only when registered: an unknown id is null and creates no callback cloud", async () => {
+    await registerAcme();
+    const answer = await gql('{ provider(id: "ghost") { id } callbacks(providerId: "ghost") { nodes { confirmation } } }');
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data).toEqual({ provider: null, callbacks: expect.objectContaining({ nodes: [] }) });
+    const ghost = edgeEnv.CALLBACK_CLOUD.idFromName("ghost").toString();
+    expect((await listDurableObjectIds(edgeEnv.CALLBACK_CLOUD)).map((id) => id.toString())).not.toContain(ghost);
+    expect((await gql('{ provider(id: "acme") { id } }')).body.data.provider).toEqual({ id: "acme" });
   });
 });

@@ -102,6 +102,8 @@ function providerIds(ctx: CloudGraphContext): Promise<string[]> {
 
 function registration(ctx: CloudGraphContext, id: string): Promise<PublicProvider | null> {
   return memoized(ctx, `provider:${id}`, async () => {
+    // Only registered providers: naming an object creates it, and a query must not create any.
+    if (!(await providerIds(ctx)).includes(id)) return null;
     const p = (await cloudOf(ctx.env, id).publicRegistration()) as PublicProvider | null;
     const site = partnerSite(ctx);
     // A partner sees the providers its site serves.
@@ -233,6 +235,7 @@ export const resolvers: Resolvers = {
     intentAnalysis: async (_, { providerId, text }, ctx) => {
       if (!isStaff(ctx)) throw graphError("forbidden", "only ops and admin may try the intent engine");
       if (text.length > 2000) throw graphError("invalid_request", "a text has at most 2000 characters", { fields: [{ path: "args.text", message: "too long" }] });
+      if (!(await providerIds(ctx)).includes(providerId)) return null;
       const result = await cloudOf(ctx.env, providerId).analyze(text);
       return result.ok ? intentAnalysis(result.value as StoredAnalysis) : null;
     },
