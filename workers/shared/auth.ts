@@ -29,12 +29,7 @@ export type AuthVariables = { principal: Principal | null };
 
 const encoder = new TextEncoder();
 
-/** Constant-time equality of two secrets: hashing first hides their lengths too. */
-export async function secretsEqual(given: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([sha256(given), sha256(expected)]);
-  return crypto.subtle.timingSafeEqual(a, b);
-}
-
+/** Secrets are compared as SHA-256 digests, in constant time: hashing first hides their lengths too. */
 const sha256 = (text: string) => crypto.subtle.digest("SHA-256", encoder.encode(text));
 
 /**
