@@ -131,15 +131,14 @@ export function rankFor(need: CallbackNeed, members: readonly MeshMember[], ctx:
   return distinctAgents(row, ctx, limit);
 }
 
-/** Lanes an agent may have (its capacity, at most 20). */
-const MAX_LANES = 20;
-
 /** The row's `limit` best placements, one per agent (not per lane), never on `except`'s agent. */
 function distinctAgents(row: Row, ctx: SchedulingContext, limit: number, except?: MeshAgent): Placement[] {
   const out: Placement[] = [];
   const seen = new Set<string>(except ? [`${except.site.siteId}\n${except.agent.ref}`] : []);
-  // Enough options that `limit` distinct agents survive even when every one has many lanes.
-  for (const o of optionsOf(row, ctx, limit * MAX_LANES)) {
+  // Enough options that `limit` distinct agents survive even when every one has many lanes (usually one).
+  let lanes = 1;
+  for (const a of row.cands) if (a.lane >= lanes) lanes = a.lane + 1;
+  for (const o of optionsOf(row, ctx, (limit + (except ? 1 : 0)) * lanes)) {
     const key = `${o.item.site.siteId}\n${o.item.agent.ref}`;
     if (seen.has(key)) continue;
     seen.add(key);
