@@ -304,7 +304,7 @@ export class Roster extends DurableObject<SiteEnv> {
         (a, b) => b.skills[input.skill] - a.skills[input.skill] || a.id.localeCompare(b.id),
       );
     }
-    // Only reservations overlapping the window matter here, read whole (no LIMIT may hide one).
+    // Only reservations overlapping the window matter here, read whole (not the capped list views use).
     const chosen = candidates.find((r) => freeCapacity(r, this.overlapping(r.id, startMs, endMs, now), now, startMs, endMs) > 0);
     if (!chosen) {
       return fail(409, "no_capacity", "no agent here has free capacity for that window", {
@@ -523,7 +523,8 @@ export class Roster extends DurableObject<SiteEnv> {
 
   /** Every active reservation of one agent that overlaps [startMs, endMs): what capacity is checked against. */
   private overlapping(agentId: string, startMs: number, endMs: number, now: number): Reservation[] {
-    // At most capacity (≤ 20) rows can overlap one window, since capacity is never exceeded; the LIMIT is a guard.
+    // Every reservation overlapping the window: a slot-long window meets a few, a long one more; the LIMIT
+    // is only a guard against a runaway query, far above what an agent's capacity lets it hold in a day.
     return this.sql<ReservationRow>`SELECT * FROM reservations WHERE agent_id = ${agentId} AND end_ms > ${startMs}
       AND start_ms < ${endMs} AND (status = 'claimed' OR (status = 'held' AND expires_at_ms > ${now})) LIMIT 10000`
       .toArray()
