@@ -26,11 +26,23 @@ export async function signViewer(privateJwk: string, viewer: Viewer, siteId: str
     .sign(key);
 }
 
+/** The edge's public key, imported once per isolate (derived from env; keyed by the JWK itself). */
+const publicKeys = new Map<string, ReturnType<typeof importJWK>>();
+function publicKeyOf(publicJwk: string): ReturnType<typeof importJWK> {
+  let key = publicKeys.get(publicJwk);
+  if (!key) {
+    if (publicKeys.size >= 4) publicKeys.clear();
+    key = importJWK(JSON.parse(publicJwk) as JWK, ALG);
+    publicKeys.set(publicJwk, key);
+  }
+  return key;
+}
+
 /** The viewer a token names for this site, or null when it is not the edge's, not for this site, or expired. */
 export async function verifyViewer(token: string | null | undefined, publicJwk: string | undefined, siteId: string, nowMs: number): Promise<Viewer | null> {
   if (!token || !publicJwk) return null;
   try {
-    const key = await importJWK(JSON.parse(publicJwk) as JWK, ALG);
+    const key = await publicKeyOf(publicJwk);
     const { payload, protectedHeader } = await jwtVerify(token, key, {
       algorithms: [ALG],
       issuer: "edge",
