@@ -13,7 +13,11 @@ export const MAX_DIGEST_AGENTS = 1000;
 export const MAX_FREE_INTERVALS = 8;
 export const FREE_HORIZON_MS = 86_400_000;
 
-const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/);
+/** A site id: a short lower-case slug. The one definition every schema that names a site uses. */
+export const siteIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "a site id is a lower-case slug (letters, digits, '_' or '-'), at most 32");
+const slug = siteIdSchema;
 const skill = z.string().regex(/^[a-z][a-z0-9_]{0,47}$/);
 const states = ["offline", "available", "busy", "wrap_up", "break", "on_call", "unreachable"] as const;
 const channels = ["voice", "sms", "email", "chat", "video"] as const;

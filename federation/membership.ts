@@ -5,8 +5,9 @@
  */
 import { CompactSign, compactVerify, importJWK, type JWK } from "jose";
 import { z } from "zod";
+import { siteIdSchema } from "./digest.ts";
 
-const siteId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "a site id is a short lower-case slug");
+const siteId = siteIdSchema;
 
 export const memberInput = z.strictObject({
   siteId,

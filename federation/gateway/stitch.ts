@@ -20,6 +20,7 @@ import { stitchSchemas, ValidationLevel } from "@graphql-tools/stitch";
 import { buildSchema, GraphQLError, locatedError, OperationTypeNode, type GraphQLResolveInfo, type GraphQLSchema } from "graphql";
 import { z } from "zod";
 import { graphError, parseArgs } from "../../workers/shared/graphql/errors.ts";
+import { firstArg } from "../../workers/shared/graphql/limits.ts";
 import type { SiteTransportEnv } from "../site-client.ts";
 import type { GatewayContext } from "./context.ts";
 import { memberExecutor, unreachable } from "./executors.ts";
@@ -38,8 +39,7 @@ export interface GatewayParts {
   healthOf?: (ctx: GatewayContext) => Promise<Map<string, string>>;
 }
 
-const MAX_PAGE = 100;
-const agentArgs = z.object({ first: z.number().int().min(0, "first is at least 0").max(MAX_PAGE, `first is at most ${MAX_PAGE}`).default(100) }).loose();
+const agentArgs = z.object({ first: firstArg(100) }).loose();
 
 type External = Record<string, unknown> & { id?: string };
 type GatewaySubschema = Subschema<unknown, unknown, unknown, GatewayContext>;

@@ -25,11 +25,10 @@ import { z } from "zod";
 import { CHANNELS, skillName, type Channel } from "../roster/model.ts";
 import { isValidHHMM, isValidTimeZone, minutesOf, WEEKDAYS } from "../shared/weekly-hours.ts";
 import { weightsSchema } from "./scheduling/weights.ts";
+import { siteIdSchema } from "../../federation/digest.ts";
 
 /** Shared with the digest format (federation/digest.ts): a site id is a short slug. */
-const siteSlug = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "a site id is a lower-case slug (letters, digits, '_' or '-'), at most 32");
+const siteSlug = siteIdSchema;
 const providerId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a provider id is a lower-case slug (letters, digits, '_' or '-'), at most 64");

@@ -12,7 +12,6 @@ import { DirectMeshView, GossipMeshView } from "../../../federation/mesh-view.ts
 import { SiteClient } from "../../../federation/site-client.ts";
 import { normalizeConfirmation, ordinalOf } from "../../../objects/callback-cloud/confirmation.ts";
 import type { AgentKey, CallbackCursor, GraphCallback } from "../../../objects/callback-cloud/graph-reads.ts";
-import { MAX_PAGE } from "../../../objects/callback-cloud/graph-reads.ts";
 import type { IntentAnalysis as StoredAnalysis } from "../../../objects/callback-cloud/intents.ts";
 import type { PublicProvider } from "../../../objects/callback-cloud/provider.ts";
 import { customerDetail } from "../../../objects/callback-cloud/views.ts";
@@ -20,6 +19,7 @@ import { CHANNELS, skillName } from "../../../objects/roster/model.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { batcher } from "../../shared/graphql/batch.ts";
 import { graphError, parseArgs } from "../../shared/graphql/errors.ts";
+import { firstArg } from "../../shared/graphql/limits.ts";
 import { meshViewOf } from "../../shared/mesh-routes.ts";
 import { cloudOf, directoryOf } from "../app-types.ts";
 import { memoized, type CloudGraphContext } from "./context.ts";
@@ -36,8 +36,6 @@ const upper = <T extends string>(value: string) => value.toUpperCase() as T;
 const isStaff = (ctx: CloudGraphContext) => ctx.viewer.kind === "staff";
 /** A partner sees the callbacks of its own site only. */
 const partnerSite = (ctx: CloudGraphContext) => (ctx.viewer.kind === "partner" ? ctx.viewer.siteId : null);
-
-const page = (fallback: number) => z.number().int().min(0, "first is at least 0").max(MAX_PAGE, `first is at most ${MAX_PAGE}`).default(fallback);
 
 export const JSONScalar = new GraphQLScalarType({
   name: "JSON",
@@ -121,7 +119,7 @@ async function visibleProviders(ctx: CloudGraphContext): Promise<PublicProvider[
 const callbacksArgs = z.object({
   status: z.string().nullish(),
   providerId: z.string().max(64).nullish(),
-  first: page(20),
+  first: firstArg(20),
   after: z.string().max(200).nullish(),
 });
 
@@ -224,7 +222,7 @@ export const resolvers: Resolvers = {
   JSON: JSONScalar,
   Query: {
     providers: async (_, args, ctx) => {
-      const q = parseArgs(z.object({ first: page(20), after: z.string().max(64).nullish() }), args);
+      const q = parseArgs(z.object({ first: firstArg(20), after: z.string().max(64).nullish() }), args);
       const all = await visibleProviders(ctx);
       const start = q.after ? all.findIndex((p) => p.id === q.after) + 1 : 0;
       return all.slice(start, start + q.first);
@@ -264,7 +262,7 @@ export const resolvers: Resolvers = {
       const site = partnerSite(ctx);
       if (site && a.siteId !== site) return [];
       const statuses = status?.length ? status.map((s) => s.toLowerCase()) : [...HELD_STATUSES];
-      const n = parseArgs(page(20), first);
+      const n = parseArgs(firstArg(20), first);
       return agentCallbacksLoader(ctx, statuses, n)({ siteId: a.siteId, agentId: a.id });
     },
   },

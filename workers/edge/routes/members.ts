@@ -7,6 +7,7 @@ import { ApiError, unwrap } from "../../shared/errors.ts";
 import { meshViewOf } from "../../shared/mesh-routes.ts";
 import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import type { EdgeApp } from "../app-types.ts";
+import { siteIdSchema } from "../../../federation/digest.ts";
 
 const tags = ["federation"];
 
@@ -44,7 +45,7 @@ export const members = newApp<EdgeApp>()
       tags,
       summary: "Remove a member: its digests stop counting wherever the new list reaches",
       middleware: [requireRole("admin")] as const,
-      request: { params: z.object({ siteId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/) }) },
+      request: { params: z.object({ siteId: siteIdSchema }) },
       responses: { 200: jsonAnswer(anyJson, "the new list"), ...withErrors(404) },
     }),
     async (c) => c.json(unwrap(await meshViewOf(c.env).removeMember(c.req.valid("param").siteId)).membership, 200),

@@ -5,13 +5,14 @@ import { systemClock } from "../../../objects/shared/clock.ts";
 import { issueToken, requireRole, tokenTtlSeconds as ttlSeconds } from "../../shared/auth.ts";
 import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { edgeAuth, type EdgeApp } from "../app-types.ts";
+import { siteIdSchema } from "../../../federation/digest.ts";
 
 const tokenRequest = z.discriminatedUnion("role", [
   // An agent is known to the cloud by its site and its opaque ref (GET /v1/agents/:id at its site shows it).
-  z.strictObject({ role: z.literal("agent"), siteId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/), agentId: z.string().regex(/^r_[0-9a-f]{20}$/), ttlSeconds }),
+  z.strictObject({ role: z.literal("agent"), siteId: siteIdSchema, agentId: z.string().regex(/^r_[0-9a-f]{20}$/), ttlSeconds }),
   z.strictObject({ role: z.literal("ops"), name: z.string().min(1).max(120), ttlSeconds }),
   // A partner is known by its site: it sees that site whole and what other members expose to the federation.
-  z.strictObject({ role: z.literal("partner"), siteId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/), ttlSeconds }),
+  z.strictObject({ role: z.literal("partner"), siteId: siteIdSchema, ttlSeconds }),
 ]);
 
 export const tokens = newApp<EdgeApp>().openapi(

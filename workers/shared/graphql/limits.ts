@@ -12,6 +12,7 @@
  * is answered from the schema at hand: it costs nothing, and has a depth limit of
  * its own (its standard query is deeper than any data query need be).
  */
+import { z } from "zod";
 import {
   getNamedType,
   getNullableType,
@@ -52,6 +53,15 @@ export const DEFAULT_LIMITS: QueryLimits = {
   defaultListSize: 10,
   maxPage: 100,
 };
+
+/** A `first` argument: a page of at most `maxPage` (named in the error as REST names a field), `fallback` when left out. */
+export const firstArg = (fallback: number) =>
+  z
+    .number()
+    .int()
+    .min(0, "first is at least 0")
+    .max(DEFAULT_LIMITS.maxPage, `first is at most ${DEFAULT_LIMITS.maxPage}`)
+    .default(fallback);
 
 export interface OperationMeasure {
   depth: number;

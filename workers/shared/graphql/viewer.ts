@@ -4,6 +4,7 @@
  * it asks for, and the site draws its own boundary for that viewer.
  */
 import type { Principal } from "../auth.ts";
+import { siteIdSchema } from "../../../federation/digest.ts";
 
 export type Viewer =
   /** admin and ops: everything. */
@@ -16,7 +17,6 @@ export type Viewer =
 /** The header the gateway sends its signed viewer in; sites believe it from the cloud only. */
 export const VIEWER_HEADER = "x-mesh-viewer";
 
-const SITE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 export function encodeViewer(viewer: Viewer): string {
   return viewer.kind === "partner" ? `partner:${viewer.siteId}` : viewer.kind;
@@ -25,7 +25,7 @@ export function encodeViewer(viewer: Viewer): string {
 export function decodeViewer(raw: string | null | undefined): Viewer | null {
   if (raw === "staff" || raw === "mesh") return { kind: raw };
   const partner = raw?.startsWith("partner:") ? raw.slice("partner:".length) : null;
-  return partner && SITE_ID.test(partner) ? { kind: "partner", siteId: partner } : null;
+  return partner && siteIdSchema.safeParse(partner).success ? { kind: "partner", siteId: partner } : null;
 }
 
 /**

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { MAX_PAGE, MAX_REFS } from "../../../objects/roster/graph-reads.ts";
 import { availabilityQuery, skillName } from "../../../objects/roster/model.ts";
 import { graphError, parseArgs } from "../../shared/graphql/errors.ts";
+import { firstArg } from "../../shared/graphql/limits.ts";
 import { seesWhole } from "../../shared/graphql/viewer.ts";
 import { rosterOf } from "../app-types.ts";
 import type { SiteGraphContext } from "./context.ts";
@@ -15,13 +16,12 @@ import type { AgentState, Channel, Exposure, ReservationStatus, ResourceKind, Re
 const upper = <T extends string>(value: string) => value.toUpperCase() as T;
 const lower = (value: string | null | undefined) => (value ? value.toLowerCase() : null);
 
-const page = z.number().int().min(0, "first is at least 0").max(MAX_PAGE, `first is at most ${MAX_PAGE}`);
 const agentArgs = z.object({
   skill: skillName.nullish(),
   minLevel: z.number().int().min(1).max(5).nullish(),
   state: z.string().nullish(),
   channel: z.string().nullish(),
-  first: page.default(100),
+  first: firstArg(100),
   after: z.string().max(64).nullish(),
 });
 
@@ -46,7 +46,7 @@ async function availability(ctx: SiteGraphContext, args: { skill: string; channe
 
 const reservationArgs = z.object({
   status: z.string().nullish(),
-  first: page.default(50),
+  first: firstArg(50),
   after: z.string().max(64).nullish(),
 });
 

@@ -7,11 +7,12 @@ import { issueToken, requireRole, tokenTtlSeconds as ttlSeconds } from "../../sh
 import { unwrap } from "../../shared/errors.ts";
 import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { rosterOf, siteAuth, type SiteApp } from "../app-types.ts";
+import { siteIdSchema } from "../../../federation/digest.ts";
 
 const tokenRequest = z.discriminatedUnion("role", [
   z.strictObject({ role: z.literal("agent"), agentId: resourceId, ttlSeconds }),
   z.strictObject({ role: z.literal("ops"), name: z.string().min(1).max(120), ttlSeconds }),
-  z.strictObject({ role: z.literal("partner"), partnerId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/), ttlSeconds }),
+  z.strictObject({ role: z.literal("partner"), partnerId: siteIdSchema, ttlSeconds }),
 ]);
 
 export const tokens = newApp<SiteApp>().openapi(
