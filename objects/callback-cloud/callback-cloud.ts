@@ -101,7 +101,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
   private readonly sql: Sql;
   private alarmAtMs: number | null = null;
   /** Derived from the stored registration; rebuilt on a new one. */
-  private engine: { for: string; engine: IntentEngine; hosted: AsyncIntentEngine | null } | null = null;
+  private engine: { for: ProviderRegistration["intents"]; engine: IntentEngine; hosted: AsyncIntentEngine | null } | null = null;
   /** The stored registration, parsed (derived; dropped on configure). */
   private providerMemo: { ordinal: number; registration: ProviderRegistration } | null = null;
   /** Open server-sent-event streams per callback: connection state, not data. */
@@ -938,7 +938,8 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
 
   /** The provider's intent engine, trained once per registration (derived). */
   private intentEngine(reg: ProviderRegistration): { engine: IntentEngine; hosted: AsyncIntentEngine | null } {
-    const key = JSON.stringify(reg.intents);
+    // Keyed by the parsed registration's intents: the same object until configure replaces it.
+    const key = reg.intents;
     if (this.engine?.for !== key) {
       const engine = trainIntentEngine(reg.intents);
       const ai = this.env.INTENT_ENGINE === "workers-ai" ? this.env.AI : undefined;
