@@ -19,8 +19,8 @@ import { freePort, startBareInsertWorker, startLocalWorker, type BindingValue, t
 const GOAL = { minRatio: 0.5, concurrency: 20, maxLatenessP99Ms: 20, callbacks: 1000 } as const;
 
 const root = join(import.meta.dirname, "..");
-/** The provider fixture the edge tests register (shared/fixtures/acme-provider.json beside the repository). */
-const FIXTURE = join(root, "..", "shared", "fixtures", "acme-provider.json");
+/** The example provider the edge tests register. */
+const FIXTURE = join(root, "examples", "providers", "acme.json");
 const SITES = ["austin", "paris", "manila"] as const;
 type SiteId = (typeof SITES)[number];
 /** One CallbackCloud object per provider: each scenario has its own, so neither sees the other's rows. */
@@ -55,7 +55,7 @@ B. firing: agents busy until an instant T; ${GOAL.callbacks} asap callbacks are 
    arrived: lateness = dialedAt - scheduledFor.
 
 Each scenario has its own provider (so its own CallbackCloud object), registered from
-shared/fixtures/acme-provider.json but open around the clock (no holidays), so the
+examples/providers/acme.json but open around the clock (no holidays), so the
 figures do not depend on the hour. Result: bench/results/cloud.json.
 
 options:

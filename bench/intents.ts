@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import acme from "../../shared/fixtures/acme-provider.json" with { type: "json" };
+import acme from "../examples/providers/acme.json" with { type: "json" };
 import reasons from "../test/fixtures/intent-reasons.json" with { type: "json" };
 import holdout from "../test/fixtures/intent-reasons-holdout.json" with { type: "json" };
 import { trainIntentEngine, UNKNOWN_INTENT, type IntentDefinition } from "../objects/callback-cloud/intents.ts";

@@ -3,7 +3,7 @@
  * acme fixture once per isolate, then `GET /analyze?n=N` runs N analyses of the labelled
  * reasons of both sets (in turn) and answers how many found a known intent. `GET /healthz` is 200 (and trains).
  */
-import acme from "../../../shared/fixtures/acme-provider.json" with { type: "json" };
+import acme from "../../examples/providers/acme.json" with { type: "json" };
 import first from "../../test/fixtures/intent-reasons.json" with { type: "json" };
 import holdout from "../../test/fixtures/intent-reasons-holdout.json" with { type: "json" };
 import { trainIntentEngine, UNKNOWN_INTENT, type IntentEngine } from "../../objects/callback-cloud/intents.ts";

@@ -28,7 +28,7 @@ import {
 } from "./views.ts";
 import { publicProvider, type ProviderRegistration, type PublicProvider } from "./provider.ts";
 import type { CallbackRequest, CompleteBody, TransferBody } from "./requests.ts";
-import { checkWindow, retryAt, slotsInWindow } from "./rules.ts";
+import { checkWindow, closedNotice, retryAt, slotsInWindow } from "./rules.ts";
 import {
   movesBetween,
   offerCapacity,
@@ -68,6 +68,12 @@ export interface Offer {
   estimatedWaitSeconds: number | null;
   slots: { start: string; end: string; capacity: number }[];
   channels: Channel[];
+  /** Whether the provider's hours allow a call now. */
+  openNow: boolean;
+  /** Closed now: when it opens next (absent when not within the booking horizon). */
+  opensAt?: string;
+  /** Why the wait is what it is, for a person: closed until …, or nobody free. */
+  notice?: string;
 }
 
 /** How soon an unplanned callback is planned again. */
@@ -172,10 +178,17 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
       });
     }
     const first = slots[0] ? Date.parse(slots[0].start) : null;
+    const closed = closedNotice(reg.rules, reg.timezone, now);
+    const notice =
+      closed?.message ??
+      (slots.length === 0 ? "Nobody who handles this is free in the next 24 hours; you can still ask, and we will call when someone is." : undefined);
     return ok({
       estimatedWaitSeconds: first === null ? null : Math.max(0, Math.round((first - now) / 1000)),
       slots: slots.slice(0, 32),
       channels: reg.rules.allowedMedia,
+      openNow: closed === null,
+      ...(closed?.opensAtMs != null ? { opensAt: iso(closed.opensAtMs) } : {}),
+      ...(notice ? { notice } : {}),
     });
   }
 
@@ -241,7 +254,11 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
         ${input.reason}, ${input.notes ?? null}, ${language}, ${JSON.stringify(analysis)}, ${skill?.name ?? null}, ${skill?.level ?? 1},
         ${analysis.priority}, ${JSON.stringify(media)}, ${JSON.stringify(input.contact)}, ${window.startMs}, ${window.endMs},
         ${media[0]}, ${now + REPLAN_INTERVAL_MS}, ${now}, ${now}, ${"asap" in input.when ? 1 : 0})`;
-      this.event(id, now, "received", { window: { start: iso(window.startMs), end: iso(window.endMs) }, media });
+      this.event(id, now, "received", {
+        window: { start: iso(window.startMs), end: iso(window.endMs) },
+        media,
+        ...(window.notice ? { notice: window.notice } : {}),
+      });
       this.event(id, now, "intent", {
         intent: analysis.intent.name,
         confidence: analysis.intent.confidence,

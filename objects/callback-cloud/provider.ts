@@ -1,6 +1,6 @@
 /**
  * The provider registration (body of `POST /v1/providers`, see
- * shared/fixtures/acme-provider.json). zod is the source of the type; every rule
+ * examples/providers/). zod is the source of the type; every rule
  * reports at the path of the field it is about, so a 400 can name it
  * (`channels.1.endpoint`, `rules.businessHours.mon.0`, `intents.2.name`, …).
  *

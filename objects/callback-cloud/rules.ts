@@ -23,7 +23,7 @@
  *   if that is while closed. Retries are instants, not slots (they are not aligned).
  */
 import { DateTime } from "luxon";
-import { isOpenAt, nextOpenAt as nextOpening, openIntervals } from "../shared/weekly-hours.ts";
+import { describeWeek, isOpenAt, nextOpenAt as nextOpening, openIntervals } from "../shared/weekly-hours.ts";
 import type { ProviderRules } from "./provider.ts";
 
 export type Rules = Pick<
@@ -47,7 +47,13 @@ export type CallbackWindow = { asap: true } | { startMs: number; endMs: number }
 export type WindowRejection = "closed" | "too_soon" | "too_far" | "holiday" | "empty_window";
 
 export type WindowCheck =
-  | { ok: true; startMs: number; endMs: number }
+  | {
+      ok: true;
+      startMs: number;
+      endMs: number;
+      /** An asap request while closed: why the callback waits for the next opening, for a person. */
+      notice?: string;
+    }
   | {
       ok: false;
       reason: WindowRejection;
@@ -68,6 +74,25 @@ export function isOpen(rules: Rules, zone: string, atMs: number): boolean {
 /** The first open instant at or after `fromMs`, or null when none within `maxAdvanceDays` of it. */
 export function nextOpenAt(rules: Rules, zone: string, fromMs: number): number | null {
   return nextOpening(rules.businessHours, zone, fromMs, closedDates(rules), rules.maxAdvanceDays);
+}
+
+/** Why a provider cannot call now, for a person; null while it is open. */
+export interface ClosedNotice {
+  /** When it opens next, or null when not within `maxAdvanceDays`. */
+  opensAtMs: number | null;
+  /** "Closed now, until Thursday 9 January 2030, 08:00 CST (hours: Mon–Fri 08:00–20:00, Sat 09:00–13:00, America/Chicago)." */
+  message: string;
+}
+
+export function closedNotice(rules: Rules, zone: string, nowMs: number): ClosedNotice | null {
+  if (isOpen(rules, zone, nowMs)) return null;
+  const opensAtMs = nextOpenAt(rules, zone, nowMs);
+  const hours = `(hours: ${describeWeek(rules.businessHours)}, ${zone})`;
+  const today = DateTime.fromMillis(nowMs, { zone }).toISODate() ?? "";
+  const why = closedDates(rules).has(today) ? "Closed today (holiday)" : "Closed now";
+  return opensAtMs === null
+    ? { opensAtMs, message: `${why}, with no opening in the next ${days(rules.maxAdvanceDays)} ${hours}.` }
+    : { opensAtMs, message: `${why}, until ${formatLocal(opensAtMs, zone)} ${hours}.` };
 }
 
 /** The bookable range as of `nowMs`: from now + minimum notice to now + maxAdvanceDays (local calendar days). */
@@ -111,10 +136,16 @@ export function checkWindow(rules: Rules, zone: string, window: CallbackWindow, 
       return {
         ok: false,
         reason: "closed",
-        message: `We have no opening for a callback in the next ${days(rules.maxAdvanceDays)}.`,
+        message: `We have no opening for a callback in the next ${days(rules.maxAdvanceDays)} (hours: ${describeWeek(rules.businessHours)}, ${zone}).`,
       };
     }
-    return { ok: true, startMs: open[0], endMs: Math.min(open[1], open[0] + ASAP_SPAN_MS) };
+    // Waiting for a later opening is said in words: closed now, or too close to closing for a whole slot.
+    const notice =
+      open[0] <= earliestMs
+        ? undefined
+        : (closedNotice(rules, zone, earliestMs)?.message ??
+          `Closing in less than a ${rules.slotMinutes}-minute slot, so the callback waits until ${formatLocal(open[0], zone)} (hours: ${describeWeek(rules.businessHours)}, ${zone}).`);
+    return { ok: true, startMs: open[0], endMs: Math.min(open[1], open[0] + ASAP_SPAN_MS), ...(notice ? { notice } : {}) };
   }
 
   const { startMs, endMs } = window;
@@ -168,7 +199,7 @@ export function checkWindow(rules: Rules, zone: string, window: CallbackWindow, 
     const named = dates.map((d) => DateTime.fromISO(d, { zone }).setLocale("en-US").toFormat("cccc d LLLL yyyy")).join(", ");
     return withSuggestion("holiday", `We are closed on ${named || "that day"} (holiday).`, from);
   }
-  return withSuggestion("closed", "We are closed at that time.", from);
+  return withSuggestion("closed", `We are closed at that time (hours: ${describeWeek(rules.businessHours)}, ${zone}).`, from);
 }
 
 /**

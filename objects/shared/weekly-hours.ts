@@ -87,3 +87,25 @@ export function nextOpenAt(
   const first = openIntervals(hours, zone, fromMs, fromMs + horizonDays * DAY_MS, closed)[0];
   return first ? first[0] : null;
 }
+
+const DAY_NAMES: Record<Weekday, string> = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
+
+/**
+ * The week in words, consecutive days with the same hours grouped:
+ * "Mon–Fri 08:00–20:00, Sat 09:00–13:00" or "every day, around the clock".
+ */
+export function describeWeek(hours: WeeklyHours): string {
+  const rangesOf = (d: Weekday) => (hours[d] ?? []).map(([s, e]) => `${s}–${e}`).join(" and ");
+  if (WEEKDAYS.every((d) => rangesOf(d) === "00:00–24:00")) return "every day, around the clock";
+  const groups: { from: Weekday; to: Weekday; ranges: string }[] = [];
+  for (const d of WEEKDAYS) {
+    const ranges = rangesOf(d);
+    const last = groups.at(-1);
+    if (last && last.ranges === ranges && WEEKDAYS.indexOf(last.to) === WEEKDAYS.indexOf(d) - 1) last.to = d;
+    else groups.push({ from: d, to: d, ranges });
+  }
+  return groups
+    .filter((g) => g.ranges !== "")
+    .map((g) => `${g.from === g.to ? DAY_NAMES[g.from] : `${DAY_NAMES[g.from]}–${DAY_NAMES[g.to]}`} ${g.ranges}`)
+    .join(", ");
+}

@@ -52,7 +52,7 @@ export async function freshMesh(name: string, edgePort: number, sitePort: number
 
 /** The acme fixture, open around the clock, under another id. */
 export async function acmeAllDay(id: string, over: Record<string, unknown> = {}): Promise<Record<string, any>> {
-  const acme = JSON.parse(await readFile(path.resolve(import.meta.dirname, "../../../shared/fixtures/acme-provider.json"), "utf8"));
+  const acme = JSON.parse(await readFile(path.resolve(import.meta.dirname, "../../examples/providers/acme.json"), "utf8"));
   const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
   return { ...acme, id, ...over, rules: { ...acme.rules, businessHours: allDay, holidays: [] } };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import acme from "../../../shared/fixtures/acme-provider.json" with { type: "json" };
+import acme from "../../examples/providers/acme.json" with { type: "json" };
 import reasons from "../fixtures/intent-reasons.json" with { type: "json" };
 import holdout from "../fixtures/intent-reasons-holdout.json" with { type: "json" };
 import { trainIntentEngine, UNKNOWN_INTENT, type IntentDefinition } from "../../objects/callback-cloud/intents.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import acme from "../../../shared/fixtures/acme-provider.json" with { type: "json" };
+import acme from "../../examples/providers/acme.json" with { type: "json" };
 import { e164, providerRegistration, publicProvider } from "../../objects/callback-cloud/provider.ts";
 
 type Registration = typeof acme & { webhook?: { url: string; secret: string } };

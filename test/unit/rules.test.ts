@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import acme from "../../../shared/fixtures/acme-provider.json" with { type: "json" };
+import acme from "../../examples/providers/acme.json" with { type: "json" };
 import { providerRegistration, type ProviderRules } from "../../objects/callback-cloud/provider.ts";
 import {
   ASAP_SPAN_MS,
   bookingHorizon,
   checkWindow,
+  closedNotice,
   isOpen,
   nextOpenAt,
   retryAt,
@@ -235,6 +236,34 @@ describe("checking a callback window", () => {
     });
   });
 
+  it("asap while closed says why the callback waits, in words; open, it says nothing", () => {
+    // Friday 21:00 CST.
+    expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-05T03:00:00Z"))).toMatchObject({
+      notice: "Closed now, until Saturday 5 December 2026, 09:00 CST (hours: Mon–Fri 08:00–20:00, Sat 09:00–13:00, America/Chicago).",
+    });
+    // Christmas Day, 10:00 CST.
+    expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-25T16:00:00Z"))).toMatchObject({
+      notice: expect.stringMatching(/^Closed today \(holiday\), until Saturday 26 December 2026, 09:00 CST/),
+    });
+    // Wednesday 19:50 CST: open, but not for a whole slot.
+    expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-03T01:50:00Z"))).toMatchObject({
+      notice: expect.stringMatching(/^Closing in less than a 15-minute slot, so the callback waits until Thursday 3 December 2026, 08:00 CST/),
+    });
+    expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-02T14:07:00Z"))).not.toHaveProperty("notice");
+  });
+
+  it("says when and why the provider is closed, and nothing while it is open", () => {
+    expect(closedNotice(rules, CHICAGO, t("2026-12-02T15:00:00Z"))).toBeNull();
+    // Sunday 10:00 CST.
+    expect(closedNotice(rules, CHICAGO, t("2026-12-06T16:00:00Z"))).toEqual({
+      opensAtMs: t("2026-12-07T14:00:00Z"),
+      message: "Closed now, until Monday 7 December 2026, 08:00 CST (hours: Mon–Fri 08:00–20:00, Sat 09:00–13:00, America/Chicago).",
+    });
+    const allDay = withRules({ businessHours: Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]])) });
+    expect(closedNotice(allDay, CHICAGO, t("2026-12-06T16:00:00Z"))).toBeNull();
+    expect(closedNotice(allDay, CHICAGO, t("2026-12-25T16:00:00Z"))?.message).toMatch(/^Closed today \(holiday\), until Saturday 26 December 2026, 00:00 CST \(hours: every day, around the clock, America\/Chicago\)\.$/);
+  });
+
   it("accepts a window inside open hours", () => {
     const window = { startMs: t("2026-12-03T15:00:00Z"), endMs: t("2026-12-03T17:00:00Z") };
     expect(checkWindow(rules, CHICAGO, window, wednesday8am)).toEqual({ ok: true, ...window });
@@ -260,7 +289,7 @@ describe("checking a callback window", () => {
     const result = checkWindow(rules, CHICAGO, { startMs: t("2026-12-06T16:00:00Z"), endMs: t("2026-12-06T18:00:00Z") }, wednesday8am);
     expect(result).toMatchObject({ ok: false, reason: "closed", earliestSlotMs: t("2026-12-07T14:00:00Z") });
     expect(result.ok ? "" : result.message).toBe(
-      "We are closed at that time. The earliest possible time is Monday 7 December 2026, 08:00 CST.",
+      "We are closed at that time (hours: Mon–Fri 08:00–20:00, Sat 09:00–13:00, America/Chicago). The earliest possible time is Monday 7 December 2026, 08:00 CST.",
     );
   });
 

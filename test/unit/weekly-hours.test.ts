@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isOpenAt, isValidRange, nextOpenAt, openIntervals } from "../../objects/shared/weekly-hours.ts";
+import { describeWeek, isOpenAt, isValidRange, nextOpenAt, openIntervals } from "../../objects/shared/weekly-hours.ts";
 
 const t = (iso: string) => Date.parse(iso);
 const weekdays9to5 = { mon: [["09:00", "17:00"]], tue: [["09:00", "17:00"]], wed: [["09:00", "17:00"]], thu: [["09:00", "17:00"]], fri: [["09:00", "17:00"]] } as const;
@@ -50,5 +50,18 @@ describe("weekly hours in a time zone", () => {
     const [iv] = openIntervals(sunday, "America/Chicago", t("2027-03-14T00:00:00Z"), t("2027-03-15T00:00:00Z"));
     expect(iv[0]).toBe(t("2027-03-14T08:30:00Z")); // 03:30 CDT
     expect(iv[1]).toBe(t("2027-03-14T10:00:00Z")); // 05:00 CDT
+  });
+});
+
+describe("the week in words", () => {
+  it("groups consecutive days with the same hours and skips closed days", () => {
+    expect(describeWeek({ mon: [["08:00", "20:00"]], tue: [["08:00", "20:00"]], wed: [["08:00", "20:00"]], sat: [["09:00", "13:00"]] })).toBe(
+      "Mon–Wed 08:00–20:00, Sat 09:00–13:00",
+    );
+    expect(describeWeek({ mon: [["08:00", "12:00"], ["13:00", "17:00"]], wed: [["08:00", "12:00"], ["13:00", "17:00"]] })).toBe(
+      "Mon 08:00–12:00 and 13:00–17:00, Wed 08:00–12:00 and 13:00–17:00",
+    );
+    const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"] as const]]));
+    expect(describeWeek(allDay)).toBe("every day, around the clock");
   });
 });

@@ -1,5 +1,5 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
-import acme from "../../../../shared/fixtures/acme-provider.json" with { type: "json" };
+import acme from "../../../examples/providers/acme.json" with { type: "json" };
 import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
 import type { DialRecord, SimulatedMediaServer } from "../../../objects/media-server/simulated-media-server.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
