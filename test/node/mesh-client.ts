@@ -4,10 +4,13 @@
  * of the test's choosing, and the fixture provider open around the clock (so no test
  * depends on the hour or the day).
  */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
+import { REPO_ROOT } from "../../federation/launcher/options.ts";
 
 export interface Answer {
   status: number;
@@ -55,4 +58,48 @@ export async function acmeAllDay(id: string, over: Record<string, unknown> = {})
   const acme = JSON.parse(await readFile(path.resolve(import.meta.dirname, "../../examples/providers/acme.json"), "utf8"));
   const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
   return { ...acme, id, ...over, rules: { ...acme.rules, businessHours: allDay, holidays: [] } };
+}
+
+export interface LaunchedMesh {
+  /** Once it prints "ready": the URLs it printed. */
+  ready: Promise<{ urls: { edge: string; sites: Record<string, string> } }>;
+  output(): string;
+  /** Ctrl-C, and the launcher's own clean stop. */
+  stop(): Promise<void>;
+}
+
+/** `npm start -- <args>` as its own process, on the pinned Node, with the developer's own settings kept out. */
+export function launchMesh(args: string[], env: Record<string, string> = {}): LaunchedMesh {
+  const pinned = path.join(REPO_ROOT, "node_modules", ".bin", "node");
+  const base = { ...process.env };
+  for (const key of ["MESH_ADMIN_TOKEN", "MESH_STATE_DIR", "HEARTBEAT_TIMEOUT_MS", "DIGEST_TTL_MS"]) delete base[key];
+  const child = spawn(existsSync(pinned) ? pinned : process.execPath, ["federation/launcher/start.ts", ...args], {
+    cwd: REPO_ROOT,
+    env: { ...base, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const ready = new Promise<{ urls: { edge: string; sites: Record<string, string> } }>((resolve, reject) => {
+    const check = () => {
+      if (!/ready in [\d.]+ s/.test(out) || !/admin token/.test(out)) return;
+      child.stdout.off("data", check);
+      const urls = Object.fromEntries([...out.matchAll(/^ {2}(\w+) +(http:\/\/\S+)$/gm)].map((m) => [m[1], m[2]]));
+      const { edge, ...sites } = urls;
+      resolve({ urls: { edge: edge!, sites } });
+    };
+    child.stdout.on("data", check);
+    void exited.then((code) => reject(new Error(`launcher exited (${code}) before it was ready:\n${out}`)));
+  });
+  ready.catch(() => {});
+  return {
+    ready,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGINT");
+      await exited;
+    },
+  };
 }
