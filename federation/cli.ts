@@ -2,63 +2,79 @@
  * `npm run federation -- <command>`: what a member (a partner's contact center, or a
  * site of the enterprise) runs on its own machine.
  *
- *   keygen [--key FILE]   make (or read) the peer's Ed25519 key; prints the peer id to register
- *   member ...            run the member's peer, bridged to its own site Worker
+ *   keygen [--key FILE] [--force]   make the peer's Ed25519 key; prints the peer id to register
+ *   member ...                      run the member's peer, bridged to its own site Worker
  */
-import { parseArgs } from "node:util";
-import { startMember } from "./member.ts";
-import { peerIdOf } from "./peer/peer.ts";
+import { existsSync } from "node:fs";
+import { CliUsageError, JWKS_PATH, parseKeygen, parseMember } from "./cli-options.ts";
 
 const USAGE = `Usage:
-  npm run federation -- keygen [--key FILE]
-  npm run federation -- member --site ID --worker URL --edge URL --edge-key JWK [--key FILE]
+  npm run federation -- keygen [--key FILE] [--force]
+  npm run federation -- member --site ID --worker URL --edge URL [--edge-key JWK|URL] [--key FILE]
                                [--listen MULTIADDR]... (PEER_SECRET from the environment)
 
-keygen   creates the peer's key once (default ./peer.key, mode 0600) and prints its peer id:
-         send that id to the federation's admin to be registered as a member.
-member   runs the peer: it fetches the membership list the edge signed (checked with
-         --edge-key, the edge's public JWK), gossips this site's digest, and hands the
-         digests of other members to the site Worker at --worker.`;
+keygen   creates the peer's key (mode 0600) and prints its peer id: send that id to the
+         federation's admin to be registered as a member. The key goes to
+         $XDG_CONFIG_HOME/callback-mesh/peer.key (else ~/.config/callback-mesh/peer.key)
+         unless --key says otherwise; an existing key is never replaced without --force.
+member   runs the peer: it fetches the membership list the edge signed (checked with the
+         edge's public key: --edge-key as a JWK, or the URL of a JWKS; by default
+         <--edge>${JWKS_PATH}), gossips this site's digest, and hands the digests of
+         other members to the site Worker at --worker. --key defaults as for keygen.`;
+
+const HINT = "(npm run federation -- --help for usage)";
 
 const [command, ...rest] = process.argv.slice(2);
 try {
-  if (command === "keygen") {
-    const { values } = parseArgs({ args: rest, options: { key: { type: "string", default: "peer.key" } } });
-    process.stdout.write(`${await peerIdOf(values.key)}\n`);
-  } else if (command === "member") {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        site: { type: "string" },
-        worker: { type: "string" },
-        edge: { type: "string" },
-        "edge-key": { type: "string" },
-        key: { type: "string", default: "peer.key" },
-        listen: { type: "string", multiple: true, default: ["/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/tcp/4002/ws"] },
-      },
-    });
-    const secret = process.env.PEER_SECRET;
-    if (!values.site || !values.worker || !values.edge || !values["edge-key"] || !secret) throw new Error("missing an option or PEER_SECRET");
-    const member = await startMember({
-      siteId: values.site,
-      workerUrl: values.worker.replace(/\/$/, ""),
-      peerSecret: secret,
-      edgeUrl: values.edge.replace(/\/$/, ""),
-      edgePublicKey: JSON.parse(values["edge-key"]),
-      keyFile: values.key,
-      listen: values.listen,
-      publishes: values.site !== "edge",
-      log: (m) => process.stdout.write(`${m}\n`),
-    });
-    process.stdout.write(`peer ${member.peer.peerId}\n${member.peer.addrs().join("\n")}\n`);
-    const stop = () => void member.stop().then(() => process.exit(0));
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  } else {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(command === undefined || command === "--help" ? 0 : 2);
-  }
+  if (command === "keygen") await keygen(rest);
+  else if (command === "member") await member(rest);
+  else if (command === undefined || command === "--help" || command === "-h") process.stdout.write(`${USAGE}\n`);
+  else throw new CliUsageError(`unknown command "${command}": keygen or member`);
 } catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
-  process.exit(2);
+  // One line either way: a usage slip (2) or something that went wrong (1); no stack for either.
+  const usage = error instanceof CliUsageError;
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}${usage ? ` ${HINT}` : ""}\n`);
+  process.exit(usage ? 2 : 1);
+}
+
+async function keygen(args: string[]): Promise<void> {
+  const { keyFile, force } = parseKeygen(args, process.env, process.cwd());
+  // Loaded here: the member's libp2p stack is not needed to parse flags or print usage.
+  const { createKey, KeyExistsError } = await import("./peer/keys.ts");
+  try {
+    const peerId = await createKey(keyFile, { force });
+    // Where on stderr, the peer id alone on stdout, so `$(… keygen)` captures just the id.
+    process.stderr.write(`new key in ${keyFile} (mode 0600, keep it private); its peer id, to register:\n`);
+    process.stdout.write(`${peerId}\n`);
+  } catch (error) {
+    if (!(error instanceof KeyExistsError)) throw error;
+    throw new Error(`${error.message}: keygen never replaces a key (a new key is a new, unregistered member); --force to do it anyway`);
+  }
+}
+
+async function member(args: string[]): Promise<void> {
+  const options = parseMember(args, process.env, process.cwd());
+  // A key made here would be a member nobody registered: ask for keygen instead.
+  if (!existsSync(options.keyFile)) {
+    throw new Error(`no key at ${options.keyFile}: make one with \`npm run federation -- keygen\` (same --key, if any) and have its peer id registered`);
+  }
+  const { resolveEdgeKey } = await import("./edge-key.ts");
+  const edgeKey = await resolveEdgeKey(options.edgeKey);
+  process.stdout.write(`edge key ${edgeKey.thumbprint} (from ${edgeKey.from})\n`);
+  const { startMember } = await import("./member.ts");
+  const running = await startMember({
+    siteId: options.siteId,
+    workerUrl: options.workerUrl,
+    peerSecret: options.peerSecret,
+    edgeUrl: options.edgeUrl,
+    edgePublicKey: edgeKey.jwk,
+    keyFile: options.keyFile,
+    listen: options.listen,
+    publishes: options.siteId !== "edge",
+    log: (m) => process.stdout.write(`${m}\n`),
+  });
+  process.stdout.write(`peer ${running.peer.peerId}\n${running.peer.addrs().join("\n")}\n`);
+  const stop = () => void running.stop().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }

@@ -11,6 +11,7 @@ import path from "node:path";
 import { unstable_startWorker } from "wrangler";
 import { startMember, type MeshMemberProcess } from "../member.ts";
 import { planWorkers, REPO_ROOT, type MeshOptions, type WorkerPlan } from "./options.ts";
+import { checkPorts, isAddressInUse, portMessage } from "./ports.ts";
 import { loadSecrets, SECRETS_FILE, type MeshSecrets } from "./secrets.ts";
 
 // wrangler's .d.ts takes StartDevWorkerInput from @cloudflare/workers-utils, which
@@ -58,9 +59,11 @@ export async function startMesh(options: MeshOptions, hooks: MeshHooks = {}): Pr
   const { signal } = hooks;
   const log = hooks.log ?? defaultLog;
   signal?.throwIfAborted();
+  const plan = planWorkers(options);
+  // Before --fresh deletes anything: a clash should cost the developer nothing.
+  await checkPorts(plan, options.host);
   if (options.fresh) await clearState(options.stateDir);
 
-  const plan = planWorkers(options);
   const secrets = await loadSecrets(options.stateDir, plan, options.adminToken);
   quietOffline();
   // Each Worker's DevEnv adds a process "exit" listener; a big mesh would trip Node's leak warning.
@@ -84,7 +87,10 @@ export async function startMesh(options: MeshOptions, hooks: MeshHooks = {}): Pr
         giveUp.signal.throwIfAborted();
         const dev = await unstable_startWorker(workerInput(worker, plan, options, secrets, log));
         running.set(worker.id, dev);
-        await whenHealthy(worker, dev, urlOf(options.host, worker.port), deadline, giveUp.signal, log);
+        await whenHealthy(worker, dev, urlOf(options.host, worker.port), deadline, giveUp.signal, log, (reason) =>
+          // Taken between our check and wrangler's listen: still say it with our flag, not wrangler's --port.
+          isAddressInUse(reason) ? portMessage(worker, plan, options.host, "EADDRINUSE") : `${worker.id} failed to start: ${reason}`,
+        );
       } catch (error) {
         giveUp.abort(error);
         throw error;
@@ -258,10 +264,11 @@ async function whenHealthy(
   deadline: number,
   signal: AbortSignal,
   log: NonNullable<MeshHooks["log"]>,
+  failure: (reason: string) => string,
 ): Promise<void> {
   let cleanup = () => {};
   const stopped = new Promise<never>((_, reject) => {
-    const fail = (event: unknown) => reject(new Error(`${worker.id} failed to start: ${describe(event)}`));
+    const fail = (event: unknown) => reject(new Error(failure(describe(event))));
     const abort = () => reject(signal.reason);
     const timer = setTimeout(() => reject(new Error(`${worker.id} did not answer ${url}/healthz in time`)), Math.max(0, deadline - performance.now()));
     dev.raw.once("error", fail);

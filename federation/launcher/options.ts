@@ -130,7 +130,7 @@ export function parseOptions(argv: readonly string[], env: Env, ctx: ParseContex
         sitePort = integer(flag, value(), 1, 65535);
         break;
       default:
-        throw new UsageError(`unknown option ${arg}`);
+        throw new UsageError(arg.startsWith("-") ? `unknown option ${arg}` : `unexpected argument "${arg}"`);
     }
   }
 

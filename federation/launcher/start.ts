@@ -13,7 +13,8 @@ try {
   options = parseOptions(process.argv.slice(2), process.env, { cwd: process.cwd(), repoRoot: REPO_ROOT });
 } catch (error) {
   if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+  // One line: the slip and where the usage is, not a page to scroll past.
+  process.stderr.write(`${error.message} (npm start -- --help for usage)\n`);
   process.exit(2);
 }
 if (options === null) {

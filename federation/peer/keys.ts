@@ -3,7 +3,7 @@
  * derived from it is what the signed membership list names, so the file is
  * created once and reused on every start (a new key would be a new, unknown member).
  */
-import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
@@ -30,6 +30,43 @@ export async function loadOrCreateKey(keyFile: string): Promise<PrivateKey> {
   } finally {
     await unlink(tmp);
   }
+}
+
+/** Thrown by createKey when the file already holds a key and replacing it was not asked for. */
+export class KeyExistsError extends Error {
+  name = "KeyExistsError";
+  readonly keyFile: string;
+  /** The existing key's peer id, or null if the file does not hold a readable key. */
+  readonly peerId: string | null;
+  constructor(keyFile: string, peerId: string | null) {
+    super(`${keyFile} already exists${peerId ? ` (peer id ${peerId})` : ""}`);
+    this.keyFile = keyFile;
+    this.peerId = peerId;
+  }
+}
+
+/**
+ * Makes a new key in `keyFile` (mode 0600, its folder 0700 when created) and returns its
+ * peer id. An existing file is replaced only with `force`: a new key is a new identity,
+ * and the old one's membership is lost with it.
+ */
+export async function createKey(keyFile: string, { force = false } = {}): Promise<string> {
+  const key = await generateKeyPair("Ed25519");
+  await mkdir(path.dirname(keyFile), { recursive: true, mode: 0o700 });
+  const tmp = `${keyFile}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, privateKeyToProtobuf(key), { mode: 0o600, flag: "wx" });
+  try {
+    // rename replaces in one step; link refuses when the file exists, even one made a moment ago.
+    if (force) await rename(tmp, keyFile);
+    else await link(tmp, keyFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const existing = await readKey(keyFile).catch(() => null);
+    throw new KeyExistsError(keyFile, existing ? peerIdFromPrivateKey(existing).toString() : null);
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+  return peerIdFromPrivateKey(key).toString();
 }
 
 /** The peer id (base58 string) of the member whose key is in `keyFile`; creates the key if missing. */

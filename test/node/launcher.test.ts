@@ -6,13 +6,14 @@
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bindingsFor, REPO_ROOT, startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
 import { parseOptions, planWorkers, UsageError } from "../../federation/launcher/options.ts";
+import { checkPorts, PortError } from "../../federation/launcher/ports.ts";
 import { loadSecrets } from "../../federation/launcher/secrets.ts";
 
 const HOST = "127.0.0.1";
@@ -51,10 +52,77 @@ describe("launcher options", () => {
   });
 
   it("refuses what it cannot do", () => {
-    for (const argv of [["--sites", "0"], ["--sites", "two"], ["--sites"], ["--bogus"], ["--edge-port", "8802"]]) {
+    for (const argv of [["--sites", "0"], ["--sites", "two"], ["--sites"], ["--bogus"], ["foo"], ["--edge-port", "8802"]]) {
       expect(() => parseOptions(argv, {}, ctx), argv.join(" ")).toThrow(UsageError);
     }
     expect(() => parseOptions([], { HEARTBEAT_TIMEOUT_MS: "30s" }, ctx)).toThrow(/HEARTBEAT_TIMEOUT_MS/);
+  });
+});
+
+describe("port clashes", () => {
+  // Ports the system hands out, held by this test: never 8787 or a developer's mesh.
+  const held: net.Server[] = [];
+  const hold = async (): Promise<number> => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+    held.push(server);
+    return (server.address() as net.AddressInfo).port;
+  };
+  const freePort = async (): Promise<number> => {
+    const port = await hold();
+    await new Promise((resolve) => held.pop()!.close(resolve));
+    return port;
+  };
+  let stateDir: string;
+  beforeAll(async () => {
+    stateDir = await mkdtemp(path.join(os.tmpdir(), "mesh-ports-"));
+  });
+  afterAll(async () => {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it("names the launcher's flag and the port that is taken, before anything starts", async () => {
+    const edgePort = await hold();
+    const sitePort = await freePort();
+    const edgeClash = checkPorts(planWorkers({ sites: 1, edgePort, sitePort }), HOST);
+    await expect(edgeClash).rejects.toThrow(PortError);
+    await expect(edgeClash).rejects.toThrow(`${HOST}:${edgePort}, the edge's port, is already in use: stop what holds it or choose another with --edge-port P`);
+
+    // The second of three sites is taken: the message says which and how to move them all.
+    const austin = await hold();
+    const siteClash = checkPorts(planWorkers({ sites: 3, edgePort: await freePort(), sitePort: austin - 1 }), HOST);
+    await expect(siteClash).rejects.toThrow(`${HOST}:${austin}, site austin's port (the sites take ${austin - 1}–${austin + 1}), is already in use: stop what holds it or move the sites with --site-port P`);
+    await expect(siteClash).rejects.not.toThrow(/--port\b/);
+
+    await expect(checkPorts(planWorkers({ sites: 1, edgePort: await freePort(), sitePort: await freePort() }), HOST)).resolves.toBeUndefined();
+  });
+
+  it("npm start says so in one line and exits, leaving the state folder as it was", async () => {
+    const edgePort = await hold();
+    // A state folder --fresh would delete: a clash must not cost it.
+    const kept = path.join(stateDir, "kept");
+    await mkdir(kept);
+    await writeFile(path.join(kept, "secrets.json"), "{}");
+    const launcher = launch(["--no-peers", "--fresh", "--state", kept, "--sites", "1", "--edge-port", String(edgePort), "--site-port", String(await freePort())]);
+    try {
+      expect(await launcher.exited).toBe(1);
+      expect(launcher.output()).toBe(`mesh failed to start: ${HOST}:${edgePort}, the edge's port, is already in use: stop what holds it or choose another with --edge-port P\n`);
+      expect(await readFile(path.join(kept, "secrets.json"), "utf8")).toBe("{}");
+    } finally {
+      if (launcher.child.exitCode === null) launcher.child.kill("SIGKILL");
+    }
+  });
+
+  it("npm start answers a bad flag with one line of usage error", async () => {
+    for (const [flags, message] of [
+      [["--bogus"], "unknown option --bogus"],
+      [["--site-port"], "--site-port needs a value"],
+    ] as const) {
+      const launcher = launch([...flags]);
+      expect(await launcher.exited).toBe(2);
+      expect(launcher.output()).toBe(`${message} (npm start -- --help for usage)\n`);
+    }
   });
 });
 
