@@ -24,13 +24,15 @@ export const memberInput = z.strictObject({
 });
 export type Member = z.infer<typeof memberInput>;
 
-export const membershipSchema = z.strictObject({
-  version: z.literal(1),
-  /** Grows with every change, so an old list can never replace a newer one. */
-  seq: z.number().int().min(0),
-  issuedAtMs: z.number().int(),
-  members: z.array(memberInput).max(500),
-});
+export const membershipSchema = z
+  .strictObject({
+    version: z.literal(1),
+    /** Grows with every change, so an old list can never replace a newer one. */
+    seq: z.number().int().min(0),
+    issuedAtMs: z.number().int(),
+    members: z.array(memberInput).max(500),
+  })
+  .meta({ id: "Membership", description: "The federation's members; `seq` grows with every change, so an older list never replaces a newer one." });
 export type Membership = z.infer<typeof membershipSchema>;
 
 const ALG = "EdDSA";

@@ -7,7 +7,8 @@
 import type { Digest } from "./digest.ts";
 import type { SiteClient } from "./site-client.ts";
 
-export type MemberHealth = "up" | "stale" | "down";
+export const MEMBER_HEALTH = ["up", "stale", "down"] as const;
+export type MemberHealth = (typeof MEMBER_HEALTH)[number];
 
 export interface MeshMember {
   siteId: string;

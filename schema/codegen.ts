@@ -2,8 +2,9 @@
  * Resolver types from the SDL: `npm run codegen` writes, for each subgraph, a
  * TypeScript module with its SDL as a string (what the Worker serves) and the
  * types of its resolvers (graphql-codegen's typescript + typescript-resolvers), so
- * the SDL in schema/ is the one source of both. `npm run codegen -- --check`
- * fails when a generated file is not current (a test runs the same check).
+ * the SDL in schema/ is the one source of both. It also writes each Worker's OpenAPI
+ * document and its TypeScript types (openapi-codegen.ts). `npm run codegen -- --check`
+ * fails when a generated file is not current (tests run the same checks).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -14,6 +15,7 @@ import * as typescriptResolvers from "@graphql-codegen/typescript-resolvers";
 import { stitchSchemas } from "@graphql-tools/stitch";
 import { buildSchema, parse, printSchema, type GraphQLSchema } from "graphql";
 import { agentInCloud, publicSchema } from "../federation/gateway/shape.ts";
+import { OPENAPI_TARGETS, openApiOutputs } from "./openapi-codegen.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -120,24 +122,31 @@ export async function generate(target: Target): Promise<{ types: string; printed
   return { types: `${HEADER(target.sdl)}\n/** The SDL of ${target.sdl}, as served. */\nexport const typeDefs = ${JSON.stringify(source)};\n\n${types}`, printed };
 }
 
+/** Every generated file with what it should hold: the GraphQL targets, then each Worker's OpenAPI document and its types. */
+async function outputs(): Promise<[string, string][]> {
+  const all: [string, string][] = [];
+  for (const target of TARGETS) {
+    const { types, printed } = await generate(target);
+    all.push([target.out, types]);
+    if (target.printTo && printed) all.push([target.printTo, printed]);
+  }
+  for (const target of OPENAPI_TARGETS) all.push(...(await openApiOutputs(ROOT, target)));
+  return all;
+}
+
 async function main(argv: string[]): Promise<void> {
   const check = argv.includes("--check");
   let stale = 0;
-  for (const target of TARGETS) {
-    const { types, printed } = await generate(target);
-    const outputs: [string, string][] = [[target.out, types]];
-    if (target.printTo && printed) outputs.push([target.printTo, printed]);
-    for (const [out, text] of outputs) {
-      const file = path.join(ROOT, out);
-      const current = await readFile(file, "utf8").catch(() => "");
-      if (current === text) continue;
-      if (check) {
-        stale++;
-        console.error(`${out} is not current: run npm run codegen`);
-      } else {
-        await writeFile(file, text);
-        console.log(`wrote ${out}`);
-      }
+  for (const [out, text] of await outputs()) {
+    const file = path.join(ROOT, out);
+    const current = await readFile(file, "utf8").catch(() => "");
+    if (current === text) continue;
+    if (check) {
+      stale++;
+      console.error(`${out} is not current: run npm run codegen`);
+    } else {
+      await writeFile(file, text);
+      console.log(`wrote ${out}`);
     }
   }
   if (stale > 0) process.exit(1);

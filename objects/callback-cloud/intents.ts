@@ -4,5 +4,5 @@
  * front of it in production (intent/hosted.ts), off by default.
  */
 export type { IntentAnalysis, IntentDefinition, IntentEngine } from "./intent/types.ts";
-export { UNKNOWN_INTENT } from "./intent/types.ts";
+export { intentAnalysisSchema, UNKNOWN_INTENT } from "./intent/types.ts";
 export { trainIntentEngine } from "./intent/engine.ts";

@@ -4,25 +4,27 @@
  * whose call progress comes back at /v1/callbacks/:c/progress. Every dial carries an
  * idempotency key: a media server that sees a key again must not dial again.
  */
-import type { Channel } from "../roster/model.ts";
+import { z } from "zod";
+import { channel as channelSchema, type Channel } from "../roster/model.ts";
 import { sign, SIGNATURE_HEADER } from "./signing.ts";
 
 export const OUTCOMES = ["answered", "busy", "no_answer", "voicemail", "failed"] as const;
 export type AttemptOutcome = (typeof OUTCOMES)[number];
 
-export interface DialRequest {
-  idempotencyKey: string;
-  confirmation: string;
-  attempt: number;
-  channel: Channel;
-  /** The customer's phone number or email address. */
-  to: string;
-  /** The provider's endpoint for the channel. */
-  from: string;
-  agent: { siteId: string; agentId: string } | null;
-  /** For text channels: what the customer reads. */
-  message?: string;
-}
+/** What the edge asks a media server to do; the body of the webhook to a provider's telephony (its schema documents it). */
+export const dialRequestSchema = z
+  .strictObject({
+    idempotencyKey: z.string().meta({ description: "The same in the idempotency-key header: a key seen again must not dial again" }),
+    confirmation: z.string(),
+    attempt: z.number().int().min(1),
+    channel: channelSchema,
+    to: z.string().meta({ description: "The customer's phone number (E.164) or email address" }),
+    from: z.string().meta({ description: "The provider's endpoint for the channel" }),
+    agent: z.strictObject({ siteId: z.string(), agentId: z.string() }).nullable(),
+    message: z.string().optional().meta({ description: "For text channels: what the customer reads" }),
+  })
+  .meta({ id: "DialRequest", description: "A dial: call or write to the customer on a channel, for one attempt of a callback." });
+export type DialRequest = z.infer<typeof dialRequestSchema>;
 
 /** A dial either ends at once with an outcome, or is accepted and reports progress later. */
 export type DialResult = { outcome: AttemptOutcome; ringMs: number } | { outcome: null };

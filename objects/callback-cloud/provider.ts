@@ -272,7 +272,10 @@ export type ProviderChannel = ProviderRegistration["channels"][number];
 export type ProviderIntent = ProviderRegistration["intents"][number];
 
 /** A provider as `GET /v1/providers/:id` shows it: the webhook keeps its URL, never its secret. */
-export type PublicProvider = Omit<ProviderRegistration, "webhook"> & { webhook?: { url: string } };
+export const publicProviderSchema = z
+  .strictObject({ ...providerRegistration.shape, webhook: z.strictObject({ url: z.string() }).optional() })
+  .meta({ id: "Provider", description: "A provider's registration as anyone may see it: its webhook keeps its URL, never its secret." });
+export type PublicProvider = z.infer<typeof publicProviderSchema>;
 
 export function publicProvider(p: ProviderRegistration): PublicProvider {
   const { webhook, ...rest } = p;

@@ -2,45 +2,62 @@
  * A callback as the cloud stores it (its rows) and as people see it (views): pure
  * mapping from rows to what a customer, or staff, is shown.
  */
-import type { Channel } from "../roster/model.ts";
+import { z } from "zod";
+import { channel, type Channel } from "../roster/model.ts";
 import { UNKNOWN_INTENT, type IntentAnalysis } from "./intents.ts";
-import type { CallbackStatus } from "./lifecycle.ts";
-import type { AttemptOutcome } from "./media-server.ts";
+import { CALLBACK_STATUSES, type CallbackStatus } from "./lifecycle.ts";
+import { OUTCOMES, type AttemptOutcome } from "./media-server.ts";
 
-export interface EventView {
-  at: string;
-  type: string;
-  detail: Record<string, unknown>;
-}
+/** Instants leave the cloud as `toISOString()` answers them: UTC, with milliseconds. */
+const instant = z.iso.datetime();
 
-export interface AttemptView {
-  n: number;
-  channel: Channel;
-  startedAt: string;
-  /** When the dial went to the media server (null until it has). */
-  issuedAt: string | null;
-  outcome: AttemptOutcome | null;
-}
+// The views are zod schemas (their types are inferred), so the Workers document exactly what is returned.
 
-export interface CallbackView {
-  confirmation: string;
-  status: CallbackStatus;
-  scheduledFor: string | null;
-  window: { start: string; end: string };
-  channel: Channel;
-  intent: string;
-  attempts: AttemptView[];
-  history: EventView[];
-  answer: string | null;
-  statusUrl: string;
-  /** Staff only. */
-  agent?: { id: string; siteId: string } | null;
-  reservationId?: string | null;
-  contact?: { phone?: string; email?: string };
-  reason?: string;
-  notes?: string | null;
-  priority?: number;
-}
+export const eventViewSchema = z
+  .strictObject({ at: instant, type: z.string(), detail: z.record(z.string(), z.unknown()) })
+  .meta({
+    id: "CallbackEvent",
+    description: "One step of a callback's history. Customers never see details that name the agent, its site, the reservation or staff notes.",
+  });
+export type EventView = z.infer<typeof eventViewSchema>;
+
+export const attemptViewSchema = z
+  .strictObject({
+    n: z.number().int().min(1),
+    channel,
+    startedAt: instant,
+    /** When the dial went to the media server (null until it has). */
+    issuedAt: instant.nullable(),
+    outcome: z.enum(OUTCOMES).nullable(),
+  })
+  .meta({ id: "CallbackAttempt", description: "One try to reach the customer; `outcome` is null while it is under way." });
+export type AttemptView = z.infer<typeof attemptViewSchema>;
+
+export const callbackViewSchema = z
+  .strictObject({
+    confirmation: z.string(),
+    status: z.enum(CALLBACK_STATUSES),
+    scheduledFor: instant.nullable(),
+    window: z.strictObject({ start: instant, end: instant }),
+    channel,
+    intent: z.string(),
+    attempts: z.array(attemptViewSchema),
+    history: z.array(eventViewSchema),
+    answer: z.string().nullable(),
+    statusUrl: z.string().meta({ description: "This callback at the edge (absolute when the edge knows its PUBLIC_URL)" }),
+    // Staff only, from here on.
+    agent: z.strictObject({ id: z.string(), siteId: z.string() }).nullable().optional(),
+    reservationId: z.string().nullable().optional(),
+    contact: z.strictObject({ phone: z.string().optional(), email: z.string().optional() }).optional(),
+    reason: z.string().optional(),
+    notes: z.string().nullable().optional(),
+    priority: z.number().int().optional(),
+  })
+  .meta({
+    id: "Callback",
+    description: "A callback as its customer sees it; staff (admin, ops, its agent) also see `agent`, `reservationId`, `contact`, `reason`, `notes` and `priority`.",
+  });
+export type CallbackView = z.infer<typeof callbackViewSchema>;
 
 export type CallbackRow = {
   id: string;

@@ -4,6 +4,7 @@
  * must: a key seen again returns the first answer and dials nobody.
  */
 import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { simulatedOutcome, type AttemptOutcome, type DialRequest, type DialResult, type MediaServer } from "../callback-cloud/media-server.ts";
@@ -33,21 +34,22 @@ const MIGRATIONS = [
   },
 ] as const;
 
-export interface DialRecord {
-  /** Position in the log, for paging with `afterRow`. */
-  row: number;
-  idempotencyKey: string;
-  confirmation: string;
-  attempt: number;
-  channel: string;
-  to: string;
-  outcome: string;
-  message: string | null;
-  /** How many times this key was asked for; only the first one dialed. */
-  requests: number;
-  /** When the first request for this key arrived. */
-  dialedAt: string | null;
-}
+/** One row of the dial log (GET /v1/media/dials): a zod schema, so the edge documents exactly this. */
+export const dialRecordSchema = z
+  .strictObject({
+    row: z.number().int().min(1).meta({ description: "Position in the log, for paging with `after`" }),
+    idempotencyKey: z.string(),
+    confirmation: z.string(),
+    attempt: z.number().int().min(1),
+    channel: z.string(),
+    to: z.string(),
+    outcome: z.string(),
+    message: z.string().nullable(),
+    requests: z.number().int().min(1).meta({ description: "How many times this key was asked for; only the first one dialed" }),
+    dialedAt: z.iso.datetime().nullable().meta({ description: "When the first request for this key arrived" }),
+  })
+  .meta({ id: "Dial", description: "What the simulated media server did for one idempotency key." });
+export type DialRecord = z.infer<typeof dialRecordSchema>;
 
 export class SimulatedMediaServer extends DurableObject implements MediaServer {
   clock: Clock = systemClock;

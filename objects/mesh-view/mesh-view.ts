@@ -9,10 +9,13 @@ import type { JWK } from "jose";
 import { digestSchema, type Digest } from "../../federation/digest.ts";
 import { healthOf, nextHealthChangeAt, type HeardFrom } from "../../federation/health.ts";
 import { signMembership, verifyMembership, type Member, type Membership } from "../../federation/membership.ts";
-import type { MemberHealth, MeshMember } from "../../federation/mesh-view.ts";
+import type { MeshMember } from "../../federation/mesh-view.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
+import type { DigestReceipt, MemberView, MeshStatus, OwnPeerReport } from "./views.ts";
+
+export type { MemberView, OwnPeerReport } from "./views.ts";
 
 export interface MeshViewEnv {
   /** At the edge: where providers and their callback clouds are, to move work off a member that went down. */
@@ -24,19 +27,6 @@ export interface MeshViewEnv {
   EDGE_MEMBERSHIP_KEY?: string;
   /** Its public half (JSON JWK), everywhere: a list not signed by it is refused. */
   EDGE_MEMBERSHIP_PUBLIC_KEY?: string;
-}
-
-export interface MemberView {
-  siteId: string;
-  peerId: string;
-  addrs: string[];
-  trust: Member["trust"];
-  exposure: Member["exposure"];
-  subgraphUrl: string | null;
-  health: MemberHealth;
-  seq: number | null;
-  digestAgeMs: number | null;
-  agents: { total: number; available: number };
 }
 
 const MIGRATIONS = [
@@ -73,14 +63,6 @@ const MIGRATIONS = [
     up: ["CREATE TABLE own_peer (id INTEGER PRIMARY KEY CHECK (id = 1), report TEXT NOT NULL, at_ms INTEGER NOT NULL)"],
   },
 ] as const;
-
-export interface OwnPeerReport {
-  peerId: string;
-  connected: number;
-  published: number;
-  accepted: number;
-  rejected: Record<string, number>;
-}
 
 export class MeshView extends DurableObject<MeshViewEnv> {
   clock: Clock = systemClock;
@@ -161,7 +143,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
    * newer sequence); the peer already dropped what it could, but the Worker trusts
    * only its own checks.
    */
-  async receive(digests: unknown[]): Promise<{ accepted: number; rejected: Record<string, number> }> {
+  async receive(digests: unknown[]): Promise<DigestReceipt> {
     const now = this.clock.now();
     const { membership } = await this.membership();
     const members = new Set(membership.members.map((m) => m.siteId));
@@ -201,12 +183,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
   }
 
   /** The members with their health, for GET /v1/mesh. */
-  async members(): Promise<{
-    self: string;
-    members: MemberView[];
-    receipts: Record<string, number>;
-    peer: (OwnPeerReport & { reportedAt: string }) | null;
-  }> {
+  async members(): Promise<MeshStatus> {
     const now = this.clock.now();
     const { membership } = await this.membership();
     const heard = this.heard();

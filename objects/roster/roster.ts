@@ -24,6 +24,9 @@ import type {
   StatusReport,
 } from "./model.ts";
 import { checkTransition, isMonitored, MONITORED_STATES, type AgentState } from "./state-machine.ts";
+import type { AgentView, ReservationView, SlotView } from "./views.ts";
+
+export type { AgentView, ReservationView, SlotView } from "./views.ts";
 
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 /** Four seconds: with a refresh every second, three lost refreshes in a row before a site looks stale, and a dead site is stale for everyone within five. */
@@ -31,39 +34,6 @@ export const DEFAULT_DIGEST_TTL_MS = 4_000;
 const LIST_LIMIT = 1000;
 /** Upcoming reservations per agent that views and estimates look at. */
 const PER_AGENT_LIMIT = 200;
-
-export interface AgentView {
-  id: string;
-  ref: string;
-  kind: Resource["kind"];
-  name: string;
-  skills: Record<string, number>;
-  channels: Channel[];
-  languages: string[];
-  capacity: number;
-  exposure: Resource["exposure"];
-  shift: Resource["shift"];
-  state: AgentState;
-  until: string | null;
-  expectedAvailableAt: string | null;
-  lastReportAt: string | null;
-  updatedAt: string;
-}
-
-export interface ReservationView {
-  id: string;
-  siteId: string;
-  callbackId: string;
-  /** The agent's opaque ref: what the mesh knows it by. */
-  agentId: string;
-  skill: string;
-  channel: Channel;
-  start: string;
-  end: string;
-  status: ReservationStatus;
-  expiresAt: string;
-  createdAt: string;
-}
 
 /** An agent as the site subgraph shows it: its view, free capacity over the next slot, upcoming reservations. */
 export interface GraphAgent extends AgentView {
@@ -73,12 +43,6 @@ export interface GraphAgent extends AgentView {
 /** "Free capacity" in the subgraph looks over the next slot, as the digest does. */
 const GRAPH_SLOT_MS = 15 * 60_000;
 const GRAPH_RESERVATIONS_PER_AGENT = 20;
-
-export interface SlotView {
-  start: string;
-  end: string;
-  capacity: number;
-}
 
 type ResourceRow = {
   id: string;

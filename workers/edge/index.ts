@@ -4,8 +4,10 @@
  */
 import { workerApp } from "../shared/openapi.ts";
 import { edgeAuth, type EdgeApp } from "./app-types.ts";
+import { publishEdgeContract } from "./contract.ts";
 import { callbacks } from "./routes/callbacks.ts";
 import { interactions } from "./routes/interactions.ts";
+import { keys } from "./routes/keys.ts";
 import { media } from "./routes/media.ts";
 import { members, signedMembership } from "./routes/members.ts";
 import { federationInbound, meshStatus } from "../shared/mesh-routes.ts";
@@ -34,14 +36,12 @@ app.route("/v1/mesh", meshStatus<EdgeApp>());
 app.route("/v1/federation/members", members);
 app.route("/federation", federationInbound<EdgeApp>());
 app.route("/federation", signedMembership);
+app.route("/.well-known", keys);
 // GraphQL over HTTP (GET and POST; yoga answers other methods with 405): the federated schema, and the cloud's subgraph alone.
 app.all("/graphql", (c) => serveFederatedGraph(c));
 app.all("/graphql/cloud", (c) => serveCloudGraph(c));
-app.doc31("/openapi.json", () => ({
-  openapi: "3.1.0",
-  info: { title: "callback mesh edge", version: "1" },
-  components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-}));
+// The contract at /openapi.json (workers/edge/contract.ts): every route above, its roles, and the webhook the edge sends.
+publishEdgeContract(app);
 app.get("/docs", (c) =>
   c.html(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Callback mesh API</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .3em}

@@ -78,7 +78,13 @@ export async function principalOf(token: string, config: AuthConfig): Promise<Pr
   }
 }
 
-export type IssuableRole = "agent" | "ops" | "partner";
+export const ISSUABLE_ROLES = ["agent", "ops", "partner"] as const;
+export type IssuableRole = (typeof ISSUABLE_ROLES)[number];
+
+/** The answer of POST /v1/tokens at every node. */
+export const issuedTokenSchema = z
+  .strictObject({ role: z.enum(ISSUABLE_ROLES), subject: z.string(), token: z.string(), expiresAt: z.iso.datetime() })
+  .meta({ id: "IssuedToken", description: "A JWT this node signed (HS256) for a role and a subject, and when it expires." });
 
 /** How long an issued token lives: a minute to 30 days, half a day by default. */
 export const tokenTtlSeconds = z.number().int().min(60).max(30 * 86_400).default(12 * 3600);

@@ -4,10 +4,13 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
+import { membershipSchema } from "../../federation/membership.ts";
 import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
-import { requireRole, type AuthVariables } from "./auth.ts";
+import { digestReceiptSchema, meshStatusSchema, ownPeerReportSchema } from "../../objects/mesh-view/views.ts";
+import { allow } from "./access.ts";
+import type { AuthVariables } from "./auth.ts";
 import { unwrap } from "./errors.ts";
-import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "./openapi.ts";
+import { jsonAnswer, jsonBody, newApp, withErrors } from "./openapi.ts";
 
 type MeshEnv = { Bindings: { MESH_VIEW: DurableObjectNamespace<MeshView> }; Variables: AuthVariables };
 
@@ -20,11 +23,12 @@ export function federationInbound<E extends MeshEnv>() {
       createRoute({
         method: "post",
         path: "/digests",
+        operationId: "receiveDigests",
         tags: ["federation"],
         summary: "Digests this node's peer received from the mesh (checked again here)",
-        middleware: [requireRole("admin", "peer")] as const,
+        ...allow("admin", "peer"),
         request: { body: jsonBody(z.strictObject({ digests: z.array(z.unknown()).min(1).max(100) })) },
-        responses: { 200: jsonAnswer(anyJson, "what was accepted and what was not"), ...withErrors(413) },
+        responses: { 200: jsonAnswer(digestReceiptSchema, "what was accepted and what was not"), ...withErrors(413) },
       }),
       async (c) => c.json(await meshViewOf(c.env).receive(c.req.valid("json").digests), 200),
     )
@@ -32,21 +36,12 @@ export function federationInbound<E extends MeshEnv>() {
       createRoute({
         method: "post",
         path: "/peer",
+        operationId: "reportPeer",
         tags: ["federation"],
         summary: "This node's peer reports its id, connections and what it published, accepted and refused",
-        middleware: [requireRole("admin", "peer")] as const,
-        request: {
-          body: jsonBody(
-            z.strictObject({
-              peerId: z.string().min(10).max(128),
-              connected: z.number().int().min(0),
-              published: z.number().int().min(0),
-              accepted: z.number().int().min(0),
-              rejected: z.record(z.string().max(32), z.number().int().min(0)),
-            }),
-          ),
-        },
-        responses: { 204: { description: "noted" }, ...withErrors() },
+        ...allow("admin", "peer"),
+        request: { body: jsonBody(ownPeerReportSchema) },
+        responses: { 204: { description: "noted" }, ...withErrors(413) },
       }),
       async (c) => {
         await meshViewOf(c.env).reportOwnPeer(c.req.valid("json"));
@@ -57,11 +52,12 @@ export function federationInbound<E extends MeshEnv>() {
       createRoute({
         method: "post",
         path: "/membership",
+        operationId: "acceptMembership",
         tags: ["federation"],
         summary: "The membership list as the edge signed it (refused unless its signature checks out)",
-        middleware: [requireRole("admin", "peer")] as const,
+        ...allow("admin", "peer"),
         request: { body: jsonBody(z.strictObject({ jws: z.string().min(16).max(200_000) })) },
-        responses: { 200: jsonAnswer(anyJson, "the list now in force"), ...withErrors() },
+        responses: { 200: jsonAnswer(membershipSchema, "the list now in force (ours, when it is newer)"), ...withErrors(413, 503) },
       }),
       async (c) => c.json(unwrap(await meshViewOf(c.env).acceptMembership(c.req.valid("json").jws)), 200),
     );
@@ -73,10 +69,11 @@ export function meshStatus<E extends MeshEnv>() {
     createRoute({
       method: "get",
       path: "/",
+      operationId: "getMesh",
       tags: ["federation"],
       summary: "The mesh as this node sees it",
-      middleware: [requireRole("admin", "ops", "partner", "peer")] as const,
-      responses: { 200: jsonAnswer(anyJson, "the mesh"), ...withErrors() },
+      ...allow("admin", "ops", "partner", "peer"),
+      responses: { 200: jsonAnswer(meshStatusSchema, "the mesh"), ...withErrors() },
     }),
     async (c) => c.json(await meshViewOf(c.env).members(), 200),
   );

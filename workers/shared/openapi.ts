@@ -38,22 +38,35 @@ export function workerApp<E extends { Bindings: object; Variables: AuthVariables
   return app;
 }
 
-export const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown() }),
-});
+export const errorSchema = z
+  .strictObject({
+    error: z.strictObject({ code: z.string(), message: z.string(), details: z.unknown() }),
+  })
+  .meta({
+    id: "Error",
+    description: "Every error: a stable `code`, a `message` for people, and `details` (null, or an object; bad input names each field in `details.fields`).",
+  });
 
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: errorSchema } } });
 
-/** The error answers every authenticated route can give. */
+/** The error answers every route can give: bad input, a bad token, a role outside the route's. */
 export const commonErrors = {
   400: errorResponse("bad input; `details.fields` names each bad field"),
-  401: errorResponse("no or bad token"),
-  403: errorResponse("outside the caller's boundary"),
+  401: errorResponse("no token where one is needed, or a token that is not valid here"),
+  403: errorResponse("the caller's role may not do this"),
 } as const;
 
-export const withErrors = (...codes: (404 | 409 | 413)[]) => ({
+const ERRORS = {
+  404: "not found",
+  409: "conflicts with the current state (`details` says what is allowed)",
+  413: "the body is too large",
+  422: "understood, but the provider's rules forbid it (`details` says what would be allowed)",
+  503: "this node is not configured for it",
+} as const;
+
+export const withErrors = (...codes: (keyof typeof ERRORS)[]) => ({
   ...commonErrors,
-  ...Object.fromEntries(codes.map((c) => [c, errorResponse(String(c))])),
+  ...Object.fromEntries(codes.map((c) => [c, errorResponse(ERRORS[c])])),
 });
 
 export const jsonBody = <S extends z.ZodType>(schema: S) => ({
@@ -65,6 +78,3 @@ export const jsonAnswer = <S extends z.ZodType>(schema: S, description: string) 
   description,
   content: { "application/json": { schema } },
 });
-
-/** Answers are documented loosely; their TypeScript types come from the objects that make them. */
-export const anyJson = z.unknown();

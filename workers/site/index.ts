@@ -5,6 +5,7 @@
 import { federationInbound, meshStatus } from "../shared/mesh-routes.ts";
 import { workerApp } from "../shared/openapi.ts";
 import { siteAuth, type SiteApp } from "./app-types.ts";
+import { publishSiteContract } from "./contract.ts";
 import { agents } from "./routes/agents.ts";
 import { availability } from "./routes/availability.ts";
 import { serveSiteGraph } from "./graphql/server.ts";
@@ -29,11 +30,7 @@ app.route("/federation", federationInbound<SiteApp>());
 app.route("/v1/mesh", meshStatus<SiteApp>());
 // The site subgraph, GraphQL over HTTP (GET and POST; yoga answers other methods with 405).
 app.all("/graphql", (c) => serveSiteGraph(c));
-app.doc31("/openapi.json", (c) => ({
-  openapi: "3.1.0",
-  info: { title: `callback mesh site ${c.env.SITE_ID}`, version: "1" },
-  components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-  security: [{ bearer: [] }],
-}));
+// The contract at /openapi.json (workers/site/contract.ts): every route above and its roles.
+publishSiteContract(app);
 
 export default app;

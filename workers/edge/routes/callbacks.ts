@@ -7,16 +7,18 @@ import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { callbackRequest, completeBody, progressBody, textBody, transferBody } from "../../../objects/callback-cloud/requests.ts";
 import { SIGNATURE_HEADER } from "../../../objects/callback-cloud/signing.ts";
-import type { CallbackView } from "../../../objects/callback-cloud/views.ts";
+import { callbackViewSchema, type CallbackView } from "../../../objects/callback-cloud/views.ts";
 import type { Result } from "../../../objects/shared/problem.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
-import { requireRole, type Principal } from "../../shared/auth.ts";
+import { allow, open, type Security } from "../../shared/access.ts";
+import type { Principal } from "../../shared/auth.ts";
 import { ApiError, invalid, unwrap } from "../../shared/errors.ts";
-import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { actorOf, cloudForConfirmation, cloudOf, type EdgeApp } from "../app-types.ts";
 import { verifyIndicia } from "../indicia.ts";
 
 const tags = ["callbacks"];
+const customers = ["customers"];
 const params = z.object({ confirmation: z.string().min(1).max(32) });
 const verifierQuery = z.object({ verifier: z.string().max(64).optional() });
 const idempotencyHeader = z.object({
@@ -28,33 +30,61 @@ const idempotencyHeader = z.object({
 
 const principalOf = (c: { get(key: "principal"): Principal | null }) => c.get("principal");
 
+/** The routes a customer reaches with a confirmation and its verifier, and staff with a token. */
+const customerOrStaff = {
+  security: [{ verifier: [] }, { bearer: ["admin", "ops", "agent"] }] as Security,
+  "x-roles": ["customer", "admin", "ops", "agent"],
+  description:
+    "Who may call it: customer, admin, ops, agent. A customer passes the callback's `verifier` (no token); " +
+    "staff a token (an agent: only the callbacks assigned to it). A wrong verifier answers exactly like an unknown confirmation.",
+};
+
+/** The answer to a callback request: what the customer keeps, and links to follow it with as given. */
+export const requestedCallbackSchema = callbackViewSchema
+  .pick({ confirmation: true, status: true, scheduledFor: true, window: true, channel: true, intent: true })
+  .extend({
+    verifier: z.string().meta({ description: "Proves the customer: keep it; it is shown once" }),
+    statusUrl: z.string().meta({ description: "The callback's status and history, verifier included" }),
+    eventsUrl: z.string().meta({ description: "The same history live as server-sent events, verifier included" }),
+  })
+  .meta({ id: "CallbackReceipt", description: "A durable callback request: its confirmation, its verifier, and where to follow it." });
+
 /** An agent or ops action on a callback: one route shape, one body schema, one object method. */
 function staffAction<S extends z.ZodType>(
   action: "annotations" | "answer" | "transfer" | "complete",
+  operationId: string,
   body: S,
-  roles: ("admin" | "ops" | "agent")[],
   summary: string,
 ) {
   return createRoute({
     method: "post",
     path: `/{confirmation}/${action}`,
+    operationId,
     tags,
     summary,
-    middleware: [requireRole(...roles)] as const,
+    ...allow("admin", "ops", "agent"),
     request: { params, body: jsonBody(body) },
-    responses: { 200: jsonAnswer(anyJson, "the callback"), ...withErrors(404, 409) },
+    responses: { 200: jsonAnswer(callbackViewSchema, "the callback, as staff see it"), ...withErrors(404, 409, 413, 422) },
   });
 }
 
-export const callbacks = newApp<EdgeApp>()
+const app = newApp<EdgeApp>();
+app.openAPIRegistry.register("ProgressReport", progressBody);
+
+export const callbacks = app
   .openapi(
     createRoute({
       method: "post",
       path: "/",
-      tags,
+      operationId: "requestCallback",
+      tags: customers,
       summary: "Request a callback; answers once it is durable, with a confirmation and a verifier",
+      ...open("customer", "the offer's signed `token` (as `indicia`) is the customer's permission."),
       request: { headers: idempotencyHeader, body: jsonBody(callbackRequest) },
-      responses: { 201: jsonAnswer(anyJson, "accepted"), ...withErrors(409), 422: jsonAnswer(anyJson, "the provider's rules forbid it") },
+      responses: {
+        201: jsonAnswer(requestedCallbackSchema, "accepted and durable (the same answer again for a repeated Idempotency-Key)"),
+        ...withErrors(409, 413, 422),
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
@@ -64,6 +94,8 @@ export const callbacks = newApp<EdgeApp>()
       // RPC's serialisable mapping of this deep type degrades to unknown; the object returns exactly this.
       const result = (await cloudOf(c.env, providerId).request(body, userId, key)) as Result<{ callback: CallbackView; verifier: string }>;
       const { callback, verifier } = unwrap(result);
+      // Absolute, so a customer can follow the links as given even where the edge has no PUBLIC_URL.
+      const statusUrl = new URL(callback.statusUrl, c.env.PUBLIC_URL ?? new URL(c.req.url).origin).toString();
       return c.json(
         {
           confirmation: callback.confirmation,
@@ -73,7 +105,8 @@ export const callbacks = newApp<EdgeApp>()
           window: callback.window,
           channel: callback.channel,
           intent: callback.intent,
-          statusUrl: `${callback.statusUrl}?verifier=${encodeURIComponent(verifier)}`,
+          statusUrl: `${statusUrl}?verifier=${encodeURIComponent(verifier)}`,
+          eventsUrl: `${statusUrl}/events?verifier=${encodeURIComponent(verifier)}`,
         },
         201,
       );
@@ -83,10 +116,12 @@ export const callbacks = newApp<EdgeApp>()
     createRoute({
       method: "get",
       path: "/{confirmation}",
-      tags,
+      operationId: "getCallbackStatus",
+      tags: customers,
       summary: "Status and history; customers need the verifier, staff see the agent and contact too",
+      ...customerOrStaff,
       request: { params, query: verifierQuery },
-      responses: { 200: jsonAnswer(anyJson, "the callback"), ...withErrors(404) },
+      responses: { 200: jsonAnswer(callbackViewSchema, "the callback"), ...withErrors(404) },
     }),
     async (c) => {
       const { cloud, confirmation } = await cloudForConfirmation(c.env, c.req.valid("param").confirmation);
@@ -98,10 +133,20 @@ export const callbacks = newApp<EdgeApp>()
     createRoute({
       method: "get",
       path: "/{confirmation}/events",
-      tags,
+      operationId: "streamCallbackEvents",
+      tags: customers,
       summary: "The same history as server-sent events, live",
+      ...customerOrStaff,
       request: { params, query: verifierQuery },
-      responses: { 200: { description: "text/event-stream" }, ...withErrors(404) },
+      responses: {
+        200: {
+          description:
+            "Server-sent events: the history so far, then each new step as it happens; the stream ends once the callback is final. " +
+            "Each event is named for its `type`, and its `data` is one CallbackEvent as JSON.",
+          content: { "text/event-stream": { schema: z.string().meta({ description: "event: <type>\ndata: <CallbackEvent as JSON>\n\n, repeated" }) } },
+        },
+        ...withErrors(404),
+      },
     }),
     async (c) => {
       const { cloud, confirmation } = await cloudForConfirmation(c.env, c.req.valid("param").confirmation);
@@ -118,10 +163,14 @@ export const callbacks = newApp<EdgeApp>()
     createRoute({
       method: "delete",
       path: "/{confirmation}",
-      tags,
+      operationId: "cancelCallback",
+      tags: customers,
       summary: "Cancel: by the customer (verifier), ops or admin",
+      security: [{ verifier: [] }, { bearer: ["admin", "ops"] }] as Security,
+      "x-roles": ["customer", "admin", "ops"],
+      description: "Who may call it: customer, admin, ops. A customer passes the callback's `verifier` (no token); agents answer or complete callbacks, they do not cancel them (403).",
       request: { params, query: verifierQuery },
-      responses: { 200: jsonAnswer(anyJson, "the cancelled callback"), ...withErrors(404, 409) },
+      responses: { 200: jsonAnswer(callbackViewSchema, "the cancelled callback (cancelling again answers the same)"), ...withErrors(404, 409) },
     }),
     async (c) => {
       const { cloud, confirmation } = await cloudForConfirmation(c.env, c.req.valid("param").confirmation);
@@ -130,19 +179,19 @@ export const callbacks = newApp<EdgeApp>()
       return c.json(unwrap(await cloud.cancel(confirmation, actor)), 200);
     },
   )
-  .openapi(staffAction("annotations", textBody, ["admin", "ops", "agent"], "Add a note to the callback's history"), async (c) => {
+  .openapi(staffAction("annotations", "annotateCallback", textBody, "Add a note to the callback's history"), async (c) => {
     const { cloud, confirmation } = await cloudForConfirmation(c.env, c.req.valid("param").confirmation);
     return c.json(unwrap(await cloud.annotate(confirmation, actorOf(principalOf(c), undefined), c.req.valid("json").text)), 200);
   })
-  .openapi(staffAction("answer", textBody, ["admin", "ops", "agent"], "Answer in writing instead of calling"), async (c) => {
+  .openapi(staffAction("answer", "answerCallback", textBody, "Answer in writing instead of calling"), async (c) => {
     const { cloud, confirmation } = await cloudForConfirmation(c.env, c.req.valid("param").confirmation);
     return c.json(unwrap(await cloud.answer(confirmation, actorOf(principalOf(c), undefined), c.req.valid("json").text)), 200);
   })
-  .openapi(staffAction("transfer", transferBody, ["admin", "ops", "agent"], "Move to another skill or site, re-planned"), async (c) => {
+  .openapi(staffAction("transfer", "transferCallback", transferBody, "Move to another skill or site, re-planned"), async (c) => {
     const { cloud, confirmation } = await cloudForConfirmation(c.env, c.req.valid("param").confirmation);
     return c.json(unwrap(await cloud.transfer(confirmation, actorOf(principalOf(c), undefined), c.req.valid("json"))), 200);
   })
-  .openapi(staffAction("complete", completeBody, ["admin", "ops", "agent"], "Close a callback after the call"), async (c) => {
+  .openapi(staffAction("complete", "completeCallback", completeBody, "Close a callback after the call"), async (c) => {
     const { cloud, confirmation } = await cloudForConfirmation(c.env, c.req.valid("param").confirmation);
     return c.json(unwrap(await cloud.complete(confirmation, actorOf(principalOf(c), undefined), c.req.valid("json"))), 200);
   })
@@ -150,10 +199,18 @@ export const callbacks = newApp<EdgeApp>()
     createRoute({
       method: "post",
       path: "/{confirmation}/progress",
-      tags,
+      operationId: "reportCallProgress",
+      tags: ["media server"],
       summary: "Call progress from the provider's media server, HMAC-signed (x-mesh-signature)",
-      request: { params },
-      responses: { 200: jsonAnswer(anyJson, "the callback"), ...withErrors(404) },
+      security: [{ signature: [] }] as Security,
+      "x-roles": ["provider"],
+      description:
+        "Who may call it: provider (its own media server, answering a `dial` webhook). No token: the raw body is signed " +
+        "with the provider's webhook secret, `x-mesh-signature: t=<epoch ms>,v1=<hex HMAC-SHA256 of \"t.body\">`, " +
+        "and refused (401) when the signature is wrong or more than five minutes old.",
+      // Documented by reference, not validated before the handler: the signature covers the raw bytes, read there.
+      request: { params, body: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/ProgressReport" } } } } },
+      responses: { 200: jsonAnswer(callbackViewSchema, "the callback, as staff see it"), ...withErrors(404, 413) },
     }),
     async (c) => {
       // The signature covers the raw bytes, so the body is read raw and parsed after.

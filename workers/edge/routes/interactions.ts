@@ -1,20 +1,43 @@
 /** Offers (interactive indicia): what a client shows before the customer asks for a callback. */
 import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
 import { interactionRequest } from "../../../objects/callback-cloud/requests.ts";
+import { channel } from "../../../objects/roster/model.ts";
+import { slotViewSchema } from "../../../objects/roster/views.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
+import { open } from "../../shared/access.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
-import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { cloudOf, directoryOf, type EdgeApp } from "../app-types.ts";
 import { signIndicia } from "../indicia.ts";
+
+export const offerSchema = z
+  .strictObject({
+    token: z.string().meta({ description: "The signed offer (indicia): send it as `indicia` to ask for a callback" }),
+    expiresAt: z.iso.datetime(),
+    estimatedWaitSeconds: z.number().int().min(0).nullable().meta({ description: "Until the first slot; null when none is free in the next day" }),
+    slots: z.array(slotViewSchema),
+    channels: z.array(channel),
+    callbackUrl: z.string().meta({ description: "Where to ask for the callback (POST)" }),
+    openNow: z.boolean().optional().meta({ description: "Whether the provider's hours allow a call now" }),
+    opensAt: z.iso.datetime({ offset: true }).optional().meta({ description: "Closed now: when it opens next" }),
+    notice: z.string().optional().meta({ description: "Why the wait is what it is, in words (closed until …, or nobody free)" }),
+  })
+  .meta({ id: "Offer", description: "A signed callback offer: free slots, channels, the estimated wait, and where to ask." });
+
+/** What the offer says about the provider's hours, when the callback cloud says it. */
+type OfferNotice = { openNow?: boolean; opensAt?: string; notice?: string };
 
 export const interactions = newApp<EdgeApp>().openapi(
   createRoute({
     method: "post",
     path: "/",
+    operationId: "createOffer",
     tags: ["customers"],
     summary: "A signed callback offer: slots, channels, estimated wait and where to ask",
+    ...open("customer", "an offer is what a page shows before anyone asks."),
     request: { body: jsonBody(interactionRequest) },
-    responses: { 200: jsonAnswer(anyJson, "the indicia"), ...withErrors(404) },
+    responses: { 200: jsonAnswer(offerSchema, "the offer, its token signed for this customer"), ...withErrors(404, 413) },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -28,6 +51,7 @@ export const interactions = newApp<EdgeApp>().openapi(
       systemClock.now(),
       { slots: offer.slots.length, channels: offer.channels },
     );
+    const { openNow, opensAt, notice } = offer as OfferNotice;
     return c.json(
       {
         token,
@@ -36,6 +60,9 @@ export const interactions = newApp<EdgeApp>().openapi(
         slots: offer.slots,
         channels: offer.channels,
         callbackUrl: `${c.env.PUBLIC_URL ?? new URL(c.req.url).origin}/v1/callbacks`,
+        ...(openNow !== undefined ? { openNow } : {}),
+        ...(opensAt !== undefined ? { opensAt } : {}),
+        ...(notice !== undefined ? { notice } : {}),
       },
       200,
     );

@@ -1,17 +1,19 @@
 /** What the simulated media server did: the local mesh's "phone", for ops and benchmarks. */
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { requireRole } from "../../shared/auth.ts";
-import { anyJson, jsonAnswer, newApp, withErrors } from "../../shared/openapi.ts";
+import { dialRecordSchema } from "../../../objects/media-server/simulated-media-server.ts";
+import { allow } from "../../shared/access.ts";
+import { jsonAnswer, newApp, withErrors } from "../../shared/openapi.ts";
 import type { EdgeApp } from "../app-types.ts";
 
 export const media = newApp<EdgeApp>().openapi(
   createRoute({
     method: "get",
     path: "/dials",
+    operationId: "listDials",
     tags: ["media server"],
     summary: "The simulated media server's dial log (one row per idempotency key)",
-    middleware: [requireRole("admin", "ops")] as const,
+    ...allow("admin", "ops"),
     request: {
       query: z.object({
         confirmation: z.string().max(32).optional(),
@@ -19,7 +21,10 @@ export const media = newApp<EdgeApp>().openapi(
         after: z.coerce.number().int().min(0).default(0),
       }),
     },
-    responses: { 200: jsonAnswer(anyJson, "the dials"), ...withErrors() },
+    responses: {
+      200: jsonAnswer(z.strictObject({ dials: z.array(dialRecordSchema) }).meta({ id: "DialLog" }), "the dials, oldest first"),
+      ...withErrors(),
+    },
   }),
   async (c) => {
     const q = c.req.valid("query");

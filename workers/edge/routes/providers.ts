@@ -1,10 +1,11 @@
 /** Provider registrations (the application server) and trying their intents. */
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { providerRegistration, publicProvider } from "../../../objects/callback-cloud/provider.ts";
-import { requireRole } from "../../shared/auth.ts";
+import { intentAnalysisSchema } from "../../../objects/callback-cloud/intents.ts";
+import { providerRegistration, publicProvider, publicProviderSchema, type PublicProvider } from "../../../objects/callback-cloud/provider.ts";
+import { allow, open } from "../../shared/access.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
-import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { cloudOf, directoryOf, type EdgeApp } from "../app-types.ts";
 
 const tags = ["providers"];
@@ -15,11 +16,16 @@ export const providers = newApp<EdgeApp>()
     createRoute({
       method: "post",
       path: "/",
+      operationId: "registerProvider",
       tags,
       summary: "Register (or update) a callback provider",
-      middleware: [requireRole("admin")] as const,
+      ...allow("admin"),
       request: { body: jsonBody(providerRegistration) },
-      responses: { 200: jsonAnswer(anyJson, "updated"), 201: jsonAnswer(anyJson, "registered"), ...withErrors(413) },
+      responses: {
+        200: jsonAnswer(publicProviderSchema, "updated"),
+        201: jsonAnswer(publicProviderSchema, "registered"),
+        ...withErrors(409, 413),
+      },
     }),
     async (c) => {
       const registration = c.req.valid("json");
@@ -32,27 +38,31 @@ export const providers = newApp<EdgeApp>()
     createRoute({
       method: "get",
       path: "/{providerId}",
+      operationId: "getProvider",
       tags,
       summary: "A provider, less its secrets",
+      ...open("anyone", "a registration less its webhook secret is public."),
       request: { params },
-      responses: { 200: jsonAnswer(anyJson, "the provider"), 404: jsonAnswer(anyJson, "no such provider") },
+      responses: { 200: jsonAnswer(publicProviderSchema, "the provider"), ...withErrors(404) },
     }),
     async (c) => {
       const { providerId } = c.req.valid("param");
       const provider = (await directoryOf(c.env).has(providerId)) ? await cloudOf(c.env, providerId).publicRegistration() : null;
       if (!provider) throw new ApiError(404, "provider_not_found", `no provider ${providerId}`);
-      return c.json(provider, 200);
+      // RPC's serialisable mapping turns the hours' tuples into arrays; the object returns exactly a PublicProvider.
+      return c.json(provider as PublicProvider, 200);
     },
   )
   .openapi(
     createRoute({
       method: "post",
       path: "/{providerId}/intents/analyze",
+      operationId: "analyzeIntent",
       tags,
       summary: "What the intent engine makes of a text",
-      middleware: [requireRole("admin", "ops")] as const,
+      ...allow("admin", "ops"),
       request: { params, body: jsonBody(z.strictObject({ text: z.string().trim().min(1, "say something").max(2000), language: z.string().max(16).optional() })) },
-      responses: { 200: jsonAnswer(anyJson, "the analysis"), ...withErrors(404) },
+      responses: { 200: jsonAnswer(intentAnalysisSchema, "the analysis"), ...withErrors(404, 413) },
     }),
     async (c) => {
       const { providerId } = c.req.valid("param");

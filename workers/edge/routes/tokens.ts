@@ -2,8 +2,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { systemClock } from "../../../objects/shared/clock.ts";
-import { issueToken, requireRole, tokenTtlSeconds as ttlSeconds } from "../../shared/auth.ts";
-import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { allow } from "../../shared/access.ts";
+import { issuedTokenSchema, issueToken, tokenTtlSeconds as ttlSeconds } from "../../shared/auth.ts";
+import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { edgeAuth, type EdgeApp } from "../app-types.ts";
 import { siteIdSchema } from "../../../federation/digest.ts";
 
@@ -19,11 +20,12 @@ export const tokens = newApp<EdgeApp>().openapi(
   createRoute({
     method: "post",
     path: "/",
-    tags: ["auth"],
+    operationId: "issueToken",
+    tags: ["tokens"],
     summary: "Issue a signed token (ops, a partner for its site, or an agent for its callbacks)",
-    middleware: [requireRole("admin")] as const,
+    ...allow("admin"),
     request: { body: jsonBody(tokenRequest) },
-    responses: { 201: jsonAnswer(anyJson, "the token"), ...withErrors() },
+    responses: { 201: jsonAnswer(issuedTokenSchema, "the token"), ...withErrors(413, 503) },
   }),
   async (c) => {
     const body = c.req.valid("json");

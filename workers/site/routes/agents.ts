@@ -2,25 +2,29 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { agentInput, resourceId, statusReport } from "../../../objects/roster/model.ts";
-import type { AgentView } from "../../../objects/roster/roster.ts";
-import { requireRole, type Principal } from "../../shared/auth.ts";
+import { agentViewSchema, partnerAgentViewSchema, type AgentView, type PartnerAgentView } from "../../../objects/roster/views.ts";
+import { allow } from "../../shared/access.ts";
+import type { Principal } from "../../shared/auth.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
-import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { rosterOf, type SiteApp } from "../app-types.ts";
 
 const params = z.object({ agentId: resourceId });
 const tags = ["agents"];
 
+/** An agent as staff see it, or as a partner does. */
+const visibleAgent = z.union([agentViewSchema, partnerAgentViewSchema]);
+
 /** What a partner may see of an agent: no name, no internal resources, the opaque ref for an id. */
-function visibleTo<A extends Pick<AgentView, "id" | "ref" | "name" | "exposure" | "lastReportAt"> & { shift: unknown }>(
-  principal: Principal,
-  agent: A,
-): Record<string, unknown> | null {
+function visibleTo(principal: Principal, agent: AgentView): AgentView | PartnerAgentView | null {
   if (principal.role !== "partner") return { ...agent };
   if (agent.exposure === "internal") return null;
   const { id: _id, name: _name, shift: _shift, lastReportAt: _seen, ref, ...rest } = agent;
   return { ...rest, id: ref };
 }
+
+/** RPC's serialisable mapping turns a shift's tuples into arrays; the roster returns exactly AgentViews. */
+const asView = (agent: object) => agent as AgentView;
 
 /** An agent may act only for itself. */
 function assertSelf(principal: Principal, agentId: string): void {
@@ -34,25 +38,27 @@ export const agents = newApp<SiteApp>()
     createRoute({
       method: "put",
       path: "/{agentId}",
+      operationId: "putAgent",
       tags,
       summary: "Create or replace a resource of the roster",
-      middleware: [requireRole("admin")] as const,
+      ...allow("admin"),
       request: { params, body: jsonBody(agentInput) },
-      responses: { 200: jsonAnswer(anyJson, "updated"), 201: jsonAnswer(anyJson, "created"), ...withErrors(413) },
+      responses: { 200: jsonAnswer(agentViewSchema, "updated"), 201: jsonAnswer(agentViewSchema, "created"), ...withErrors(413) },
     }),
     async (c) => {
       const { agentId } = c.req.valid("param");
       const { agent, created } = unwrap(await rosterOf(c.env).upsertAgent(agentId, c.req.valid("json")));
-      return c.json(agent, created ? 201 : 200);
+      return c.json(asView(agent), created ? 201 : 200);
     },
   )
   .openapi(
     createRoute({
       method: "delete",
       path: "/{agentId}",
+      operationId: "removeAgent",
       tags,
       summary: "Remove a resource that holds no reservation",
-      middleware: [requireRole("admin")] as const,
+      ...allow("admin"),
       request: { params },
       responses: { 204: { description: "removed" }, ...withErrors(404, 409) },
     }),
@@ -65,32 +71,37 @@ export const agents = newApp<SiteApp>()
     createRoute({
       method: "get",
       path: "/",
+      operationId: "listAgents",
       tags,
       summary: "The roster",
-      middleware: [requireRole("admin", "ops", "partner")] as const,
-      responses: { 200: jsonAnswer(anyJson, "the roster"), ...withErrors() },
+      ...allow("admin", "ops", "partner"),
+      responses: {
+        200: jsonAnswer(z.strictObject({ agents: z.array(visibleAgent) }).meta({ id: "Roster" }), "the roster (a partner sees PartnerAgents, never internal ones)"),
+        ...withErrors(),
+      },
     }),
     async (c) => {
       const principal = c.get("principal") as Principal;
       const list = await rosterOf(c.env).listAgents();
-      return c.json({ agents: list.map((a) => visibleTo(principal, a)).filter((a) => a !== null) }, 200);
+      return c.json({ agents: list.map((a) => visibleTo(principal, asView(a))).filter((a) => a !== null) }, 200);
     },
   )
   .openapi(
     createRoute({
       method: "get",
       path: "/{agentId}",
+      operationId: "getAgent",
       tags,
       summary: "One resource with its state and expected availability",
-      middleware: [requireRole("admin", "ops", "agent", "partner")] as const,
+      ...allow("admin", "ops", "agent", "partner"),
       request: { params },
-      responses: { 200: jsonAnswer(anyJson, "the agent"), ...withErrors(404) },
+      responses: { 200: jsonAnswer(visibleAgent, "the agent (a PartnerAgent for a partner; an agent sees only itself)"), ...withErrors(404) },
     }),
     async (c) => {
       const principal = c.get("principal") as Principal;
       const { agentId } = c.req.valid("param");
       assertSelf(principal, agentId);
-      const agent = visibleTo(principal, unwrap(await rosterOf(c.env).getAgent(agentId)));
+      const agent = visibleTo(principal, asView(unwrap(await rosterOf(c.env).getAgent(agentId))));
       if (!agent) throw new ApiError(404, "agent_not_found", `no agent ${agentId} at this site`, { agentId });
       return c.json(agent, 200);
     },
@@ -99,25 +110,27 @@ export const agents = newApp<SiteApp>()
     createRoute({
       method: "post",
       path: "/{agentId}/status",
+      operationId: "reportAgentStatus",
       tags,
       summary: "Status report (also a heartbeat); illegal transitions are 409 with the allowed moves",
-      middleware: [requireRole("admin", "agent")] as const,
+      ...allow("admin", "agent"),
       request: { params, body: jsonBody(statusReport) },
-      responses: { 200: jsonAnswer(anyJson, "the agent"), ...withErrors(404, 409) },
+      responses: { 200: jsonAnswer(agentViewSchema, "the agent"), ...withErrors(404, 409, 413) },
     }),
     async (c) => {
       const { agentId } = c.req.valid("param");
       assertSelf(c.get("principal") as Principal, agentId);
-      return c.json(unwrap(await rosterOf(c.env).reportStatus(agentId, c.req.valid("json"))), 200);
+      return c.json(asView(unwrap(await rosterOf(c.env).reportStatus(agentId, c.req.valid("json")))), 200);
     },
   )
   .openapi(
     createRoute({
       method: "post",
       path: "/{agentId}/heartbeat",
+      operationId: "agentHeartbeat",
       tags,
       summary: "Heartbeat: keeps the agent from being marked unreachable",
-      middleware: [requireRole("admin", "agent")] as const,
+      ...allow("admin", "agent"),
       // The body (`{}` by API.md) carries nothing, so none is required.
       request: { params },
       responses: { 204: { description: "seen" }, ...withErrors(404) },

@@ -1,10 +1,12 @@
 /** What crosses the site's boundary: its digest (to its peer) and reservations (from the cloud). */
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
+import { digestSchema } from "../../../federation/digest.ts";
 import { reservationInput } from "../../../objects/roster/model.ts";
-import { requireRole } from "../../shared/auth.ts";
+import { reservationViewSchema } from "../../../objects/roster/views.ts";
+import { allow } from "../../shared/access.ts";
 import { unwrap } from "../../shared/errors.ts";
-import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { rosterOf, type SiteApp } from "../app-types.ts";
 
 const tags = ["federation"];
@@ -14,11 +16,12 @@ const reservationAction = (action: "claim" | "release") =>
   createRoute({
     method: "post",
     path: `/reservations/{reservationId}/${action}`,
+    operationId: action === "claim" ? "claimReservation" : "releaseReservation",
     tags,
     summary: action === "claim" ? "Confirm a held reservation at callback time" : "Give the agent back",
-    middleware: [requireRole("admin", "cloud")] as const,
+    ...allow("admin", "cloud"),
     request: { params },
-    responses: { 200: jsonAnswer(anyJson, "the reservation"), ...withErrors(404, 409) },
+    responses: { 200: jsonAnswer(reservationViewSchema, "the reservation"), ...withErrors(404, 409) },
   });
 
 export const federation = newApp<SiteApp>()
@@ -26,12 +29,17 @@ export const federation = newApp<SiteApp>()
     createRoute({
       method: "get",
       path: "/digest",
+      operationId: "getDigest",
       tags,
       summary: "This site's current digest (its own peer, and the callback cloud)",
       // The cloud reads it directly until gossip brings digests to the edge.
-      middleware: [requireRole("admin", "peer", "cloud")] as const,
+      ...allow("admin", "peer", "cloud"),
       request: { headers: z.object({ "if-none-match": z.string().max(64).optional() }) },
-      responses: { 200: jsonAnswer(anyJson, "the digest (ETag: the roster's revision)"), 304: { description: "unchanged since that revision" }, ...withErrors() },
+      responses: {
+        200: jsonAnswer(digestSchema, "the digest (ETag: the roster's revision)"),
+        304: { description: "unchanged since that revision" },
+        ...withErrors(),
+      },
     }),
     async (c) => {
       // The peer polls often; while the roster has not changed it gets a 304 and nothing is computed.
@@ -45,11 +53,12 @@ export const federation = newApp<SiteApp>()
     createRoute({
       method: "post",
       path: "/reservations",
+      operationId: "reserveAgent",
       tags,
       summary: "Reserve an agent for a callback: 201, or 409 when no capacity is left",
-      middleware: [requireRole("admin", "cloud")] as const,
+      ...allow("admin", "cloud"),
       request: { body: jsonBody(reservationInput) },
-      responses: { 201: jsonAnswer(anyJson, "the reservation"), ...withErrors(404, 409) },
+      responses: { 201: jsonAnswer(reservationViewSchema, "the reservation"), ...withErrors(404, 409, 413) },
     }),
     async (c) => c.json(unwrap(await rosterOf(c.env).reserve(c.req.valid("json"))), 201),
   )
@@ -57,11 +66,12 @@ export const federation = newApp<SiteApp>()
     createRoute({
       method: "get",
       path: "/reservations/{reservationId}",
+      operationId: "getReservation",
       tags,
       summary: "One reservation",
-      middleware: [requireRole("admin", "cloud")] as const,
+      ...allow("admin", "cloud"),
       request: { params },
-      responses: { 200: jsonAnswer(anyJson, "the reservation"), ...withErrors(404) },
+      responses: { 200: jsonAnswer(reservationViewSchema, "the reservation"), ...withErrors(404) },
     }),
     async (c) => c.json(unwrap(await rosterOf(c.env).getReservation(c.req.valid("param").reservationId)), 200),
   )

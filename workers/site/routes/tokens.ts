@@ -3,9 +3,10 @@ import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { resourceId } from "../../../objects/roster/model.ts";
-import { issueToken, requireRole, tokenTtlSeconds as ttlSeconds } from "../../shared/auth.ts";
+import { allow } from "../../shared/access.ts";
+import { issuedTokenSchema, issueToken, tokenTtlSeconds as ttlSeconds } from "../../shared/auth.ts";
 import { unwrap } from "../../shared/errors.ts";
-import { anyJson, jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { rosterOf, siteAuth, type SiteApp } from "../app-types.ts";
 import { siteIdSchema } from "../../../federation/digest.ts";
 
@@ -19,11 +20,12 @@ export const tokens = newApp<SiteApp>().openapi(
   createRoute({
     method: "post",
     path: "/",
-    tags: ["auth"],
+    operationId: "issueToken",
+    tags: ["tokens"],
     summary: "Issue a signed token (agent, ops or partner)",
-    middleware: [requireRole("admin")] as const,
+    ...allow("admin"),
     request: { body: jsonBody(tokenRequest) },
-    responses: { 201: jsonAnswer(anyJson, "the token"), ...withErrors(404) },
+    responses: { 201: jsonAnswer(issuedTokenSchema, "the token"), ...withErrors(404, 413, 503) },
   }),
   async (c) => {
     const body = c.req.valid("json");

@@ -1,0 +1,49 @@
+/**
+ * What a node's mesh view answers at GET /v1/mesh and to its own peer: zod schemas,
+ * their types inferred, so every Worker documents exactly what it returns.
+ */
+import { z } from "zod";
+import { siteIdSchema } from "../../federation/digest.ts";
+import { memberInput } from "../../federation/membership.ts";
+import { MEMBER_HEALTH } from "../../federation/mesh-view.ts";
+
+/** What this node's own peer reports about itself (the body of POST /federation/peer). */
+export const ownPeerReportSchema = z.strictObject({
+  peerId: z.string().min(10).max(128),
+  connected: z.number().int().min(0),
+  published: z.number().int().min(0),
+  accepted: z.number().int().min(0),
+  rejected: z.record(z.string().max(32), z.number().int().min(0)),
+});
+export type OwnPeerReport = z.infer<typeof ownPeerReportSchema>;
+
+export const memberViewSchema = z
+  .strictObject({
+    siteId: siteIdSchema,
+    peerId: z.string(),
+    addrs: z.array(z.string()),
+    trust: memberInput.shape.trust.unwrap(),
+    exposure: memberInput.shape.exposure.unwrap(),
+    subgraphUrl: z.string().nullable(),
+    health: z.enum(MEMBER_HEALTH),
+    seq: z.number().int().nullable(),
+    digestAgeMs: z.number().int().nullable(),
+    agents: z.strictObject({ total: z.number().int().min(0), available: z.number().int().min(0) }),
+  })
+  .meta({ id: "MeshMember", description: "A member as this node sees it: `up` while its latest digest is within its time to live, `stale` after, `down` after four times it." });
+export type MemberView = z.infer<typeof memberViewSchema>;
+
+export const meshStatusSchema = z
+  .strictObject({
+    self: z.string().meta({ description: "This node: its site id, or `edge`" }),
+    members: z.array(memberViewSchema),
+    receipts: z.record(z.string(), z.number().int().min(0)).meta({ description: "Digests accepted, and refused by reason" }),
+    peer: ownPeerReportSchema.extend({ reportedAt: z.iso.datetime() }).nullable().meta({ description: "What this node's own peer last reported" }),
+  })
+  .meta({ id: "Mesh", description: "The mesh as this node sees it." });
+export type MeshStatus = z.infer<typeof meshStatusSchema>;
+
+export const digestReceiptSchema = z
+  .strictObject({ accepted: z.number().int().min(0), rejected: z.record(z.string(), z.number().int().min(0)) })
+  .meta({ id: "DigestReceipt", description: "How many digests were accepted, and how many were refused, by reason." });
+export type DigestReceipt = z.infer<typeof digestReceiptSchema>;
