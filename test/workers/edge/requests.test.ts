@@ -77,6 +77,27 @@ describe("offers", () => {
     expect(res.body.estimatedWaitSeconds).toBeNull();
   });
 
+  it("at night says why the wait is long: closed until the next opening, in words", async () => {
+    const clock = await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    expect((await offer()).body).toMatchObject({ openNow: true });
+    expect((await offer()).body).not.toHaveProperty("notice");
+    clock.set(Date.parse("2030-01-10T04:00:00Z")); // Wednesday 22:00 in Chicago
+    const night = await offer("the fridge is not cooling anymore");
+    expect(night.body).toMatchObject({
+      openNow: false,
+      opensAt: "2030-01-10T14:00:00.000Z",
+      notice: "Closed now, until Thursday 10 January 2030, 08:00 CST (hours: Mon–Fri 08:00–20:00, Sat 09:00–13:00, America/Chicago).",
+    });
+    expect(night.body.estimatedWaitSeconds).toBe(10 * 3600);
+    // Asked for anyway, asap: accepted for the opening, and the customer's history says why.
+    const asked = await requestCallback({ indicia: night.body.token });
+    expect(asked.status).toBe(201);
+    expect(asked.body.scheduledFor).toBe("2030-01-10T14:00:00.000Z");
+    const seen = await status(asked.body.confirmation, asked.body.verifier);
+    expect(seen.body.history.find((e: any) => e.type === "received").detail.notice).toMatch(/^Closed now, until Thursday 10 January 2030, 08:00 CST/);
+  });
+
   it("refuses an unknown provider and a malformed request", async () => {
     expect((await edge("POST", "/v1/interactions", { providerId: "nobody", user: { id: "u" } })).status).toBe(404);
     const bad = await edge("POST", "/v1/interactions", { providerId: "acme", user: { id: "u", phone: "555-0100" } });
@@ -128,6 +149,9 @@ describe("callback requests", () => {
     expect(closed.status).toBe(422);
     expect(closed.body.error.code).toBe("window_closed");
     expect(closed.body.error.details.earliestPossible).toBe("2030-01-10T14:00:00.000Z");
+    expect(closed.body.error.message).toBe(
+      "We are closed at that time (hours: Mon–Fri 08:00–20:00, Sat 09:00–13:00, America/Chicago). The earliest possible time is Thursday 10 January 2030, 08:00 CST.",
+    );
     const tooFar = await requestCallback({ when: { start: "2030-12-24T16:00:00Z", end: "2030-12-24T17:00:00Z" } });
     expect(tooFar.status).toBe(422);
     expect(tooFar.body.error.code).toBe("window_too_far");
