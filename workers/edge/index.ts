@@ -2,6 +2,7 @@
  * The edge Worker: the mesh's single global endpoint. A thin edge over the
  * callback cloud objects: it validates, authorizes and calls.
  */
+import { docsPage } from "../shared/docs.ts";
 import { workerApp } from "../shared/openapi.ts";
 import { edgeAuth, type EdgeApp } from "./app-types.ts";
 import { publishEdgeContract } from "./contract.ts";
@@ -42,15 +43,6 @@ app.all("/graphql", (c) => serveFederatedGraph(c));
 app.all("/graphql/cloud", (c) => serveCloudGraph(c));
 // The contract at /openapi.json (workers/edge/contract.ts): every route above, its roles, and the webhook the edge sends.
 publishEdgeContract(app);
-app.get("/docs", (c) =>
-  c.html(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Callback mesh API</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .3em}
-li{margin:.2rem 0}.m{display:inline-block;width:4.5rem;font-weight:600}</style></head><body>
-<h1>Callback mesh API</h1><p>The contract as OpenAPI 3.1: <a href="/openapi.json"><code>/openapi.json</code></a>.</p><ul id="routes"></ul>
-<script>fetch('/openapi.json').then(r=>r.json()).then(d=>{const ul=document.getElementById('routes');
-for(const[p,ops]of Object.entries(d.paths))for(const[m,o]of Object.entries(ops)){const li=document.createElement('li');
-li.innerHTML='<span class="m">'+m.toUpperCase()+'</span><code></code> ';li.querySelector('code').textContent=p;
-li.append(o.summary||'');ul.append(li)}})</script></body></html>`),
-);
+app.get("/docs", (c) => c.html(docsPage("Callback mesh API")));
 
 export default app;

@@ -2,6 +2,7 @@
  * The site Worker: a contact center's resource manager. A thin edge over its
  * Roster object: it validates, authorizes and calls.
  */
+import { docsPage } from "../shared/docs.ts";
 import { federationInbound, meshStatus } from "../shared/mesh-routes.ts";
 import { workerApp } from "../shared/openapi.ts";
 import { siteAuth, type SiteApp } from "./app-types.ts";
@@ -32,5 +33,6 @@ app.route("/v1/mesh", meshStatus<SiteApp>());
 app.all("/graphql", (c) => serveSiteGraph(c));
 // The contract at /openapi.json (workers/site/contract.ts): every route above and its roles.
 publishSiteContract(app);
+app.get("/docs", (c) => c.html(docsPage(`Callback mesh site ${c.env.SITE_ID} API`)));
 
 export default app;

@@ -1,0 +1,158 @@
+/**
+ * /docs as a reader sees it: Debian's chromium, driven by playwright-core (which downloads
+ * no browser), renders the edge's and a site's reference pages while every request that
+ * is not to loopback is refused, so a page needing a CDN (or anything else outside the
+ * Worker) fails here. Ports 38787/38801 (other node tests use 18xxx and 28xxx).
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
+
+/** Debian's chromium, found as .ci/run finds it (`command -v chromium`): /usr/bin/chromium there. */
+const CHROMIUM =
+  (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .map((dir) => path.join(dir, "chromium"))
+    .find((file) => existsSync(file)) ?? "/usr/bin/chromium";
+// Outside CI a machine with no chromium skips this file, saying so; CI (.ci/run installs it) fails instead.
+const skipReason = existsSync(CHROMIUM) || process.env.CI ? null : `no browser at ${CHROMIUM} (apt-get install -y chromium)`;
+if (skipReason) console.warn(`docs-page.test.ts skipped: ${skipReason}`);
+
+/** The little of the document this test reads. */
+interface OpenApiDoc {
+  security?: unknown[];
+  paths: Record<string, Record<string, { security?: unknown[]; "x-roles"?: unknown }>>;
+}
+
+/** What went wrong while a page loaded, as a reader's browser would see it. */
+interface Trouble {
+  blocked: string[];
+  failed: string[];
+  errors: string[];
+}
+
+describe.skipIf(skipReason !== null)(`/docs in chromium${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+  let mesh: Mesh;
+  let stateDir: string;
+  let profile: string;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`CI must render /docs in a browser, and there is none at ${CHROMIUM}: .ci/run installs Debian's chromium`);
+    stateDir = await mkdtemp(path.join(tmpdir(), "mesh-docs-"));
+    profile = await mkdtemp(path.join(tmpdir(), "chromium-docs-"));
+    mesh = await startMesh(
+      { sites: 1, fresh: true, stateDir, host: "127.0.0.1", edgePort: 38787, sitePort: 38801, settings: {}, readyTimeoutMs: 60_000, peers: false },
+      { log: () => {} },
+    );
+    // A persistent context because playwright takes the profile folder only this way, not as --user-data-dir.
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      // Without the background-networking flags chromium reaches for Google's services, which the closed network refuses.
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    // Rendering a whole expanded reference takes seconds on a busy 2-core machine; this is a ceiling, not a wait.
+    context.setDefaultTimeout(60_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await mesh?.stop();
+    await Promise.all([stateDir, profile].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  /** Opens `url` with only loopback reachable, and records whatever failed or was refused. */
+  async function open(url: string): Promise<{ page: Page; trouble: Trouble }> {
+    const page = await context.newPage();
+    const trouble: Trouble = { blocked: [], failed: [], errors: [] };
+    await page.route("**/*", (route) => {
+      const { hostname, protocol } = new URL(route.request().url());
+      if (protocol === "data:" || hostname === "127.0.0.1") return route.continue();
+      trouble.blocked.push(route.request().url());
+      return route.abort("blockedbyclient");
+    });
+    page.on("requestfailed", (request) => trouble.failed.push(`${request.url()}: ${request.failure()?.errorText}`));
+    page.on("response", (response) => {
+      if (response.status() >= 400) trouble.failed.push(`${response.url()}: ${response.status()}`);
+    });
+    page.on("pageerror", (error) => trouble.errors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") trouble.errors.push(message.text());
+    });
+    await page.goto(url);
+    return { page, trouble };
+  }
+
+  /** The operation block of `method path` in one part of the page (`#public` or `#federation`). */
+  const operation = (page: Page, part: string, method: string, route: string) =>
+    page.locator(`${part} .opblock-${method}`).filter({ has: page.locator(`.opblock-summary-path[data-path="${route}"]`) });
+
+  it("the edge's page documents POST /v1/callbacks: its Idempotency-Key header, body example, 201 and 422", { timeout: 120_000 }, async () => {
+    const { page, trouble } = await open(`${mesh.urls.edge}/docs`);
+    const create = operation(page, "#public", "post", "/v1/callbacks");
+    await create.waitFor();
+    expect(await create.locator(".opblock-summary-method").innerText()).toBe("POST");
+
+    // Header names are case-insensitive; the document may spell it either way.
+    const header = create.locator('tr[data-param-name="idempotency-key" i][data-param-in="header"]');
+    expect(await header.isVisible()).toBe(true);
+    expect(await header.locator(".parameter__name").innerText()).toMatch(/idempotency-key/i);
+    expect(await header.locator(".parameter__in").innerText()).toContain("header");
+
+    // The request body with an example a reader can copy.
+    const body = create.locator(".opblock-section-request-body");
+    expect(await body.isVisible()).toBe(true);
+    expect(await body.locator(".body-param__example, .example, .highlight-code").first().innerText()).toMatch(/\{/);
+
+    // Who may call it, and how, as far as the document says (x-roles, security), shown with the operation.
+    const doc = (await (await fetch(`${mesh.urls.edge}/openapi.json`)).json()) as OpenApiDoc;
+    const documented = doc.paths["/v1/callbacks"].post;
+    if (documented["x-roles"] !== undefined) {
+      const roles = create.locator(".opblock-section").filter({ hasText: "x-roles" });
+      for (const role of [documented["x-roles"]].flat()) expect(await roles.innerText()).toContain(String(role));
+    }
+    if ((documented.security ?? doc.security ?? []).length > 0) expect(await create.locator(".authorization__btn").first().isVisible()).toBe(true);
+
+    for (const code of ["201", "422"]) {
+      const answer = create.locator(`tr.response[data-code="${code}"]`);
+      expect(await answer.isVisible(), `${code} answer shown`).toBe(true);
+      expect(await answer.locator(".response-col_status").innerText()).toContain(code);
+    }
+
+    // Public first; federation routes apart, below it.
+    expect(await page.locator('#public .opblock-summary-path[data-path^="/federation"]').count()).toBe(0);
+    await page.locator('#federation .opblock-summary-path[data-path^="/federation"]').first().waitFor();
+    const publicTop = (await page.locator("#public-part").boundingBox())?.y ?? Infinity;
+    const federationTop = (await page.locator("#federation-part").boundingBox())?.y ?? -Infinity;
+    expect(publicTop).toBeLessThan(federationTop);
+
+    expect(trouble).toEqual({ blocked: [], failed: [], errors: [] });
+    await page.close();
+  });
+
+  it("a site serves its own /docs, with its agent routes", { timeout: 120_000 }, async () => {
+    const [siteUrl] = Object.values(mesh.urls.sites);
+    const { page, trouble } = await open(`${siteUrl}/docs`);
+    const putAgent = operation(page, "#public", "put", "/v1/agents/{agentId}");
+    await putAgent.waitFor();
+    expect(await putAgent.locator(".opblock-summary-method").innerText()).toBe("PUT");
+    expect(await page.locator('#public .opblock-summary-path[data-path^="/v1/agents"]').count()).toBeGreaterThan(1);
+    expect(await page.locator("header h1").innerText()).toMatch(/site paris/);
+    expect(trouble).toEqual({ blocked: [], failed: [], errors: [] });
+    await page.close();
+  });
+});
