@@ -66,6 +66,16 @@ describe("the repository stands alone", () => {
     expect(outsideReferences("a.md", "see /tmp/clones/shared/DESIGN.md and /tmp/clones/main/README.md", fake)).toEqual(["/tmp/clones/shared"]);
   });
 
+  it("CI runs the README's test command, on a clone of the repository alone", () => {
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    expect(readme).toMatch(/^npm install && npm test\b/m);
+    const run = readFileSync(path.join(ROOT, ".ci/run"), "utf8");
+    // The commands .ci/run ends with, once it is at the root: the README's two, npm install's flags aside.
+    const commands = run.split("\n").map((l) => l.trim()).filter((l) => /^npm /.test(l));
+    expect(commands.map((c) => c.split(" ").slice(0, 2).join(" "))).toEqual(["npm install", "npm test"]);
+    expect(run).toMatch(/^cd "\$\(dirname "\$0"\)\/\.\."$/m);
+  });
+
   it("no tracked file names a path outside the repository", () => {
     const offenders: string[] = [];
     for (const file of trackedFiles()) {
