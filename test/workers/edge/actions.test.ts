@@ -1,6 +1,8 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN, cloud, edge, MIN, registerAcme, requestCallback, runAt, site, staff, status, T0, types } from "./helpers.ts";
+// Answers checked against the OpenAPI document.
+import { edge, requestCallback, site, status } from "./contract.ts";
+import { ADMIN, cloud, MIN, registerAcme, runAt, staff, T0, types } from "./helpers.ts";
 
 async function agentToken(siteId: string, ref: string): Promise<string> {
   const res = await edge("POST", "/v1/tokens", { role: "agent", siteId, agentId: ref }, ADMIN);

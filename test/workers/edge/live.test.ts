@@ -1,7 +1,9 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { sign, verify } from "../../../objects/callback-cloud/signing.ts";
-import { ACME, ADMIN, edge, edgeEnv, registerAcme, requestCallback, runAt, staff, status, T0, types } from "./helpers.ts";
+// Answers checked against the OpenAPI document.
+import { edge, requestCallback, status } from "./contract.ts";
+import { ACME, ADMIN, edgeEnv, registerAcme, runAt, staff, T0, types } from "./helpers.ts";
 
 const SECRET = "acme-telephony-secret-0123";
 

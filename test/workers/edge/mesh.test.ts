@@ -2,7 +2,9 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { MeshView } from "../../../objects/mesh-view/mesh-view.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
-import { ADMIN, edge, edgeEnv, registerAcme, requestCallback, site, staff, status, T0, types } from "./helpers.ts";
+// Answers checked against the OpenAPI document.
+import { edge, requestCallback, site, status } from "./contract.ts";
+import { ADMIN, edgeEnv, registerAcme, staff, T0, types } from "./helpers.ts";
 
 const PEER = "test-peer-secret";
 const PEERS = {

@@ -7,7 +7,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
-import { ACME, ADMIN, cloud, edge, registerAcme, requestCallback, site, staff, status, types } from "./helpers.ts";
+// Answers checked against the OpenAPI document.
+import { edge, requestCallback, site, status } from "./contract.ts";
+import { ACME, ADMIN, cloud, registerAcme, staff, types } from "./helpers.ts";
 
 describe("callbacks planned together", () => {
   it("moves an earlier callback to another agent when a later one needs the only agent with its skill", async () => {

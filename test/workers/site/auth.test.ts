@@ -1,6 +1,8 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { agentToken, api, CLOUD, PEER, putAgent, report, useClock } from "./helpers.ts";
+// Answers checked against the OpenAPI document.
+import { api, report } from "./contract.ts";
+import { agentToken, CLOUD, PEER, putAgent, useClock } from "./helpers.ts";
 
 describe("auth", () => {
   it("asks for a token, and refuses one it did not issue", async () => {

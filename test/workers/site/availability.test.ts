@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { api, iso, putAgent, report, T0, useClock } from "./helpers.ts";
+// Answers checked against the OpenAPI document.
+import { api, report } from "./contract.ts";
+import { iso, putAgent, T0, useClock } from "./helpers.ts";
 
 const MIN = 60_000;
 const paris9to17 = { timezone: "Europe/Paris", weekly: { mon: [["09:00", "17:00"]], tue: [["09:00", "17:00"]], wed: [["09:00", "17:00"]], thu: [["09:00", "17:00"]], fri: [["09:00", "17:00"]] } };

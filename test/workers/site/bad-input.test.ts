@@ -1,6 +1,8 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { agentBody, api, ADMIN, CLOUD, iso, PEER, putAgent, report, T0, useClock } from "./helpers.ts";
+// Answers checked against the OpenAPI document.
+import { api, report } from "./contract.ts";
+import { agentBody, ADMIN, CLOUD, iso, PEER, putAgent, T0, useClock } from "./helpers.ts";
 
 type Case = { name: string; method: string; path: string; body?: unknown; token?: string; status: number; code: string; field?: string };
 

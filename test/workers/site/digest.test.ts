@@ -1,7 +1,9 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_DIGEST_BYTES, parseDigest } from "../../../federation/digest.ts";
-import { api, PEER, putAgent, report, T0, useClock } from "./helpers.ts";
+// Answers checked against the OpenAPI document.
+import { api, report } from "./contract.ts";
+import { PEER, putAgent, T0, useClock } from "./helpers.ts";
 
 const digest = () => api("GET", "/federation/digest", undefined, PEER);
 

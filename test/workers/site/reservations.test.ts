@@ -1,6 +1,8 @@
 import { runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, CLOUD, iso, PEER, putAgent, report, roster, T0, useClock } from "./helpers.ts";
+// Answers checked against the OpenAPI document.
+import { api, report } from "./contract.ts";
+import { CLOUD, iso, PEER, putAgent, roster, T0, useClock } from "./helpers.ts";
 
 const SLOT = { start: iso(T0 + 15 * 60_000), end: iso(T0 + 30 * 60_000) };
 const reserve = (body: Record<string, unknown>, token: string | null = CLOUD) =>

@@ -1,0 +1,128 @@
+/**
+ * The edge's REST contract: the document it serves is the committed one, complete
+ * (ids, tags, roles, schemas), and answers, the webhook it sends and its public keys
+ * match it. A document that drifts from the Worker, or an answer from the document, fails here.
+ */
+import { calculateJwkThumbprint, compactVerify, importJWK } from "jose";
+import { describe, expect, it } from "vitest";
+import committed from "../../../schema/openapi/edge.json" with { type: "json" };
+import { portable } from "../../../schema/openapi/portable.ts";
+import { edgeJwks } from "../../../workers/edge/routes/keys.ts";
+import { incompleteness, type OpenApiDocument } from "../contract-check.ts";
+import { edge, edgeContract, offer, requestCallback, status } from "./contract.ts";
+import { ADMIN, edgeEnv, registerAcme, runAt, staff, T0 } from "./helpers.ts";
+
+const PEER_ID = "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD";
+
+describe("the edge's OpenAPI document", () => {
+  it("is the committed schema/openapi/edge.json (npm run codegen), served for this edge's origin", async () => {
+    const res = await edge("GET", "/openapi.json");
+    expect(res.status).toBe(200);
+    expect(res.body.servers).toEqual([{ url: "https://edge.test", description: "this edge" }]);
+    expect(portable(res.body), "the Worker's contract changed: run npm run codegen").toEqual(committed);
+  });
+
+  it("gives every operation an operationId, tags, who may call it, and a schema for every answer", () => {
+    expect(incompleteness(committed as unknown as OpenApiDocument)).toEqual([]);
+    const ids = [...edgeContract.operations()].map((o) => o.op.operationId);
+    expect(ids).toEqual(expect.arrayContaining(["createOffer", "requestCallback", "getCallbackStatus", "cancelCallback", "getJwks"]));
+  });
+
+  it("lists public tags first and the federation's apart, and says who may call what", () => {
+    const audiences = committed.tags.map((t) => t["x-audience"]);
+    expect(audiences.indexOf("federation")).toBeGreaterThan(audiences.lastIndexOf("public"));
+    expect(committed["x-tagGroups"].map((g) => g.name)).toEqual(["Public API", "Federation (between the mesh's members)"]);
+    expect(Object.keys(committed.components.securitySchemes).sort()).toEqual(["bearer", "signature", "verifier"]);
+    const op = (method: string, path: string) => edgeContract.operation(method, path)!.op;
+    expect(op("post", "/v1/providers").security).toEqual([{ bearer: ["admin"] }]);
+    expect(op("post", "/v1/callbacks").security).toEqual([]);
+    expect(op("get", "/v1/callbacks/X").security).toEqual([{ verifier: [] }, { bearer: ["admin", "ops", "agent"] }]);
+    expect(op("get", "/v1/mesh").tags).toEqual(["federation"]);
+    expect(op("get", "/v1/mesh")["x-roles"]).toEqual(["admin", "ops", "partner", "peer"]);
+    expect(committed.paths["/v1/providers"].post.description).toBe("Who may call it: admin.");
+  });
+
+  it("documents the signed dial webhook the edge sends, and what it sends matches", async () => {
+    const dial = committed.webhooks.dial.post;
+    expect(dial.parameters.map((p) => p.name).sort()).toEqual(["idempotency-key", "x-mesh-signature"]);
+    const schema = dial.requestBody.content["application/json"].schema;
+
+    const clock = await registerAcme({ webhook: { url: "https://pbx.acme.example/dial", secret: "acme-telephony-secret-0123" } });
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    await runAt(clock, T0);
+    const calls = (await (await edgeEnv.TELEPHONY.fetch("https://telephony/_calls")).json()) as { body: string }[];
+    const sent = calls.map((c) => JSON.parse(c.body)).filter((d) => d.confirmation === body.confirmation);
+    expect(sent).toHaveLength(1);
+    expect(edgeContract.problems(schema, sent[0], "webhook dial")).toEqual([]);
+  });
+});
+
+describe("answers drifting from the document", () => {
+  it("are caught: an undocumented status, a missing or extra field, a wrong type", async () => {
+    await registerAcme();
+    const res = await offer();
+    expect(res.status).toBe(200);
+    const { token: _token, ...missing } = res.body;
+    const drifted = [
+      { ...res, status: 202 },
+      { ...res, body: missing },
+      { ...res, body: { ...res.body, surprise: true } },
+      { ...res, body: { ...res.body, estimatedWaitSeconds: "soon" } },
+      { ...res, body: { ...res.body, expiresAt: "tomorrow" } },
+    ];
+    for (const answer of drifted) expect(edgeContract.check("POST", "/v1/interactions", answer)).not.toEqual([]);
+    expect(() => edgeContract.assert("POST", "/v1/interactions", drifted[1])).toThrow(/drifts from the OpenAPI document/);
+  });
+});
+
+describe("the route families answer as documented", () => {
+  it("providers: register, read, analyze; tokens; the dial log; refusals", async () => {
+    await registerAcme();
+    expect((await edge("GET", "/v1/providers/acme")).status).toBe(200);
+    expect((await edge("GET", "/v1/providers/nobody")).status).toBe(404);
+    expect((await edge("POST", "/v1/providers/acme/intents/analyze", { text: "my dryer is banging" }, ADMIN)).status).toBe(200);
+    expect((await edge("POST", "/v1/providers/acme/intents/analyze", { text: "x" })).status).toBe(401);
+    expect((await edge("POST", "/v1/tokens", { role: "ops", name: "Olga" }, ADMIN)).status).toBe(201);
+    expect((await edge("POST", "/v1/tokens", { role: "nobody" }, ADMIN)).status).toBe(400);
+    expect((await edge("GET", "/v1/media/dials?limit=5", undefined, ADMIN)).status).toBe(200);
+    const { body } = await requestCallback();
+    expect((await status(body.confirmation, "not-the-verifier")).status).toBe(404);
+    expect((await edge("POST", `/v1/callbacks/${body.confirmation}/annotations`, { text: "called twice" }, ADMIN)).status).toBe(200);
+    expect((await edge("POST", `/v1/callbacks/${body.confirmation}/complete`, { outcome: "resolved" }, ADMIN)).status).toBe(409);
+  });
+
+  it("federation: members, the signed list, the mesh", async () => {
+    expect((await edge("GET", "/federation/membership")).status).toBe(404);
+    expect((await edge("POST", "/v1/federation/members", { siteId: "paris", peerId: PEER_ID }, ADMIN)).status).toBe(201);
+    expect((await edge("GET", "/v1/federation/members", undefined, ADMIN)).status).toBe(200);
+    expect((await edge("GET", "/federation/membership")).status).toBe(200);
+    expect((await edge("GET", "/v1/mesh", undefined, ADMIN)).status).toBe(200);
+    expect((await edge("POST", "/federation/digests", { digests: [{ junk: true }] }, ADMIN)).status).toBe(200);
+    expect((await edge("DELETE", "/v1/federation/members/lyon", undefined, ADMIN)).status).toBe(404);
+  });
+});
+
+describe("GET /.well-known/jwks.json", () => {
+  it("publishes the edge's membership key (public half only), cacheable, and it checks the signed list", async () => {
+    const res = await edge("GET", "/.well-known/jwks.json");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=3600");
+    const expected = JSON.parse(edgeEnv.EDGE_MEMBERSHIP_PUBLIC_KEY!);
+    const kid = await calculateJwkThumbprint(expected, "sha256");
+    expect(res.body).toEqual({ keys: [{ kty: "OKP", crv: "Ed25519", x: expected.x, kid, use: "sig", alg: "EdDSA" }] });
+
+    await edge("POST", "/v1/federation/members", { siteId: "paris", peerId: PEER_ID }, ADMIN);
+    const { jws } = (await edge("GET", "/federation/membership")).body;
+    const { payload } = await compactVerify(jws, await importJWK(res.body.keys[0], "EdDSA"));
+    expect(JSON.parse(new TextDecoder().decode(payload)).members[0].siteId).toBe("paris");
+  });
+
+  it("derives the key from the private one when no public key is set, and answers 503 without either", async () => {
+    const published = (await edge("GET", "/.well-known/jwks.json")).body;
+    expect(await edgeJwks({ EDGE_MEMBERSHIP_KEY: edgeEnv.EDGE_MEMBERSHIP_KEY })).toEqual(published);
+    expect(JSON.stringify(published)).not.toContain('"d"');
+    expect(await edgeJwks({})).toBeNull();
+    expect(await edgeJwks({ EDGE_MEMBERSHIP_PUBLIC_KEY: "not json" })).toBeNull();
+  });
+});
