@@ -602,7 +602,7 @@ export interface components {
             /** @description Where to ask for the callback (POST) */
             callbackUrl: string;
             /** @description Whether the provider's hours allow a call now */
-            openNow?: boolean;
+            openNow: boolean;
             /**
              * Format: date-time
              * @description Closed now: when it opens next

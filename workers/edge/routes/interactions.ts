@@ -19,14 +19,11 @@ export const offerSchema = z
     slots: z.array(slotViewSchema),
     channels: z.array(channel),
     callbackUrl: z.string().meta({ description: "Where to ask for the callback (POST)" }),
-    openNow: z.boolean().optional().meta({ description: "Whether the provider's hours allow a call now" }),
+    openNow: z.boolean().meta({ description: "Whether the provider's hours allow a call now" }),
     opensAt: z.iso.datetime({ offset: true }).optional().meta({ description: "Closed now: when it opens next" }),
     notice: z.string().optional().meta({ description: "Why the wait is what it is, in words (closed until …, or nobody free)" }),
   })
   .meta({ id: "Offer", description: "A signed callback offer: free slots, channels, the estimated wait, and where to ask." });
-
-/** What the offer says about the provider's hours, when the callback cloud says it. */
-type OfferNotice = { openNow?: boolean; opensAt?: string; notice?: string };
 
 export const interactions = newApp<EdgeApp>().openapi(
   createRoute({
@@ -51,7 +48,7 @@ export const interactions = newApp<EdgeApp>().openapi(
       systemClock.now(),
       { slots: offer.slots.length, channels: offer.channels },
     );
-    const { openNow, opensAt, notice } = offer as OfferNotice;
+    const { openNow, opensAt, notice } = offer;
     return c.json(
       {
         token,
@@ -60,7 +57,7 @@ export const interactions = newApp<EdgeApp>().openapi(
         slots: offer.slots,
         channels: offer.channels,
         callbackUrl: `${c.env.PUBLIC_URL ?? new URL(c.req.url).origin}/v1/callbacks`,
-        ...(openNow !== undefined ? { openNow } : {}),
+        openNow,
         ...(opensAt !== undefined ? { opensAt } : {}),
         ...(notice !== undefined ? { notice } : {}),
       },
