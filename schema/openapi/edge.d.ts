@@ -641,6 +641,8 @@ export interface components {
             statusUrl: string;
             /** @description The same history live as server-sent events, verifier included */
             eventsUrl: string;
+            /** @description Why the callback waits, in words, when it cannot happen now (e.g. closed until the next opening) */
+            notice?: string;
         };
         /** @description A callback as its customer sees it; staff (admin, ops, its agent) also see `agent`, `reservationId`, `contact`, `reason`, `notes` and `priority`. */
         Callback: {

@@ -1,7 +1,9 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { signIndicia } from "../../../workers/edge/indicia.ts";
-import { ACME, ADMIN, EDGE_SECRET, edge, offer, registerAcme, requestCallback, staff, status, T0 } from "./helpers.ts";
+// Answers checked against the OpenAPI document.
+import { edge, offer, requestCallback, status } from "./contract.ts";
+import { ACME, ADMIN, EDGE_SECRET, registerAcme, staff, T0 } from "./helpers.ts";
 
 const MIN = 60_000;
 const at = (ms: number) => new Date(ms).toISOString();
@@ -94,6 +96,7 @@ describe("offers", () => {
     const asked = await requestCallback({ indicia: night.body.token });
     expect(asked.status).toBe(201);
     expect(asked.body.scheduledFor).toBe("2030-01-10T14:00:00.000Z");
+    expect(asked.body.notice).toBe(night.body.notice);
     const seen = await status(asked.body.confirmation, asked.body.verifier);
     expect(seen.body.history.find((e: any) => e.type === "received").detail.notice).toMatch(/^Closed now, until Thursday 10 January 2030, 08:00 CST/);
   });

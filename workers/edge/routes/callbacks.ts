@@ -46,8 +46,18 @@ export const requestedCallbackSchema = callbackViewSchema
     verifier: z.string().meta({ description: "Proves the customer: keep it; it is shown once" }),
     statusUrl: z.string().meta({ description: "The callback's status and history, verifier included" }),
     eventsUrl: z.string().meta({ description: "The same history live as server-sent events, verifier included" }),
+    notice: z
+      .string()
+      .optional()
+      .meta({ description: "Why the callback waits, in words, when it cannot happen now (e.g. closed until the next opening)" }),
   })
   .meta({ id: "CallbackReceipt", description: "A durable callback request: its confirmation, its verifier, and where to follow it." });
+
+/** The notice the cloud recorded on receipt (an asap request while closed), for the customer's answer. */
+function noticeOf(callback: CallbackView): { notice?: string } {
+  const notice = callback.history.find((e) => e.type === "received")?.detail.notice;
+  return typeof notice === "string" ? { notice } : {};
+}
 
 /** An agent or ops action on a callback: one route shape, one body schema, one object method. */
 function staffAction<S extends z.ZodType>(
@@ -107,6 +117,7 @@ export const callbacks = app
           intent: callback.intent,
           statusUrl: `${statusUrl}?verifier=${encodeURIComponent(verifier)}`,
           eventsUrl: `${statusUrl}/events?verifier=${encodeURIComponent(verifier)}`,
+          ...noticeOf(callback),
         },
         201,
       );
