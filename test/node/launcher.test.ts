@@ -4,8 +4,7 @@
  * Launched meshes use their own ports and a temp state folder, so a developer's
  * running mesh and its `.mesh-state/` are never touched.
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -15,6 +14,7 @@ import { bindingsFor, REPO_ROOT, startMesh, type Mesh } from "../../federation/l
 import { parseOptions, planWorkers, UsageError } from "../../federation/launcher/options.ts";
 import { checkPorts, PortError } from "../../federation/launcher/ports.ts";
 import { loadSecrets } from "../../federation/launcher/secrets.ts";
+import { launchMesh, type LaunchedMesh } from "./mesh-client.ts";
 
 const HOST = "127.0.0.1";
 const ctx = { cwd: "/somewhere", repoRoot: "/repo" };
@@ -294,56 +294,23 @@ describe("startMesh", () => {
 
 // ---- helpers ----
 
-interface Launcher {
-  child: ChildProcess;
-  ready: Promise<{ seconds: number; adminToken: string }>;
-  exited: Promise<number | null>;
-  output(): string;
+interface Launcher extends LaunchedMesh {
   interruptAndExpectCleanExit(): Promise<void>;
 }
 
-/** Runs the CLI exactly as `npm start` does, on the pinned Node. */
+/** Runs the CLI exactly as `npm start` does, on the pinned Node; the agent simulation would fill the rosters this test checks. */
 function launch(args: string[]): Launcher {
-  const pinned = path.join(REPO_ROOT, "node_modules", ".bin", "node");
-  const env = { ...process.env };
-  // The developer's own settings must not leak into what the test asserts.
-  for (const key of ["MESH_ADMIN_TOKEN", "MESH_STATE_DIR", "HEARTBEAT_TIMEOUT_MS", "DIGEST_TTL_MS"]) delete env[key];
-  // The agent simulation would fill the rosters this test checks.
-  const child = spawn(existsSync(pinned) ? pinned : process.execPath, ["federation/launcher/start.ts", "--no-sim", ...args], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-
-  const ready = new Promise<{ seconds: number; adminToken: string }>((resolve, reject) => {
-    const check = () => {
-      const time = /ready in ([\d.]+) s/.exec(out);
-      const token = /admin token\s+(\S+)/.exec(out);
-      if (time && token) {
-        child.stdout!.off("data", check);
-        resolve({ seconds: Number(time[1]), adminToken: token[1]! });
-      }
-    };
-    child.stdout!.on("data", check);
-    void exited.then((code) => reject(new Error(`launcher exited (${code}) before it was ready:\n${out}`)));
-  });
-  ready.catch(() => {});
-
+  const launched = launchMesh(["--no-sim", ...args]);
+  const { child, exited } = launched;
+  const out = launched.output;
   return {
-    child,
-    ready,
-    exited,
-    output: () => out,
+    ...launched,
     async interruptAndExpectCleanExit() {
       const workerds = childWorkerds(child.pid!);
       expect(workerds.length, "one workerd per Worker, plus wrangler's proxy for each").toBeGreaterThanOrEqual(4);
       child.kill("SIGINT");
-      expect(await exited, out).toBe(0);
-      expect(out).toContain("mesh stopped");
+      expect(await exited, out()).toBe(0);
+      expect(out()).toContain("mesh stopped");
       for (const pid of workerds) expect(isAlive(pid), `workerd ${pid} outlived the launcher`).toBe(false);
     },
   };

@@ -4,7 +4,7 @@
  * of the test's choosing, and the fixture provider open around the clock (so no test
  * depends on the hour or the day).
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -61,8 +61,10 @@ export async function acmeAllDay(id: string, over: Record<string, unknown> = {})
 }
 
 export interface LaunchedMesh {
-  /** Once it prints "ready": the URLs it printed. */
-  ready: Promise<{ urls: { edge: string; sites: Record<string, string> } }>;
+  child: ChildProcess;
+  /** Once it prints "ready": how long it said it took, the admin token and the URLs it printed. */
+  ready: Promise<{ seconds: number; adminToken: string; urls: { edge: string; sites: Record<string, string> } }>;
+  exited: Promise<number | null>;
   output(): string;
   /** Ctrl-C, and the launcher's own clean stop. */
   stop(): Promise<void>;
@@ -82,20 +84,23 @@ export function launchMesh(args: string[], env: Record<string, string> = {}): La
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const ready = new Promise<{ urls: { edge: string; sites: Record<string, string> } }>((resolve, reject) => {
+  const ready: LaunchedMesh["ready"] = new Promise((resolve, reject) => {
     const check = () => {
-      if (!/ready in [\d.]+ s/.test(out) || !/admin token/.test(out)) return;
+      const time = /ready in ([\d.]+) s/.exec(out);
+      const token = /admin token\s+(\S+)/.exec(out);
+      if (!time || !token) return;
       child.stdout.off("data", check);
-      const urls = Object.fromEntries([...out.matchAll(/^ {2}(\w+) +(http:\/\/\S+)$/gm)].map((m) => [m[1], m[2]]));
-      const { edge, ...sites } = urls;
-      resolve({ urls: { edge: edge!, sites } });
+      const { edge, ...sites } = Object.fromEntries([...out.matchAll(/^ {2}(\w+) +(http:\/\/\S+)$/gm)].map((m) => [m[1], m[2]]));
+      resolve({ seconds: Number(time[1]), adminToken: token[1]!, urls: { edge: edge!, sites } });
     };
     child.stdout.on("data", check);
     void exited.then((code) => reject(new Error(`launcher exited (${code}) before it was ready:\n${out}`)));
   });
   ready.catch(() => {});
   return {
+    child,
     ready,
+    exited,
     output: () => out,
     async stop() {
       if (child.exitCode === null) child.kill("SIGINT");
