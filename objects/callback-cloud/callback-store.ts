@@ -1,0 +1,103 @@
+/**
+ * The callbacks' rows, their events and the views people get of them: every status
+ * change goes through `move` (legal moves only, with its event), every event through
+ * `event` (stored, then sent to live listeners).
+ */
+import { hashVerifier } from "./confirmation.ts";
+import { iso, type Actor, type CloudContext } from "./cloud-context.ts";
+import type { EventStreams } from "./event-streams.ts";
+import { canMove, isFinal, type CallbackStatus } from "./lifecycle.ts";
+import { callbackView, customerDetail, type AttemptRow, type CallbackRow, type CallbackView, type EventView } from "./views.ts";
+
+export class CallbackStore {
+  constructor(
+    private readonly c: CloudContext,
+    readonly streams: EventStreams,
+  ) {}
+
+  byConfirmation(confirmation: string): CallbackRow | null {
+    return this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE confirmation = ${confirmation}`.toArray()[0] ?? null;
+  }
+
+  mustGet(id: string): CallbackRow {
+    const row = this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE id = ${id}`.toArray()[0];
+    if (!row) throw new Error(`callback ${id} vanished`);
+    return row;
+  }
+
+  /**
+   * The callback if this actor may see it. A wrong verifier looks exactly like an
+   * unknown confirmation; an agent sees only the callbacks assigned to it.
+   */
+  async visible(confirmation: string, actor: Actor): Promise<CallbackRow | null> {
+    const cb = this.byConfirmation(confirmation);
+    if (actor.role === "customer") {
+      const given = await hashVerifier(actor.verifier);
+      const stored = cb?.verifier_hash ?? "0".repeat(64);
+      const same = crypto.subtle.timingSafeEqual(new TextEncoder().encode(given), new TextEncoder().encode(stored));
+      return cb && same ? cb : null;
+    }
+    if (!cb) return null;
+    if (actor.role === "agent") return cb.site_id === actor.siteId && cb.agent_id === actor.agentId ? cb : null;
+    return cb;
+  }
+
+  hasEvent(callbackId: string, type: string): boolean {
+    return this.c.sql`SELECT 1 FROM events WHERE callback_id = ${callbackId} AND type = ${type} LIMIT 1`.toArray().length > 0;
+  }
+
+  /** A legal status change with its event; `scheduledFor` is set only when given. */
+  move(
+    cb: CallbackRow,
+    to: CallbackStatus,
+    change: { due: number | null; scheduledFor?: number | null },
+    eventType: string,
+    detail: Record<string, unknown>,
+  ): void {
+    if (cb.status !== to && !canMove(cb.status, to)) throw new Error(`callback ${cb.id}: ${cb.status} -> ${to} is not a legal move`);
+    const now = this.c.now();
+    if (change.scheduledFor === undefined) {
+      this.c.sql`UPDATE callbacks SET status = ${to}, due_at_ms = ${change.due}, updated_at_ms = ${now} WHERE id = ${cb.id}`;
+    } else {
+      this.c.sql`UPDATE callbacks SET status = ${to}, due_at_ms = ${change.due}, scheduled_for_ms = ${change.scheduledFor},
+        updated_at_ms = ${now} WHERE id = ${cb.id}`;
+    }
+    this.event(cb.id, now, eventType, detail);
+    if (isFinal(to)) this.streams.close(cb.id);
+  }
+
+  event(callbackId: string, atMs: number, type: string, detail: Record<string, unknown>): void {
+    this.c.sql`INSERT INTO events (callback_id, at_ms, type, detail) VALUES (${callbackId}, ${atMs}, ${type}, ${JSON.stringify(detail)})`;
+    // Live events carry the customer's view of the detail, whoever listens.
+    this.streams.publish(callbackId, () => ({ at: iso(atMs), type, detail: customerDetail(detail) }));
+  }
+
+  events(callbackId: string, staff: boolean): EventView[] {
+    return this.c.sql<{ at_ms: number; type: string; detail: string }>`SELECT at_ms, type, detail FROM events
+      WHERE callback_id = ${callbackId} ORDER BY seq LIMIT 500`
+      .toArray()
+      .map((e) => {
+        const detail = JSON.parse(e.detail) as Record<string, unknown>;
+        return { at: iso(e.at_ms), type: e.type, detail: staff ? detail : customerDetail(detail) };
+      });
+  }
+
+  view(cb: CallbackRow, actor: Actor): CallbackView {
+    const staff = actor.role !== "customer";
+    const attempts = this.c.sql<AttemptRow>`SELECT * FROM attempts WHERE callback_id = ${cb.id} ORDER BY n LIMIT 100`.toArray();
+    return callbackView(cb, attempts, this.events(cb.id, staff), staff, this.c.env.PUBLIC_URL ?? "");
+  }
+
+  /** Drops the callback's agent and reservation (already released or lost). */
+  forgetAgent(callbackId: string): void {
+    this.c.sql`UPDATE callbacks SET site_id = NULL, agent_id = NULL, reservation_id = NULL, claimed_at_ms = NULL,
+      reserved_until_ms = NULL WHERE id = ${callbackId}`;
+  }
+
+  /** Server-sent events of one callback this actor may see: its history, then live. */
+  async stream(confirmation: string, actor: Actor): Promise<Response | null> {
+    const cb = await this.visible(confirmation, actor);
+    if (!cb) return null;
+    return this.streams.open(cb.id, this.events(cb.id, actor.role !== "customer"), isFinal(cb.status));
+  }
+}

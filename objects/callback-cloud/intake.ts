@@ -1,0 +1,111 @@
+/**
+ * Intake: a customer's callback request becomes a durable callback. Idempotent by
+ * key (the same key and body answer the same callback and verifier; another body is a
+ * 409); checked against the provider's rules (422 with the reason); analysed;
+ * persisted with its first events; planned and reserved; the alarm set. It answers
+ * only once the callback is durable.
+ */
+import { fail, ok, type Result } from "../shared/problem.ts";
+import type { AlarmSchedule } from "./alarm-schedule.ts";
+import type { CallbackStore } from "./callback-store.ts";
+import { iso, noProvider, REPLAN_INTERVAL_MS, type CloudContext } from "./cloud-context.ts";
+import { deriveVerifier, hashVerifier, newConfirmation } from "./confirmation.ts";
+import type { Planner } from "./planning.ts";
+import { generalistSkill, primarySkill, type ProviderRecord } from "./provider-record.ts";
+import type { CallbackRequest } from "./requests.ts";
+import { checkWindow } from "./rules.ts";
+import type { CallbackRow, CallbackView } from "./views.ts";
+
+export class Intake {
+  constructor(
+    private readonly c: CloudContext,
+    private readonly store: CallbackStore,
+    private readonly provider: ProviderRecord,
+    private readonly planner: Planner,
+    private readonly alarm: AlarmSchedule,
+  ) {}
+
+  /**
+   * Accepts a callback: idempotent by key; checked against the rules; analysed;
+   * persisted; planned and reserved; the alarm set. Answers only once it is durable.
+   */
+  async request(
+    input: CallbackRequest,
+    userId: string,
+    idempotencyKey: string,
+  ): Promise<Result<{ callback: CallbackView; verifier: string; replayed: boolean }>> {
+    const p = this.provider.get();
+    if (!p) return noProvider();
+    const reg = p.registration;
+    const now = this.c.now();
+    const requestHash = await sha256(JSON.stringify({ userId, input }));
+
+    const prior = this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE idempotency_key = ${idempotencyKey}`.toArray()[0];
+    if (prior) {
+      if (prior.request_hash !== requestHash) {
+        return fail(409, "idempotency_key_reused", "this Idempotency-Key was used for a different request", {
+          confirmation: prior.confirmation,
+        });
+      }
+      const verifier = await deriveVerifier(this.c.env.EDGE_JWT_SECRET, prior.confirmation);
+      return ok({ callback: this.store.view(prior, { role: "admin" }), verifier, replayed: true });
+    }
+
+    const window = checkWindow(
+      reg.rules,
+      reg.timezone,
+      "asap" in input.when ? { asap: true } : { startMs: Date.parse(input.when.start), endMs: Date.parse(input.when.end) },
+      now,
+    );
+    if (!window.ok) {
+      return fail(422, `window_${window.reason}`, window.message, {
+        reason: window.reason,
+        ...(window.earliestSlotMs !== undefined ? { earliestPossible: iso(window.earliestSlotMs) } : {}),
+      });
+    }
+    const media = input.media.filter((m) => reg.rules.allowedMedia.includes(m));
+    if (media.length === 0) {
+      return fail(422, "media_not_allowed", `${reg.name} calls back only by ${reg.rules.allowedMedia.join(", ")}`, {
+        allowed: reg.rules.allowedMedia,
+      });
+    }
+
+    const language = input.language ?? "en";
+    const analysis = await this.provider.analyze(reg, input.reason, language);
+    const skill = primarySkill(analysis.skills) ?? generalistSkill(reg);
+    const id = `cb_${crypto.randomUUID().replaceAll("-", "")}`;
+    const confirmation = newConfirmation(p.ordinal);
+    const verifier = await deriveVerifier(this.c.env.EDGE_JWT_SECRET, confirmation);
+    const verifierHash = await hashVerifier(verifier);
+    this.c.storage.transactionSync(() => {
+      this.c.sql`INSERT INTO callbacks (id, confirmation, verifier_hash, idempotency_key, request_hash, user_id, status, reason, notes,
+        language, intent, skill, skill_level, priority, media, contact, window_start_ms, window_end_ms, channel, due_at_ms,
+        created_at_ms, updated_at_ms, asap)
+        VALUES (${id}, ${confirmation}, ${verifierHash}, ${idempotencyKey}, ${requestHash}, ${userId}, 'pending',
+        ${input.reason}, ${input.notes ?? null}, ${language}, ${JSON.stringify(analysis)}, ${skill?.name ?? null}, ${skill?.level ?? 1},
+        ${analysis.priority}, ${JSON.stringify(media)}, ${JSON.stringify(input.contact)}, ${window.startMs}, ${window.endMs},
+        ${media[0]}, ${now + REPLAN_INTERVAL_MS}, ${now}, ${now}, ${"asap" in input.when ? 1 : 0})`;
+      this.store.event(id, now, "received", {
+        window: { start: iso(window.startMs), end: iso(window.endMs) },
+        media,
+        ...(window.notice ? { notice: window.notice } : {}),
+      });
+      this.store.event(id, now, "intent", {
+        intent: analysis.intent.name,
+        confidence: analysis.intent.confidence,
+        priority: analysis.priority,
+        ...(analysis.urgency.length > 0 ? { urgency: analysis.urgency } : {}),
+      });
+    });
+    // Planned here and now; the alarm is due only later, as a safety net should this request die midway
+    // (were it due now, the alarm could plan the same callback a second time, concurrently).
+    await this.planner.plan(this.store.mustGet(id), now, "request");
+    await this.alarm.rearm();
+    return ok({ callback: this.store.view(this.store.mustGet(id), { role: "admin" }), verifier, replayed: false });
+  }
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
