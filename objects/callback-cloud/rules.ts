@@ -86,7 +86,10 @@ export interface ClosedNotice {
 
 export function closedNotice(rules: Rules, zone: string, nowMs: number): ClosedNotice | null {
   if (isOpen(rules, zone, nowMs)) return null;
-  const opensAtMs = nextOpenAt(rules, zone, nowMs);
+  // When it opens for at least one slot: a sliver of an opening is no use to a caller.
+  const horizon = bookingHorizon(rules, zone, nowMs).latestMs;
+  const slotMs = rules.slotMinutes * MINUTE_MS;
+  const opensAtMs = openIntervals(rules.businessHours, zone, nowMs, horizon, closedDates(rules)).find(([s, e]) => e - s >= slotMs)?.[0] ?? null;
   const hours = `(hours: ${describeWeek(rules.businessHours)}, ${zone})`;
   const today = DateTime.fromMillis(nowMs, { zone }).toISODate() ?? "";
   const why = closedDates(rules).has(today) ? "Closed today (holiday)" : "Closed now";
@@ -139,12 +142,13 @@ export function checkWindow(rules: Rules, zone: string, window: CallbackWindow, 
         message: `We have no opening for a callback in the next ${days(rules.maxAdvanceDays)} (hours: ${describeWeek(rules.businessHours)}, ${zone}).`,
       };
     }
-    // Waiting for a later opening is said in words: closed now, or too close to closing for a whole slot.
+    // Waiting for a later opening is said in words: closed now, or open but too close to closing (with the notice
+    // the provider needs) for a whole slot.
     const notice =
       open[0] <= earliestMs
         ? undefined
-        : (closedNotice(rules, zone, earliestMs)?.message ??
-          `Closing in less than a ${rules.slotMinutes}-minute slot, so the callback waits until ${formatLocal(open[0], zone)} (hours: ${describeWeek(rules.businessHours)}, ${zone}).`);
+        : (closedNotice(rules, zone, nowMs)?.message ??
+          `Too close to closing for a ${rules.slotMinutes}-minute call${rules.minNoticeMinutes > 0 ? ` with ${minutes(rules.minNoticeMinutes)} notice` : ""}, so the callback waits until ${formatLocal(open[0], zone)} (hours: ${describeWeek(rules.businessHours)}, ${zone}).`);
     return { ok: true, startMs: open[0], endMs: Math.min(open[1], open[0] + ASAP_SPAN_MS), ...(notice ? { notice } : {}) };
   }
 

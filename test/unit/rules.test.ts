@@ -247,7 +247,12 @@ describe("checking a callback window", () => {
     });
     // Wednesday 19:50 CST: open, but not for a whole slot.
     expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-03T01:50:00Z"))).toMatchObject({
-      notice: expect.stringMatching(/^Closing in less than a 15-minute slot, so the callback waits until Thursday 3 December 2026, 08:00 CST/),
+      notice: expect.stringMatching(/^Too close to closing for a 15-minute call, so the callback waits until Thursday 3 December 2026, 08:00 CST/),
+    });
+    // Wednesday 19:30 CST, open, but 60 minutes' notice leads past closing: not "closed now".
+    expect(checkWindow(withRules({ minNoticeMinutes: 60 }), CHICAGO, { asap: true }, t("2026-12-03T01:30:00Z"))).toMatchObject({
+      startMs: t("2026-12-03T14:00:00Z"),
+      notice: expect.stringMatching(/^Too close to closing for a 15-minute call with 60 minutes' notice, so the callback waits until Thursday 3 December 2026, 08:00 CST/),
     });
     expect(checkWindow(rules, CHICAGO, { asap: true }, t("2026-12-02T14:07:00Z"))).not.toHaveProperty("notice");
   });
@@ -261,6 +266,9 @@ describe("checking a callback window", () => {
     });
     const allDay = withRules({ businessHours: Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]])) });
     expect(closedNotice(allDay, CHICAGO, t("2026-12-06T16:00:00Z"))).toBeNull();
+    // An opening shorter than a slot is no opening: Sunday 23:55–24:00 is passed over for Monday 08:00.
+    const sliver = withRules({ businessHours: { ...rules.businessHours, sun: [["23:55", "24:00"]] } });
+    expect(closedNotice(sliver, CHICAGO, t("2026-12-06T16:00:00Z"))?.opensAtMs).toBe(t("2026-12-07T14:00:00Z"));
     expect(closedNotice(allDay, CHICAGO, t("2026-12-25T16:00:00Z"))?.message).toMatch(/^Closed today \(holiday\), until Saturday 26 December 2026, 00:00 CST \(hours: every day, around the clock, America\/Chicago\)\.$/);
   });
 
