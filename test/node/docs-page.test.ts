@@ -2,7 +2,7 @@
  * /docs as a reader sees it: Debian's chromium, driven by playwright-core (which downloads
  * no browser), renders the edge's and a site's reference pages while every request that
  * is not to loopback is refused, so a page needing a CDN (or anything else outside the
- * Worker) fails here. Ports 38787/38801 (other node tests use 18xxx and 28xxx).
+ * Worker) fails here. Ports 38787/38801, as test/node/readme.test.ts (node test files run one at a time).
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -118,14 +118,21 @@ describe.skipIf(skipReason !== null)(`/docs in chromium${skipReason ? ` (skipped
     expect(await body.isVisible()).toBe(true);
     expect(await body.locator(".body-param__example, .example, .highlight-code").first().innerText()).toMatch(/\{/);
 
-    // Who may call it, and how, as far as the document says (x-roles, security), shown with the operation.
+    // Who may call it, shown with the operation: its x-roles, and the lock of a route that takes a token.
     const doc = (await (await fetch(`${mesh.urls.edge}/openapi.json`)).json()) as OpenApiDoc;
-    const documented = doc.paths["/v1/callbacks"].post;
-    if (documented["x-roles"] !== undefined) {
-      const roles = create.locator(".opblock-section").filter({ hasText: "x-roles" });
-      for (const role of [documented["x-roles"]].flat()) expect(await roles.innerText()).toContain(String(role));
+    const roles = create.locator(".opblock-section").filter({ hasText: "x-roles" });
+    for (const role of [doc.paths["/v1/callbacks"].post["x-roles"]].flat()) expect(await roles.innerText()).toContain(String(role));
+    expect(doc.paths["/v1/providers"].post.security).toEqual([{ bearer: ["admin"] }]);
+    const register = operation(page, "#public", "post", "/v1/providers");
+    expect(await register.locator(".authorization__btn").first().isVisible()).toBe(true);
+
+    // Every route of the document is on the page, once.
+    for (const [route, ops] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(ops)) {
+        const blocks = page.locator(`.opblock-${method}`).filter({ has: page.locator(`.opblock-summary-path[data-path="${route}"]`) });
+        expect(await blocks.count(), `${method.toUpperCase()} ${route} on the page`).toBe(1);
+      }
     }
-    if ((documented.security ?? doc.security ?? []).length > 0) expect(await create.locator(".authorization__btn").first().isVisible()).toBe(true);
 
     for (const code of ["201", "422"]) {
       const answer = create.locator(`tr.response[data-code="${code}"]`);

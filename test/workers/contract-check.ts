@@ -79,10 +79,10 @@ export class Contract {
     return result.valid ? [] : result.errors.map((e) => `${e.instanceLocation} ${e.keyword}: ${e.error}`);
   }
 
-  /** Why an answer does not conform to the document; empty when it does, or when the route is not documented. */
+  /** Why an answer does not conform to the document (a route it does not have included); empty when it does. */
   check(method: string, path: string, answer: Answer): string[] {
     const found = this.operation(method, path);
-    if (!found) return [];
+    if (!found) return [`${method.toUpperCase()} ${path.split("?")[0]}: not in the document`];
     const where = `${method.toUpperCase()} ${found.template} ${answer.status}`;
     const response = found.op.responses[String(answer.status)];
     if (!response) return [`${where}: status not documented (documented: ${Object.keys(found.op.responses).join(", ")})`];

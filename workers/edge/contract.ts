@@ -8,6 +8,7 @@ import { dialRequestSchema } from "../../objects/callback-cloud/media-server.ts"
 import { SIGNATURE_HEADER } from "../../objects/callback-cloud/signing.ts";
 import type { Security } from "../shared/access.ts";
 import { publishContract, type TagDoc } from "../shared/contract.ts";
+import { documentServiceRoutes, GRAPHQL_TAG, SERVICE_TAG } from "../shared/service-docs.ts";
 import { jsonBody } from "../shared/openapi.ts";
 import type { EdgeApp } from "./app-types.ts";
 
@@ -29,6 +30,8 @@ const TAGS: TagDoc[] = [
     description: "A provider's own telephony: the signed `dial` webhook the edge sends it (see webhooks), the call progress it reports back, and the simulated media server's log.",
   },
   { name: "keys", audience: "public", description: "The edge's public signing keys, for partners to check what the edge signs." },
+  GRAPHQL_TAG,
+  SERVICE_TAG,
   {
     name: "federation",
     audience: "federation",
@@ -71,8 +74,15 @@ function registerWebhooks(app: OpenAPIHono<EdgeApp>): void {
   });
 }
 
+/** GET / at the edge. */
+export const edgeServiceSchema = z.object({ service: z.string(), openapi: z.string(), docs: z.string() }).meta({ id: "EdgeService" });
+
 export function publishEdgeContract(app: OpenAPIHono<EdgeApp>): void {
   registerWebhooks(app);
+  documentServiceRoutes(app, edgeServiceSchema, [
+    { path: "/graphql", operationId: "queryFederatedGraph", summary: "The federated schema: every member's site subgraph stitched with the cloud's", roles: ["admin", "ops", "partner"] },
+    { path: "/graphql/cloud", operationId: "queryCloudGraph", summary: "The callback cloud's subgraph alone", roles: ["admin", "ops", "partner"] },
+  ]);
   publishContract(app, {
     title: "callback mesh edge",
     version: "1",

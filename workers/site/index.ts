@@ -21,7 +21,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 const app = workerApp<SiteApp>(siteAuth, MAX_BODY_BYTES);
 
-app.get("/", (c) => c.json({ service: "callback-mesh site resource manager", siteId: c.env.SITE_ID, openapi: "/openapi.json" }));
+app.get("/", (c) => c.json({ service: "callback-mesh site resource manager", siteId: c.env.SITE_ID, openapi: "/openapi.json", docs: "/docs" }));
 app.get("/healthz", (c) => c.json({ ok: true, siteId: c.env.SITE_ID }));
 app.route("/v1/agents", agents);
 app.route("/v1/availability", availability);

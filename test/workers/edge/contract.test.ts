@@ -4,9 +4,10 @@
  * match it. A document that drifts from the Worker, or an answer from the document, fails here.
  */
 import { calculateJwkThumbprint, compactVerify, importJWK } from "jose";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import committed from "../../../schema/openapi/edge.json" with { type: "json" };
 import { portable } from "../../../schema/openapi/portable.ts";
+import edgeApp from "../../../workers/edge/index.ts";
 import { edgeJwks } from "../../../workers/edge/routes/keys.ts";
 import { incompleteness, type OpenApiDocument } from "../contract-check.ts";
 import { edge, edgeContract, offer, requestCallback, status } from "./contract.ts";
@@ -40,6 +41,12 @@ describe("the edge's OpenAPI document", () => {
     expect(op("get", "/v1/mesh").tags).toEqual(["federation"]);
     expect(op("get", "/v1/mesh")["x-roles"]).toEqual(["admin", "ops", "partner", "peer"]);
     expect(committed.paths["/v1/providers"].post.description).toBe("Who may call it: admin.");
+    // Every route the Worker serves, GraphQL and the service's own included.
+    for (const path of ["/", "/healthz", "/openapi.json", "/docs", "/.well-known/jwks.json"]) expect(op("get", path).tags?.length).toBeGreaterThan(0);
+    for (const path of ["/graphql", "/graphql/cloud"]) {
+      expect(op("post", path)["x-roles"]).toEqual(["admin", "ops", "partner"]);
+      expect(op("get", path).security).toEqual([{ bearer: ["admin", "ops", "partner"] }]);
+    }
   });
 
   it("documents the signed dial webhook the edge sends, and what it sends matches", async () => {
@@ -73,6 +80,8 @@ describe("answers drifting from the document", () => {
     ];
     for (const answer of drifted) expect(edgeContract.check("POST", "/v1/interactions", answer)).not.toEqual([]);
     expect(() => edgeContract.assert("POST", "/v1/interactions", drifted[1])).toThrow(/drifts from the OpenAPI document/);
+    // A route the document does not have is drift too.
+    expect(edgeContract.check("POST", "/v1/interaction", res)).toEqual(["POST /v1/interaction: not in the document"]);
   });
 });
 
@@ -124,5 +133,44 @@ describe("GET /.well-known/jwks.json", () => {
     expect(JSON.stringify(published)).not.toContain('"d"');
     expect(await edgeJwks({})).toBeNull();
     expect(await edgeJwks({ EDGE_MEMBERSHIP_PUBLIC_KEY: "not json" })).toBeNull();
+  });
+
+  /** A fresh Ed25519 pair, as JWKs: another key than the one the edge signs with. */
+  async function otherKey(): Promise<{ privateJwk: JsonWebKey; publicJwk: JsonWebKey }> {
+    const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    return { privateJwk: (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey, publicJwk: (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JsonWebKey };
+  }
+  const signing = () => JSON.parse(edgeEnv.EDGE_MEMBERSHIP_KEY!) as JsonWebKey;
+  afterEach(() => vi.restoreAllMocks());
+
+  it("publishes the key the edge signs with, derived from its d, not whatever x the private JWK carries", async () => {
+    const { publicJwk: stray } = await otherKey();
+    const published = await edgeJwks({ EDGE_MEMBERSHIP_KEY: JSON.stringify({ ...signing(), x: stray.x }) });
+    expect(published?.keys.map((k) => k.x)).toEqual([signing().x]);
+    // The public secret alone still publishes itself.
+    const alone = await edgeJwks({ EDGE_MEMBERSHIP_PUBLIC_KEY: JSON.stringify(stray) });
+    expect(alone?.keys.map((k) => k.x)).toEqual([stray.x]);
+  });
+
+  it("refuses (503 misconfigured) when the public secret is not the signing key's public half, logging thumbprints but no key", async () => {
+    const { publicJwk: stale } = await otherKey();
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const env = { EDGE_MEMBERSHIP_KEY: edgeEnv.EDGE_MEMBERSHIP_KEY, EDGE_MEMBERSHIP_PUBLIC_KEY: JSON.stringify(stale) };
+    await expect(edgeJwks(env)).rejects.toMatchObject({ status: 503, code: "misconfigured" });
+    await expect(edgeJwks({ ...env, EDGE_MEMBERSHIP_PUBLIC_KEY: "not json" })).rejects.toMatchObject({ status: 503, code: "misconfigured" });
+    // A private secret that is not one refuses too, whatever the public secret says.
+    await expect(edgeJwks({ EDGE_MEMBERSHIP_KEY: JSON.stringify(stale), EDGE_MEMBERSHIP_PUBLIC_KEY: JSON.stringify(stale) })).rejects.toMatchObject({ code: "misconfigured" });
+
+    const lines = logged.mock.calls.map((args) => args.join(" "));
+    expect(lines[0]).toMatch(/EDGE_MEMBERSHIP_PUBLIC_KEY is not the public half of EDGE_MEMBERSHIP_KEY/);
+    expect(lines[0]).toContain(await calculateJwkThumbprint(stale as never, "sha256"));
+    for (const line of lines) for (const secret of [signing().d!, signing().x!, stale.x!]) expect(line).not.toContain(secret);
+
+    // Through the Worker, in the error shape.
+    const res = await edgeApp.request("/.well-known/jwks.json", {}, { ...edgeEnv, ...env });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("misconfigured");
+    expect(JSON.stringify(body)).not.toContain(stale.x!);
   });
 });

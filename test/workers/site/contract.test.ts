@@ -10,6 +10,8 @@ describe("the site's REST contract", () => {
     const res = await api("GET", "/openapi.json", undefined, null);
     expect(res.status).toBe(200);
     expect(Object.keys(res.body.paths).sort()).toEqual([
+      "/",
+      "/docs",
       "/federation/digest",
       "/federation/digests",
       "/federation/membership",
@@ -18,6 +20,9 @@ describe("the site's REST contract", () => {
       "/federation/reservations/{reservationId}",
       "/federation/reservations/{reservationId}/claim",
       "/federation/reservations/{reservationId}/release",
+      "/graphql",
+      "/healthz",
+      "/openapi.json",
       "/v1/agents",
       "/v1/agents/{agentId}",
       "/v1/agents/{agentId}/heartbeat",
@@ -39,7 +44,8 @@ describe("the site's REST contract", () => {
 
   it("gives every operation an operationId, tags, who may call it, and a schema for every answer", () => {
     expect(incompleteness(committed as unknown as OpenApiDocument)).toEqual([]);
-    expect(committed.tags.map((t) => t.name)).toEqual(["agents", "availability", "tokens", "federation"]);
+    expect(committed.tags.map((t) => t.name)).toEqual(["agents", "availability", "tokens", "graphql", "service", "federation"]);
+    expect(siteContract.operation("post", "/graphql")?.op["x-roles"]).toEqual(["admin", "ops", "partner", "cloud"]);
     expect(siteContract.operation("get", "/v1/agents/ana")?.op["x-roles"]).toEqual(["admin", "ops", "agent", "partner"]);
     expect(siteContract.operation("post", "/federation/reservations")?.op.security).toEqual([{ bearer: ["admin", "cloud"] }]);
   });
