@@ -34,15 +34,57 @@ export const jwksSchema = z
   .meta({ id: "Jwks", description: "The edge's public signing keys (RFC 7517 JWK Set)." });
 export type Jwks = z.infer<typeof jwksSchema>;
 
-/** EDGE_MEMBERSHIP_PUBLIC_KEY, or else the public half of EDGE_MEMBERSHIP_KEY: never `d`. */
+/**
+ * The key set the edge publishes. With EDGE_MEMBERSHIP_KEY set, its public half is
+ * derived from the private key itself (what the edge signs with; `d` never leaves),
+ * and an EDGE_MEMBERSHIP_PUBLIC_KEY beside it must be that same key: a stale one
+ * would hand partners a key that checks nothing, so the edge refuses (503
+ * `misconfigured`) rather than publish either. EDGE_MEMBERSHIP_PUBLIC_KEY alone is
+ * published as it is; null when neither is set.
+ */
 export async function edgeJwks(env: Pick<EdgeEnv, "EDGE_MEMBERSHIP_PUBLIC_KEY" | "EDGE_MEMBERSHIP_KEY">): Promise<Jwks | null> {
-  for (const raw of [env.EDGE_MEMBERSHIP_PUBLIC_KEY, env.EDGE_MEMBERSHIP_KEY]) {
-    const key = ed25519Public.safeParse(parseJson(raw));
-    if (!key.success) continue;
-    const { kty, crv, x } = key.data;
-    return { keys: [{ kty, crv, x, kid: await calculateJwkThumbprint({ kty, crv, x }, "sha256"), use: "sig", alg: "EdDSA" }] };
+  const given = env.EDGE_MEMBERSHIP_PUBLIC_KEY ? ed25519Public.safeParse(parseJson(env.EDGE_MEMBERSHIP_PUBLIC_KEY)) : null;
+  if (!env.EDGE_MEMBERSHIP_KEY) return given?.success ? jwksOf(given.data.x) : null;
+
+  const x = await derivedPublicX(env.EDGE_MEMBERSHIP_KEY);
+  if (x === null) throw misconfigured("EDGE_MEMBERSHIP_KEY is not an Ed25519 private JWK", {});
+  const jwks = await jwksOf(x);
+  if (given && !(given.success && given.data.x === x)) {
+    // Thumbprints only (public, and what an admin compares): never a key.
+    throw misconfigured("EDGE_MEMBERSHIP_PUBLIC_KEY is not the public half of EDGE_MEMBERSHIP_KEY", {
+      signingKid: jwks.keys[0]!.kid,
+      publicKeySecret: given.success ? await thumbprint(given.data.x) : "not an Ed25519 public JWK",
+    });
   }
-  return null;
+  return jwks;
+}
+
+const thumbprint = (x: string) => calculateJwkThumbprint({ kty: "OKP", crv: "Ed25519", x }, "sha256");
+
+async function jwksOf(x: string): Promise<Jwks> {
+  return { keys: [{ kty: "OKP", crv: "Ed25519", x, kid: await thumbprint(x), use: "sig", alg: "EdDSA" }] };
+}
+
+/**
+ * `x` as computed from the private key's `d` by the runtime (importing and exporting
+ * it), not as copied from the JWK's own `x` member, which nothing checks.
+ */
+async function derivedPublicX(raw: string): Promise<string | null> {
+  const jwk = parseJson(raw) as JsonWebKey | null;
+  if (!jwk || jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.d !== "string") return null;
+  try {
+    const key = await crypto.subtle.importKey("jwk", jwk, { name: "Ed25519" }, true, ["sign"]);
+    const x = ((await crypto.subtle.exportKey("jwk", key)) as JsonWebKey).x;
+    return typeof x === "string" && ed25519Public.shape.x.safeParse(x).success ? x : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Logged for the operator with what to compare; the answer says only that the edge is misconfigured. */
+function misconfigured(problem: string, context: Record<string, string>): ApiError {
+  console.error("edge JWKS refused:", problem, JSON.stringify(context));
+  return new ApiError(503, "misconfigured", "the edge's membership keys are misconfigured: it publishes none until its operator fixes them");
 }
 
 function parseJson(raw: string | undefined): unknown {
