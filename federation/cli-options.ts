@@ -11,6 +11,8 @@ export const KEY_DIR_NAME = "callback-mesh";
 export const KEY_FILE_NAME = "peer.key";
 /** Where a member finds the edge's public keys when --edge-key is not given. */
 export const JWKS_PATH = "/.well-known/jwks.json";
+/** Hosts a JWKS may be fetched from over plain http: this machine, where nobody sits in between. */
+const LOOPBACK_HOSTS = ["127.0.0.1", "[::1]", "localhost"];
 export const DEFAULT_LISTEN = ["/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/tcp/4002/ws"];
 
 export class CliUsageError extends Error {
@@ -32,6 +34,8 @@ export interface MemberCliOptions {
   workerUrl: string;
   edgeUrl: string;
   edgeKey: EdgeKeySource;
+  /** The key's RFC 7638 SHA-256 thumbprint (base64url) as the admin gave it, if given: the key must match it. */
+  edgeThumbprint?: string;
   keyFile: string;
   listen: string[];
   peerSecret: string;
@@ -64,6 +68,7 @@ export function parseMember(args: readonly string[], env: Env, cwd: string): Mem
     worker: { type: "string" },
     edge: { type: "string" },
     "edge-key": { type: "string" },
+    "edge-thumbprint": { type: "string" },
     key: { type: "string" },
     listen: { type: "string", multiple: true },
   });
@@ -76,20 +81,28 @@ export function parseMember(args: readonly string[], env: Env, cwd: string): Mem
   const site = siteIdSchema.safeParse(values.site);
   if (!site.success) throw new CliUsageError(`--site "${String(values.site)}": ${site.error.issues[0]?.message}`);
   const edgeUrl = httpUrl("--edge", String(values.edge));
+  const thumbprint = values["edge-thumbprint"] as string | undefined;
+  if (thumbprint !== undefined && !THUMBPRINT.test(thumbprint)) {
+    throw new CliUsageError(`--edge-thumbprint wants the edge key's SHA-256 thumbprint (43 base64url characters, as the admin gives it), not "${thumbprint}"`);
+  }
   return {
     siteId: site.data,
     workerUrl: httpUrl("--worker", String(values.worker)),
     edgeUrl,
     edgeKey: edgeKeySource(values["edge-key"] as string | undefined, edgeUrl),
+    ...(thumbprint === undefined ? {} : { edgeThumbprint: thumbprint }),
     keyFile: keyFileOf(values.key as string | undefined, env, cwd),
     listen: (values.listen as string[] | undefined) ?? DEFAULT_LISTEN,
     peerSecret: env.PEER_SECRET!,
   };
 }
 
+/** An RFC 7638 SHA-256 thumbprint: 32 bytes, base64url without padding. */
+const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
+
 /** A JWK given inline (JSON), a JWKS URL, or by default the edge's own JWKS. */
 function edgeKeySource(raw: string | undefined, edgeUrl: string): EdgeKeySource {
-  if (raw === undefined) return { jwksUrl: `${edgeUrl}${JWKS_PATH}` };
+  if (raw === undefined) return { jwksUrl: jwksUrl(`${edgeUrl}${JWKS_PATH}`, "--edge") };
   const text = raw.trim();
   if (text.startsWith("{")) {
     try {
@@ -98,8 +111,25 @@ function edgeKeySource(raw: string | undefined, edgeUrl: string): EdgeKeySource 
       throw new CliUsageError("--edge-key looks like a JWK but is not valid JSON");
     }
   }
-  if (/^https?:\/\//i.test(text)) return { jwksUrl: httpUrl("--edge-key", text) };
+  if (/^https?:\/\//i.test(text)) return { jwksUrl: jwksUrl(httpUrl("--edge-key", text), "--edge-key") };
   throw new CliUsageError(`--edge-key wants the edge's public JWK ('{"kty":"OKP",…}') or the URL of its JWKS, not "${raw}"`);
+}
+
+/**
+ * The key that checks every membership list cannot come over plain http, where anyone on
+ * the way could swap in their own: https, or loopback (a local mesh, a test).
+ */
+function jwksUrl(url: string, flag: string): string {
+  if (!secureOrLoopback(url)) {
+    throw new CliUsageError(`will not fetch the edge's key from ${url} over plain http (only https, or http on loopback): use https in ${flag}, or give the key with --edge-key JWK`);
+  }
+  return url;
+}
+
+/** https, or http to this machine only. */
+export function secureOrLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === "https:" || (protocol === "http:" && LOOPBACK_HOSTS.includes(hostname));
 }
 
 function keyFileOf(key: string | undefined, env: Env, cwd: string): string {
@@ -116,6 +146,15 @@ function httpUrl(flag: string, raw: string): string {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new CliUsageError(`${flag} wants an http(s) URL, not "${raw}"`);
   return raw.replace(/\/+$/, "");
+}
+
+/**
+ * Whether a subcommand's arguments ask for its usage (-h or --help anywhere among its
+ * options), whatever else they hold: help answers before anything is checked.
+ */
+export function wantsHelp(args: readonly string[]): boolean {
+  const { tokens } = parseArgs({ args: [...args], strict: false, allowPositionals: true, tokens: true });
+  return tokens.some((t) => t.kind === "option" && (t.name === "help" || t.name === "h"));
 }
 
 /** node:util's parseArgs, with its errors said in one short line each. */

@@ -1,11 +1,13 @@
 /**
  * The edge's public key, which a member checks the signed membership list with:
  * given inline as a JWK, or fetched once at start from a JWKS (by default the
- * edge's own `/.well-known/jwks.json`), so a partner need not be handed a file.
+ * edge's own `/.well-known/jwks.json`, over https or loopback only), so a partner
+ * need not be handed a file. Given the thumbprint the admin handed out, the key must
+ * be that one: a JWKS is only as trustworthy as the way to it.
  */
 import { calculateJwkThumbprint, importJWK, type JWK } from "jose";
 import { z } from "zod";
-import type { EdgeKeySource } from "./cli-options.ts";
+import { secureOrLoopback, type EdgeKeySource } from "./cli-options.ts";
 
 const FETCH_TIMEOUT_MS = 5_000;
 
@@ -30,9 +32,18 @@ export interface EdgeKey {
   from: string;
 }
 
-export async function resolveEdgeKey(source: EdgeKeySource, fetchImpl: typeof fetch = fetch): Promise<EdgeKey> {
-  if ("jwk" in source) return checked(source.jwk, "--edge-key");
-  return checked(await fetchOneKey(source.jwksUrl, fetchImpl), source.jwksUrl);
+export interface ResolveOptions {
+  /** The RFC 7638 SHA-256 thumbprint the key must have (--edge-thumbprint), if known. */
+  thumbprint?: string;
+  fetchImpl?: typeof fetch;
+}
+
+export async function resolveEdgeKey(source: EdgeKeySource, { thumbprint, fetchImpl = fetch }: ResolveOptions = {}): Promise<EdgeKey> {
+  const key = "jwk" in source ? await checked(source.jwk, "--edge-key") : await checked(await fetchOneKey(source.jwksUrl, fetchImpl), source.jwksUrl);
+  if (thumbprint !== undefined && key.thumbprint !== thumbprint) {
+    throw new Error(`the edge's key from ${key.from} has thumbprint ${key.thumbprint}, not ${thumbprint} (--edge-thumbprint, as the admin gave it): not starting`);
+  }
+  return key;
 }
 
 /** The one Ed25519 signing key a JWKS publishes; several would leave the choice to a guess. */
@@ -40,6 +51,8 @@ async function fetchOneKey(url: string, fetchImpl: typeof fetch): Promise<unknow
   let body: unknown;
   try {
     const res = await fetchImpl(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    // A redirect must not take the key where the URL's own check would not.
+    if (res.redirected && !secureOrLoopback(res.url)) throw new Error(`it redirected to ${res.url}, plain http`);
     if (!res.ok) throw new Error(`it answered ${res.status}`);
     body = await res.json();
   } catch (error) {

@@ -12,8 +12,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliUsageError, defaultKeyFile, parseKeygen, parseMember } from "../../federation/cli-options.ts";
+import { CliUsageError, defaultKeyFile, parseKeygen, parseMember, wantsHelp } from "../../federation/cli-options.ts";
 import { resolveEdgeKey } from "../../federation/edge-key.ts";
 import { signMembership, verifyMembership } from "../../federation/membership.ts";
 import { REPO_ROOT } from "../../federation/launcher/options.ts";
@@ -61,14 +62,45 @@ describe("federation CLI flags", () => {
 
   it("takes the edge's key from --edge-key (JWK or JWKS URL), else from the edge's well-known JWKS", () => {
     const env = { HOME: "/h", PEER_SECRET: "s" };
-    expect(parseMember([...OK_ARGS.slice(0, 4), "--edge", "http://edge.test/"], env, "/cwd")).toMatchObject({
-      edgeUrl: "http://edge.test",
-      edgeKey: { jwksUrl: "http://edge.test/.well-known/jwks.json" },
+    expect(parseMember([...OK_ARGS.slice(0, 4), "--edge", "https://edge.test/"], env, "/cwd")).toMatchObject({
+      edgeUrl: "https://edge.test",
+      edgeKey: { jwksUrl: "https://edge.test/.well-known/jwks.json" },
       keyFile: "/h/.config/callback-mesh/peer.key",
       peerSecret: "s",
     });
     expect(parseMember([...OK_ARGS, "--edge-key", "https://keys.test/jwks.json"], env, "/cwd").edgeKey).toEqual({ jwksUrl: "https://keys.test/jwks.json" });
     expect(parseMember([...OK_ARGS, "--edge-key", '{"kty":"OKP"}'], env, "/cwd").edgeKey).toEqual({ jwk: { kty: "OKP" } });
+  });
+
+  it("fetches the edge's key over https or loopback only: plain http elsewhere is refused in one line", () => {
+    const env = { HOME: "/h", PEER_SECRET: "s" };
+    const withEdge = (edge: string, ...more: string[]) => parseMember([...OK_ARGS.slice(0, 4), "--edge", edge, ...more], env, "/cwd");
+    expect(() => withEdge("http://edge.example")).toThrow(
+      new CliUsageError(
+        "will not fetch the edge's key from http://edge.example/.well-known/jwks.json over plain http (only https, or http on loopback): use https in --edge, or give the key with --edge-key JWK",
+      ),
+    );
+    expect(() => withEdge("https://edge.example", "--edge-key", "http://keys.example/jwks.json")).toThrow(/^will not fetch .* over plain http .*use https in --edge-key/);
+    for (const loopback of ["http://127.0.0.1:8787", "http://[::1]:8787", "http://localhost:8787"]) {
+      expect(withEdge(loopback).edgeKey, loopback).toEqual({ jwksUrl: `${loopback}/.well-known/jwks.json` });
+    }
+    // Not loopback by name: a host that merely starts like one.
+    expect(() => withEdge("http://localhost.example.com")).toThrow(/over plain http/);
+    // A key given inline travels with the partner, not over the wire: the edge's scheme does not matter then.
+    expect(withEdge("http://edge.example", "--edge-key", '{"kty":"OKP"}').edgeKey).toEqual({ jwk: { kty: "OKP" } });
+  });
+
+  it("takes the thumbprint the admin gives with --edge-thumbprint, and checks its form", () => {
+    const env = { HOME: "/h", PEER_SECRET: "s" };
+    const thumbprint = "a".repeat(43);
+    expect(parseMember([...OK_ARGS, "--edge-thumbprint", thumbprint], env, "/cwd").edgeThumbprint).toBe(thumbprint);
+    expect(parseMember(OK_ARGS, env, "/cwd")).not.toHaveProperty("edgeThumbprint");
+    expect(() => parseMember([...OK_ARGS, "--edge-thumbprint", "abc"], env, "/cwd")).toThrow(/^--edge-thumbprint wants the edge key's SHA-256 thumbprint .* not "abc"$/);
+  });
+
+  it("sees -h or --help among a subcommand's arguments, and nothing else", () => {
+    for (const args of [["--help"], ["-h"], ["--site", "globex", "--help"], ["--bogus", "-h"], ["--force", "--help"]]) expect(wantsHelp(args), args.join(" ")).toBe(true);
+    for (const args of [[], ["--site", "globex"], ["--site=--help"], ["--", "--help"], ["--helpful"]]) expect(wantsHelp(args), args.join(" ")).toBe(false);
   });
 });
 
@@ -105,6 +137,27 @@ describe("the edge's public key", () => {
     expect(await verifyMembership(await signMembership(list, privateJwk), key.jwk)).toEqual(list);
     // The same key given inline is the same key.
     expect((await resolveEdgeKey({ jwk: publicJwk })).thumbprint).toBe(key.thumbprint);
+  });
+
+  it("checks the key against --edge-thumbprint, fetched or given, naming both when they differ", async () => {
+    const thumbprint = await calculateJwkThumbprint(publicJwk as never, "sha256");
+    const otherThumbprint = await calculateJwkThumbprint(other as never, "sha256");
+    expect((await resolveEdgeKey({ jwksUrl: `${base}/.well-known/jwks.json` }, { thumbprint })).thumbprint).toBe(thumbprint);
+    expect((await resolveEdgeKey({ jwk: publicJwk }, { thumbprint })).thumbprint).toBe(thumbprint);
+    await expect(resolveEdgeKey({ jwksUrl: `${base}/.well-known/jwks.json` }, { thumbprint: otherThumbprint })).rejects.toThrow(
+      new Error(`the edge's key from ${base}/.well-known/jwks.json has thumbprint ${thumbprint}, not ${otherThumbprint} (--edge-thumbprint, as the admin gave it): not starting`),
+    );
+    await expect(resolveEdgeKey({ jwk: publicJwk }, { thumbprint: otherThumbprint })).rejects.toThrow(`from --edge-key has thumbprint ${thumbprint}, not ${otherThumbprint}`);
+  });
+
+  it("refuses a JWKS that an https URL redirected to plain http", async () => {
+    const redirected = (async () => {
+      const res = Response.json({ keys: [publicJwk] });
+      return Object.defineProperties(res, { redirected: { value: true }, url: { value: "http://keys.example/jwks.json" } });
+    }) as unknown as typeof fetch;
+    await expect(resolveEdgeKey({ jwksUrl: "https://edge.example/.well-known/jwks.json" }, { fetchImpl: redirected })).rejects.toThrow(
+      /could not read the edge's public key from https:\/\/edge\.example\/\.well-known\/jwks\.json: it redirected to http:\/\/keys\.example\/jwks\.json, plain http/,
+    );
   });
 
   it("refuses what cannot be trusted or used, saying why", async () => {
@@ -162,6 +215,34 @@ describe("npm run federation", () => {
     expect(missing.stderr).toBe("member needs --worker URL, --edge URL and PEER_SECRET (in the environment) (npm run federation -- --help for usage)\n");
     const noValue = await cli(["member", "--edge"], { HOME: home });
     expect(noValue).toMatchObject({ code: 2, stderr: "--edge needs a value (npm run federation -- --help for usage)\n" });
+  });
+
+  it("keygen --help and member --help print that command's usage and exit 0", async () => {
+    for (const [command, flag] of [["keygen", "--help"], ["keygen", "-h"], ["member", "--help"], ["member", "-h"]] as const) {
+      const help = await cli([command, flag], { HOME: home });
+      expect(help, `${command} ${flag}`).toMatchObject({ code: 0, stderr: "" });
+      expect(help.stdout).toMatch(new RegExp(`^Usage: npm run federation -- ${command} `));
+    }
+    const member = (await cli(["member", "--site", "globex", "--help"], { HOME: home })).stdout;
+    expect(member).not.toContain("-- keygen");
+    expect(member).toMatch(/--edge-thumbprint T is the edge key's thumbprint .*\n?.*which the federation's admin gives you/);
+    expect((await cli(["keygen", "--help"], { HOME: home })).stdout).not.toContain("-- member");
+  });
+
+  it("member refuses a plain-http JWKS off loopback, and a key whose thumbprint is not the admin's", async () => {
+    const env = { HOME: path.join(home, "pinned"), PEER_SECRET: "s" };
+    expect((await cli(["keygen"], env)).code).toBe(0);
+    const plain = await cli(["member", ...OK_ARGS.slice(0, 4), "--edge", "http://edge.example"], env);
+    expect(plain).toMatchObject({ code: 2, stdout: "" });
+    expect(plain.stderr).toMatch(/^will not fetch the edge's key from http:\/\/edge\.example\/\.well-known\/jwks\.json over plain http [^\n]*\n$/);
+
+    const { publicKey } = generateKeyPairSync("ed25519");
+    const jwk = publicKey.export({ format: "jwk" });
+    const actual = await calculateJwkThumbprint(jwk as never, "sha256");
+    const wrong = "A".repeat(43);
+    const pinned = await cli(["member", ...OK_ARGS, "--edge-key", JSON.stringify(jwk), "--edge-thumbprint", wrong], env);
+    expect(pinned).toMatchObject({ code: 1, stdout: "" });
+    expect(pinned.stderr).toBe(`the edge's key from --edge-key has thumbprint ${actual}, not ${wrong} (--edge-thumbprint, as the admin gave it): not starting\n`);
   });
 
   it("member asks for keygen when there is no key, and says where the edge's key could not be read", async () => {
