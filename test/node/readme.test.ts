@@ -5,7 +5,7 @@
  * reader to expect. A README that drifts from the product fails here.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -15,7 +15,6 @@ import { call, eventually, launchMesh, type LaunchedMesh } from "./mesh-client.t
 
 const EDGE_PORT = 38787;
 const SITE_PORT = 38801;
-const ADMIN = "readme-admin-token";
 
 /** The README's shell blocks marked with `name` after the language (```sh first-session). */
 export function shellBlocks(markdown: string, name: string): string[] {
@@ -23,18 +22,21 @@ export function shellBlocks(markdown: string, name: string): string[] {
 }
 
 let launched: LaunchedMesh;
-let stateDir: string;
+/** Stands for the repository's folder as a reader has it: .mesh-state/ (npm start's) and examples/. */
+let folder: string;
+let admin: string;
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(path.join(tmpdir(), "mesh-readme-"));
-  // As `npm start` runs it: peers and simulated agents; only the ports and the state folder are the test's.
-  launched = launchMesh(["--fresh", "--state", stateDir, "--edge-port", String(EDGE_PORT), "--site-port", String(SITE_PORT)], {
-    MESH_ADMIN_TOKEN: ADMIN,
-  });
-  const { urls } = await launched.ready;
+  folder = await mkdtemp(path.join(tmpdir(), "mesh-readme-"));
+  await symlink(path.join(REPO_ROOT, "examples"), path.join(folder, "examples"));
+  // As `npm start` runs it: peers, simulated agents and a generated admin token kept in the state folder;
+  // only the ports and where that folder is are the test's.
+  launched = launchMesh(["--fresh", "--state", path.join(folder, ".mesh-state"), "--edge-port", String(EDGE_PORT), "--site-port", String(SITE_PORT)]);
+  const { urls, adminToken } = await launched.ready;
+  admin = adminToken;
   // A reader starts once npm start says the peers are up; the test waits until the edge hears every site.
   const members = await eventually(
-    async () => (await call(urls.edge, "GET", "/v1/mesh", undefined, { authorization: `Bearer ${ADMIN}` })).body.members as { siteId: string; health: string }[],
+    async () => (await call(urls.edge, "GET", "/v1/mesh", undefined, { authorization: `Bearer ${admin}` })).body.members as { siteId: string; health: string }[],
     (ms) => ms.filter((m) => m.health === "up").length === 3,
     30_000,
   );
@@ -43,7 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await launched?.stop();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  if (folder) await rm(folder, { recursive: true, force: true });
 }, 60_000);
 
 describe("the README's first session", () => {
@@ -54,12 +56,11 @@ describe("the README's first session", () => {
     expect(session, "the README has a ```sh first-session block").toBeDefined();
     expect(graphql, "the README has a ```sh graphql block").toBeDefined();
 
-    // From the repository's folder, as the README says; the URLs point at this test's ports.
-    const { stdout } = await promisify(execFile)("bash", ["-eo", "pipefail", "-c", `${session}\n${graphql}`], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, MESH_ADMIN_TOKEN: ADMIN, EDGE: `http://127.0.0.1:${EDGE_PORT}`, PARIS: `http://127.0.0.1:${SITE_PORT}` },
-      timeout: 90_000,
-    });
+    // From the folder holding .mesh-state/ and examples/, as the README says (the token is read from there);
+    // only the URLs point at this test's ports.
+    const env: Record<string, string | undefined> = { ...process.env, EDGE: `http://127.0.0.1:${EDGE_PORT}`, PARIS: `http://127.0.0.1:${SITE_PORT}` };
+    delete env.MESH_ADMIN_TOKEN;
+    const { stdout } = await promisify(execFile)("bash", ["-eo", "pipefail", "-c", `${session}\n${graphql}`], { cwd: folder, env, timeout: 90_000 });
     const lines = stdout.trim().split("\n");
     expect(lines.slice(0, 4)).toEqual(["ana", "available", "heartbeat 204", "northstar"]);
     // Northstar is open around the clock: an offer with slots and no closed notice, whatever the hour.
