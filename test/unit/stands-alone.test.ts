@@ -28,6 +28,11 @@ export function outsideReferences(file: string, text: string, root = ROOT): stri
   for (const m of text.matchAll(/(?<![\w./$-])((?:\.\.\/)+[\w@.+-]*(?:\/[\w@.+-]+)*)/g)) {
     if (escapes(root, dir, m[1])) found.add(m[1]);
   }
+  // A template string that climbs out of `${root}` or `${import.meta.dirname}` with "/.." segments.
+  for (const m of text.matchAll(/\$\{\s*(import\.meta\.dirname|__dirname|[A-Za-z_]*root)\s*\}((?:\/\.\.)+(?:\/[\w@.+-]+)*)/gi)) {
+    const base = /dirname$/.test(m[1]) ? dir : root;
+    if (escapes(root, base, `.${m[2]}`)) found.add(m[0]);
+  }
   // path.join(import.meta.dirname | root, "..", "x") and the like.
   for (const m of text.matchAll(/\b(?:join|resolve)\(([^()]*)\)/g)) {
     const args = m[1].split(",").map((a) => a.trim());
@@ -64,6 +69,8 @@ describe("the repository stands alone", () => {
     expect(outsideReferences("test/node/a.ts", `path.resolve(import.meta.dirname, "${UP}/${UP}/${UP}/shared/x.json")`, fake)).not.toEqual([]);
     expect(outsideReferences("test/node/a.ts", `path.resolve(import.meta.dirname, "${UP}/${UP}")`, fake)).toEqual([]);
     expect(outsideReferences("a.md", "see /tmp/clones/shared/DESIGN.md and /tmp/clones/main/README.md", fake)).toEqual(["/tmp/clones/shared"]);
+    expect(outsideReferences("bench/a.ts", "const f = `${root}/" + UP + "/shared/x.json`;", fake)).toHaveLength(1);
+    expect(outsideReferences("bench/a.ts", "const f = `${root}/examples/" + UP + "/schema/x.json`;", fake)).toEqual([]);
   });
 
   it("CI runs the README's test command, on a clone of the repository alone", () => {
