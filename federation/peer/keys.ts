@@ -3,6 +3,7 @@
  * derived from it is what the signed membership list names, so the file is
  * created once and reused on every start (a new key would be a new, unknown member).
  */
+import { randomUUID } from "node:crypto";
 import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
@@ -14,21 +15,15 @@ export async function loadOrCreateKey(keyFile: string): Promise<PrivateKey> {
   const existing = await readKey(keyFile);
   if (existing) return existing;
   const key = await generateKeyPair("Ed25519");
-  await mkdir(path.dirname(keyFile), { recursive: true, mode: 0o700 });
-  // Write aside, then link into place: link fails if the file appeared meanwhile, so two
-  // processes racing on a first start agree on one key, and a crash never leaves half a key.
-  const tmp = `${keyFile}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, privateKeyToProtobuf(key), { mode: 0o600, flag: "wx" });
   try {
-    await link(tmp, keyFile);
+    await putKeyFile(keyFile, key);
     return key;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    if (!alreadyExists(error)) throw error;
+    // Another caller made it first: its key is the member's.
     const winner = await readKey(keyFile);
     if (!winner) throw error;
     return winner;
-  } finally {
-    await unlink(tmp);
   }
 }
 
@@ -52,22 +47,37 @@ export class KeyExistsError extends Error {
  */
 export async function createKey(keyFile: string, { force = false } = {}): Promise<string> {
   const key = await generateKeyPair("Ed25519");
-  await mkdir(path.dirname(keyFile), { recursive: true, mode: 0o700 });
-  const tmp = `${keyFile}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, privateKeyToProtobuf(key), { mode: 0o600, flag: "wx" });
   try {
-    // rename replaces in one step; link refuses when the file exists, even one made a moment ago.
-    if (force) await rename(tmp, keyFile);
-    else await link(tmp, keyFile);
+    await putKeyFile(keyFile, key, { replace: force });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    if (!alreadyExists(error)) throw error;
     const existing = await readKey(keyFile).catch(() => null);
     throw new KeyExistsError(keyFile, existing ? peerIdFromPrivateKey(existing).toString() : null);
-  } finally {
-    await unlink(tmp).catch(() => {});
   }
   return peerIdFromPrivateKey(key).toString();
 }
+
+/**
+ * Puts `key` at `keyFile` (mode 0600; its folder made 0700): written aside under a name of its
+ * own, then linked into place, so a crash never leaves half a key and link fails (EEXIST) when
+ * the file exists, even one another caller made a moment ago; with `replace`, renamed over it
+ * in one step instead.
+ */
+async function putKeyFile(keyFile: string, key: PrivateKey, { replace = false } = {}): Promise<void> {
+  await mkdir(path.dirname(keyFile), { recursive: true, mode: 0o700 });
+  // Unique per call: callers racing in one process (the same pid, the same millisecond) must not meet here.
+  const tmp = `${keyFile}.${randomUUID()}.tmp`;
+  await writeFile(tmp, privateKeyToProtobuf(key), { mode: 0o600, flag: "wx" });
+  try {
+    if (replace) await rename(tmp, keyFile);
+    else await link(tmp, keyFile);
+  } finally {
+    // Gone already after a rename.
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+const alreadyExists = (error: unknown) => (error as NodeJS.ErrnoException).code === "EEXIST";
 
 /** The peer id (base58 string) of the member whose key is in `keyFile`; creates the key if missing. */
 export async function peerIdOf(keyFile: string): Promise<string> {

@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliUsageError, defaultKeyFile, parseKeygen, parseMember, wantsHelp } from "../../federation/cli-options.ts";
 import { resolveEdgeKey } from "../../federation/edge-key.ts";
 import { signMembership, verifyMembership } from "../../federation/membership.ts";
+import { createKey, KeyExistsError, loadOrCreateKey } from "../../federation/peer/keys.ts";
 import { REPO_ROOT } from "../../federation/launcher/options.ts";
 
 const OK_ARGS = ["--site", "globex", "--worker", "http://127.0.0.1:1", "--edge", "http://127.0.0.1:2"];
@@ -168,6 +169,39 @@ describe("the edge's public key", () => {
     await expect(resolveEdgeKey({ jwk: privateJwk })).rejects.toThrow(/--edge-key holds a private key/);
     await expect(resolveEdgeKey({ jwk: { kty: "OKP", crv: "X25519", x: publicJwk.x } })).rejects.toThrow(/not an Ed25519 public JWK: crv/);
     await expect(resolveEdgeKey({ jwk: { kty: "OKP", crv: "Ed25519", x: "short" } })).rejects.toThrow(/x is not a 32-byte/);
+  });
+});
+
+describe("the key file, written aside then put in place", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "federation-keys-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("gives callers racing on a first start one key, and leaves nothing aside", async () => {
+    const keyFile = path.join(dir, "race", "peer.key");
+    const keys = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateKey(keyFile)));
+    for (const key of keys) expect(key.equals(keys[0]!)).toBe(true);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    expect(await readdir(path.dirname(keyFile))).toEqual(["peer.key"]);
+  });
+
+  it("lets one of racing keygens make the key and tells the others whose it is; --force replaces it", async () => {
+    const keyFile = path.join(dir, "keygen", "peer.key");
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => createKey(keyFile)));
+    const made = results.filter((r) => r.status === "fulfilled").map((r) => r.value);
+    expect(made).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === "rejected")) {
+      expect(r.reason).toBeInstanceOf(KeyExistsError);
+      expect((r.reason as KeyExistsError).peerId).toBe(made[0]);
+    }
+    const replaced = await createKey(keyFile, { force: true });
+    expect(replaced).not.toBe(made[0]);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    expect(await readdir(path.dirname(keyFile))).toEqual(["peer.key"]);
   });
 });
 
