@@ -38,13 +38,30 @@ export function peakOverlap(held: readonly Interval[], startMs: number, endMs: n
   return peak;
 }
 
-/** When a logged-in resource's state lets it take work, before shifts and reservations. */
+/** States of an agent at work on one call (the call, or its wrap-up): the call takes one unit, not all. */
+const ON_A_CALL: readonly AgentState[] = ["busy", "wrap_up"];
+
+/**
+ * When a state reported without its end is expected to be over: `estimateMs` after it was
+ * reported, then a further `estimateMs` at a time while it lasts. Counted from the report,
+ * not from now, so every reading gives the same instant: the site accepts a reservation at
+ * the instant its digest offered a moment before (from now, the instant would recede with
+ * the clock and every such reservation be refused).
+ */
+export function estimatedEnd(sinceMs: number, estimateMs: number, nowMs: number): number {
+  const end = sinceMs + estimateMs;
+  // A report stamped after now (a clock set back) is read as made now.
+  if (end > nowMs) return Math.min(end, nowMs + estimateMs);
+  return end + (Math.floor((nowMs - end) / estimateMs) + 1) * estimateMs;
+}
+
+/** When a logged-in resource's state lets it take all the work it can, before shifts and reservations. */
 function stateFreeAt(r: Resource, nowMs: number): number {
   switch (r.state) {
     case "busy":
-      return Math.max(nowMs, r.untilMs ?? nowMs + BUSY_ESTIMATE_MS);
+      return Math.max(nowMs, r.untilMs ?? estimatedEnd(r.updatedAtMs, BUSY_ESTIMATE_MS, nowMs));
     case "wrap_up":
-      return Math.max(nowMs, r.untilMs ?? nowMs + WRAP_UP_ESTIMATE_MS);
+      return Math.max(nowMs, r.untilMs ?? estimatedEnd(r.updatedAtMs, WRAP_UP_ESTIMATE_MS, nowMs));
     case "break":
       return Math.max(nowMs, r.untilMs ?? nowMs);
     default:
@@ -55,8 +72,10 @@ function stateFreeAt(r: Resource, nowMs: number): number {
 /**
  * The intervals in [fromMs, toMs) during which the resource is on duty. A logged-in
  * resource is on duty from when its state frees it until its shift ends (or, with no
- * shift, indefinitely); after that its shift decides. A logged-off (or unreachable)
- * one is expected at its next shift start, not in a shift it is already missing.
+ * shift, indefinitely); after that its shift decides. One on a call is on duty through
+ * the call too: the call takes one unit (see `heldIntervals`), not the resource.
+ * A logged-off (or unreachable) one is expected at its next shift start, not in a
+ * shift it is already missing.
  */
 export function dutyIntervals(r: Resource, nowMs: number, fromMs: number, toMs: number): Interval[] {
   if (toMs <= Math.max(fromMs, nowMs)) return [];
@@ -69,13 +88,14 @@ export function dutyIntervals(r: Resource, nowMs: number, fromMs: number, toMs: 
     return clip(upcoming, fromMs, toMs);
   }
   const freeAt = stateFreeAt(r, nowMs);
-  if (!r.shift) return clip([[freeAt, toMs]], fromMs, toMs);
+  const onCall: Interval[] = ON_A_CALL.includes(r.state) && freeAt > nowMs ? [[nowMs, freeAt]] : [];
+  if (!r.shift) return clip([...onCall, [freeAt, toMs]], fromMs, toMs);
   const shiftOpen = openIntervals(r.shift.weekly, r.shift.timezone, freeAt, toMs);
   const current = shiftOpen[0];
-  if (current && current[0] <= freeAt) return clip(shiftOpen, fromMs, toMs);
+  if (current && current[0] <= freeAt) return clip([...onCall, ...shiftOpen], fromMs, toMs);
   // Logged in outside the shift (early, or staying late): on duty for a while, then by the shift.
   const offShiftEnd = Math.min(freeAt + OFF_SHIFT_GRACE_MS, current ? current[0] : toMs);
-  return clip([[freeAt, offShiftEnd], ...shiftOpen], fromMs, toMs);
+  return clip([...onCall, [freeAt, offShiftEnd], ...shiftOpen], fromMs, toMs);
 }
 
 /** Clips sorted intervals to [fromMs, toMs), joining those that touch. */
@@ -97,7 +117,7 @@ function clip(intervals: readonly Interval[], fromMs: number, toMs: number): Int
  * capacity. Null when nothing within the horizon.
  */
 export function expectedAvailableAt(r: Resource, reservations: readonly Reservation[], nowMs: number): number | null {
-  const held = activeIntervals(reservations, nowMs);
+  const held = heldIntervals(r, reservations, nowMs);
   // Most answers lie within a day; look that far first, so the usual case stays cheap.
   for (const [from, to] of [
     [nowMs, nowMs + 86_400_000],
@@ -122,7 +142,7 @@ export function freeCapacity(
   startMs: number,
   endMs: number,
 ): number {
-  const held = activeIntervals(reservations, nowMs);
+  const held = heldIntervals(r, reservations, nowMs);
   // A full agent is known without the (costlier) shift arithmetic.
   if (peakOverlap(held, startMs, endMs) >= r.capacity) return 0;
   return capacityIn(r.capacity, dutyIntervals(r, nowMs, startMs, endMs), held, nowMs, startMs, endMs);
@@ -157,7 +177,7 @@ export function freeIntervals(
   toMs: number,
   limit: number,
 ): FreeSpan[] {
-  const held = activeIntervals(reservations, nowMs);
+  const held = heldIntervals(r, reservations, nowMs);
   const out: FreeSpan[] = [];
   for (const [s, e] of dutyIntervals(r, nowMs, fromMs, toMs)) {
     // Fullness changes only where a reservation starts or ends inside the duty interval.
@@ -175,8 +195,22 @@ export function freeIntervals(
   return out;
 }
 
-export function activeIntervals(reservations: readonly Reservation[], nowMs: number): Interval[] {
-  return reservations.filter((x) => isActive(x, nowMs)).map((x) => [x.startMs, x.endMs] as const);
+/**
+ * What takes the resource's units: its active reservations and, while it is on a call,
+ * that call (one unit, until the state's end). A claimed reservation under way now is
+ * the call itself (the cloud dialled it), so it is one unit until the later of both ends,
+ * not two.
+ */
+export function heldIntervals(r: Resource, reservations: readonly Reservation[], nowMs: number): Interval[] {
+  const active = reservations.filter((x) => isActive(x, nowMs));
+  const callEnd = ON_A_CALL.includes(r.state) ? stateFreeAt(r, nowMs) : nowMs;
+  if (callEnd <= nowMs) return active.map((x) => [x.startMs, x.endMs] as const);
+  let current: Reservation | undefined;
+  for (const x of active) {
+    if (x.status === "claimed" && x.startMs <= nowMs && x.endMs > nowMs && (!current || x.endMs > current.endMs)) current = x;
+  }
+  const rest = active.filter((x) => x !== current).map((x) => [x.startMs, x.endMs] as const);
+  return [[current ? current.startMs : nowMs, Math.max(callEnd, current ? current.endMs : callEnd)], ...rest];
 }
 
 export interface Slot {
@@ -198,7 +232,7 @@ export function slotCapacity(
   const perResource = resources.map((r) => ({
     capacity: r.capacity,
     duty: dutyIntervals(r, nowMs, fromMs, toMs),
-    held: activeIntervals(reservationsOf(r.id), nowMs),
+    held: heldIntervals(r, reservationsOf(r.id), nowMs),
   }));
   const slots: Slot[] = [];
   for (let s = fromMs; s + slotMs <= toMs; s += slotMs) {

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
   BUSY_ESTIMATE_MS,
+  estimatedEnd,
   expectedAvailableAt,
   freeCapacity,
   freeIntervals,
+  heldIntervals,
   peakOverlap,
   slotCapacity,
+  WRAP_UP_ESTIMATE_MS,
 } from "../../objects/roster/availability.ts";
 import type { Reservation, Resource } from "../../objects/roster/model.ts";
 
@@ -77,7 +80,7 @@ describe("expected availability", () => {
   });
 
   it("assumes a call ends after the usual handle time when no end was reported", () => {
-    expect(expectedAvailableAt(agent({ state: "busy" }), [], now)).toBe(now + BUSY_ESTIMATE_MS);
+    expect(expectedAvailableAt(agent({ state: "busy", updatedAtMs: now }), [], now)).toBe(now + BUSY_ESTIMATE_MS);
   });
 
   it("is the next shift start for an agent who is logged off", () => {
@@ -183,5 +186,71 @@ describe("free intervals", () => {
     const busyDay = [10, 11, 12, 13].map((h) => held(`2026-12-02T${h}:30:00Z`, `2026-12-02T${h}:45:00Z`, { id: `rsv_${h}` }));
     expect(freeIntervals(agent({ shift: parisDays }), busyDay, now, now, now + 86_400_000, 2)).toHaveLength(2);
     expect(freeIntervals(agent({ state: "offline" }), [], now, now, now + 86_400_000, 8)).toEqual([]);
+  });
+});
+
+describe("an agent on a call", () => {
+  const now = t("2026-12-02T10:00:00Z");
+  const callEnd = now + BUSY_ESTIMATE_MS;
+  const day = now + 86_400_000;
+
+  it("expects a call reported without its end to end at the same instant however often it is asked", () => {
+    // Reported at 10:00: over at 10:05 whether asked at 10:00, 10:00:01 or 10:04:59.
+    for (const asked of [now, now + 1_000, callEnd - 1]) expect(estimatedEnd(now, BUSY_ESTIMATE_MS, asked)).toBe(callEnd);
+    // Still on it at 10:05, and later: a further estimate at a time, always ahead of now.
+    expect(estimatedEnd(now, BUSY_ESTIMATE_MS, callEnd)).toBe(callEnd + BUSY_ESTIMATE_MS);
+    expect(estimatedEnd(now, BUSY_ESTIMATE_MS, callEnd + 1_000)).toBe(callEnd + BUSY_ESTIMATE_MS);
+    expect(estimatedEnd(now, WRAP_UP_ESTIMATE_MS, now + 150_000)).toBe(now + 3 * WRAP_UP_ESTIMATE_MS);
+    // A report stamped ahead of the clock (a clock set back) is read as made now.
+    expect(estimatedEnd(now + 3_600_000, BUSY_ESTIMATE_MS, now)).toBe(callEnd);
+  });
+
+  it("keeps the other units of an agent of capacity three free while the call lasts", () => {
+    const r = agent({ capacity: 3, state: "busy", updatedAtMs: now });
+    expect(heldIntervals(r, [], now)).toEqual([[now, callEnd]]);
+    expect(freeIntervals(r, [], now, now, day, 8)).toEqual([
+      [now, callEnd, 2],
+      [callEnd, day, 3],
+    ]);
+    expect(freeCapacity(r, [], now, now, now + 15 * MIN)).toBe(2);
+    expect(expectedAvailableAt(r, [], now)).toBe(now);
+    const slots = slotCapacity([r], () => [], now, now, now + 30 * MIN, 15 * MIN);
+    expect(slots.map((s) => s.capacity)).toEqual([2, 3]);
+    // Two reservations over the call take the rest: the next unit frees when the call ends.
+    const two = [held("2026-12-02T10:00:00Z", "2026-12-02T10:15:00Z"), held("2026-12-02T10:00:00Z", "2026-12-02T10:15:00Z", { id: "rsv_2" })];
+    expect(freeCapacity(r, two, now, now, now + 15 * MIN)).toBe(0);
+    expect(expectedAvailableAt(r, two, now)).toBe(callEnd);
+  });
+
+  it("gives an agent of capacity one nothing until the call ends; a reported end wins, and wrap-up is a call too", () => {
+    const r = agent({ state: "busy", updatedAtMs: now });
+    expect(freeIntervals(r, [], now, now, day, 8)).toEqual([[callEnd, day, 1]]);
+    expect(freeCapacity(r, [], now, now, now + 15 * MIN)).toBe(0);
+    expect(freeCapacity(r, [], now, callEnd, callEnd + 15 * MIN)).toBe(1);
+    // The reported end wins over the estimate; wrap-up takes one unit too.
+    const until = now + 20 * MIN;
+    expect(expectedAvailableAt(agent({ state: "busy", untilMs: until }), [], now)).toBe(until);
+    expect(freeIntervals(agent({ capacity: 2, state: "wrap_up", untilMs: until }), [], now, now, day, 8)).toEqual([
+      [now, until, 1],
+      [until, day, 2],
+    ]);
+  });
+
+  it("takes a callback claimed and under way to be the call itself, not a second unit", () => {
+    const r = agent({ capacity: 2, state: "busy", updatedAtMs: now });
+    const dialled = held("2026-12-02T09:55:00Z", "2026-12-02T10:10:00Z", { status: "claimed" });
+    expect(heldIntervals(r, [dialled], now)).toEqual([[dialled.startMs, t("2026-12-02T10:10:00Z")]]);
+    expect(freeCapacity(r, [dialled], now, now, now + 10 * MIN)).toBe(1);
+    // A claimed callback that starts later, or one only held, is a unit of its own.
+    const later = held("2026-12-02T10:02:00Z", "2026-12-02T10:17:00Z", { status: "claimed" });
+    expect(freeCapacity(r, [later], now, now, now + 15 * MIN)).toBe(0);
+    expect(heldIntervals(agent({ capacity: 2 }), [later], now)).toEqual([[later.startMs, later.endMs]]);
+  });
+
+  it("is not a call on a break: a break takes every unit", () => {
+    const r = agent({ capacity: 3, state: "break", untilMs: now + 30 * MIN });
+    expect(heldIntervals(r, [], now)).toEqual([]);
+    expect(freeCapacity(r, [], now, now, now + 15 * MIN)).toBe(0);
+    expect(freeIntervals(r, [], now, now, day, 8)).toEqual([[now + 30 * MIN, day, 3]]);
   });
 });
