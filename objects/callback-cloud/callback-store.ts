@@ -42,6 +42,11 @@ export class CallbackStore {
     return cb;
   }
 
+  /** Never planned yet: no plan has scheduled it or made it wait. */
+  isNew(callbackId: string): boolean {
+    return this.c.sql`SELECT 1 FROM events WHERE callback_id = ${callbackId} AND type IN ('scheduled', 'waiting') LIMIT 1`.toArray().length === 0;
+  }
+
   hasEvent(callbackId: string, type: string): boolean {
     return this.c.sql`SELECT 1 FROM events WHERE callback_id = ${callbackId} AND type = ${type} LIMIT 1`.toArray().length > 0;
   }

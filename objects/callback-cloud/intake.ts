@@ -8,7 +8,7 @@
 import { fail, ok, type Result } from "../shared/problem.ts";
 import type { AlarmSchedule } from "./alarm-schedule.ts";
 import type { CallbackStore } from "./callback-store.ts";
-import { iso, noProvider, REPLAN_INTERVAL_MS, type CloudContext } from "./cloud-context.ts";
+import { iso, noProvider, type CloudContext } from "./cloud-context.ts";
 import { deriveVerifier, hashVerifier, newConfirmation } from "./confirmation.ts";
 import type { Planner } from "./planning.ts";
 import { generalistSkill, primarySkill, type ProviderRecord } from "./provider-record.ts";
@@ -27,7 +27,10 @@ export class Intake {
 
   /**
    * Accepts a callback: idempotent by key; checked against the rules; analysed;
-   * persisted; planned and reserved; the alarm set. Answers only once it is durable.
+   * persisted with its first events and the alarm set, and answered then, with the
+   * mesh view's estimate of when. Planning and reserving follow at once, in the alarm
+   * (due now), which plans every callback that arrived meanwhile together; the status
+   * and events report the agent's reservation as it lands.
    */
   async request(
     input: CallbackRequest,
@@ -84,7 +87,7 @@ export class Intake {
         VALUES (${id}, ${confirmation}, ${verifierHash}, ${idempotencyKey}, ${requestHash}, ${userId}, 'pending',
         ${input.reason}, ${input.notes ?? null}, ${language}, ${JSON.stringify(analysis)}, ${skill?.name ?? null}, ${skill?.level ?? 1},
         ${analysis.priority}, ${JSON.stringify(media)}, ${JSON.stringify(input.contact)}, ${window.startMs}, ${window.endMs},
-        ${media[0]}, ${now + REPLAN_INTERVAL_MS}, ${now}, ${now}, ${"asap" in input.when ? 1 : 0})`;
+        ${media[0]}, ${now}, ${now}, ${now}, ${"asap" in input.when ? 1 : 0})`;
       this.store.event(id, now, "received", {
         window: { start: iso(window.startMs), end: iso(window.endMs) },
         media,
@@ -97,10 +100,10 @@ export class Intake {
         ...(analysis.urgency.length > 0 ? { urgency: analysis.urgency } : {}),
       });
     });
-    // Planned here and now; the alarm is due only later, as a safety net should this request die midway
-    // (were it due now, the alarm could plan the same callback a second time, concurrently).
-    await this.planner.plan(this.store.mustGet(id), now, "request");
+    // Only the alarm plans: one planner at a time, so no callback is planned twice at once.
     await this.alarm.rearm();
+    const estimate = await this.planner.estimate(this.store.mustGet(id), now);
+    if (estimate !== null) this.c.sql`UPDATE callbacks SET scheduled_for_ms = ${estimate} WHERE id = ${id} AND status = 'pending'`;
     return ok({ callback: this.store.view(this.store.mustGet(id), { role: "admin" }), verifier, replayed: false });
   }
 }

@@ -41,6 +41,20 @@ export class Planner {
     private readonly provider: ProviderRecord,
   ) {}
 
+  /**
+   * When the mesh view says a new callback could start, for the answer to its request:
+   * the best placement's start (a text: its window's start). An estimate; the plan
+   * that follows reserves, and may differ. Null when the view has nobody for it.
+   */
+  async estimate(cb: CallbackRow, now: number): Promise<number | null> {
+    if (isTextChannel(cb.channel)) return Math.max(now, cb.window_start_ms);
+    if (!cb.skill) return null;
+    const reg = this.provider.must().registration;
+    const slotMs = reg.rules.slotMinutes * 60_000;
+    const members = await this.c.mesh().members(reg.sites);
+    return rankFor(this.needOf(cb, now, slotMs, false), members, this.schedulingContext(reg, now, reg.sites))[0]?.startMs ?? null;
+  }
+
   /** Plans one callback: see `planMany`. */
   async plan(cb: CallbackRow, now: number, why: PlanReason, onlySite?: string): Promise<void> {
     await this.planMany([cb], now, why, onlySite);
@@ -298,7 +312,8 @@ export class Planner {
     // Something else moved it while we asked the sites (planned it, cancelled it): leave it be.
     if (fresh.status !== cb.status || fresh.reservation_id !== cb.reservation_id) return;
     if (fresh.status === "pending") {
-      this.c.sql`UPDATE callbacks SET due_at_ms = ${next}, updated_at_ms = ${now} WHERE id = ${cb.id}`;
+      // No time to show while nobody fits (the answer's estimate, if any, did not hold).
+      this.c.sql`UPDATE callbacks SET due_at_ms = ${next}, scheduled_for_ms = NULL, updated_at_ms = ${now} WHERE id = ${cb.id}`;
       if (why !== "replan" || !this.store.hasEvent(cb.id, "waiting")) this.store.event(cb.id, now, "waiting", { reason });
     } else if (canMove(fresh.status, "pending")) {
       this.store.move(fresh, "pending", { due: next, scheduledFor: null }, "waiting", { reason });

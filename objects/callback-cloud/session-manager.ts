@@ -39,19 +39,25 @@ export class SessionManager {
     const due = this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE due_at_ms IS NOT NULL AND due_at_ms <= ${now + DIAL_LEAD_MS}
       ORDER BY priority, due_at_ms LIMIT ${ALARM_BATCH}`.toArray();
     const ready: CallbackRow[] = [];
-    // Callbacks waiting for an agent are planned together: one assignment, not first come first served.
+    // Callbacks waiting for an agent are planned together: one assignment, not first come first served. New
+    // requests first, as requests (one nobody can take in its window may move past it).
     const waiting = due.filter((cb) => cb.status === "pending" && now < cb.window_end_ms);
+    const fresh = new Set(waiting.filter((cb) => this.store.isNew(cb.id)).map((cb) => cb.id));
     let rest = due;
     if (waiting.length > 0) {
       try {
-        await this.planner.planMany(waiting, now, "replan");
+        if (fresh.size > 0) await this.planner.planMany(waiting.filter((cb) => fresh.has(cb.id)), now, "request");
+        const again = waiting.filter((cb) => !fresh.has(cb.id));
+        if (again.length > 0) await this.planner.planMany(again, now, "replan");
       } catch (err) {
         console.error("planning failed", waiting.length, (err as Error).message);
         for (const cb of waiting) this.c.sql`UPDATE callbacks SET due_at_ms = ${now + REPLAN_INTERVAL_MS} WHERE id = ${cb.id}`;
       }
-      // Those planned now go on below (their reservation may be due for confirmation); the others wait.
+      // Re-planned ones go on below (their reservation may be due for confirmation); the others wait. New requests
+      // planned now are called on the next wake, at once after this one: planning never waits on a dial.
       const planned = new Set(waiting.map((cb) => cb.id));
       rest = due
+        .filter((cb) => !fresh.has(cb.id))
         .map((cb) => (planned.has(cb.id) ? this.store.mustGet(cb.id) : cb))
         .filter((cb) => !planned.has(cb.id) || (cb.status !== "pending" && (cb.due_at_ms ?? Infinity) <= now + DIAL_LEAD_MS));
     }

@@ -1398,7 +1398,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description accepted and durable (the same answer again for a repeated Idempotency-Key) */
+            /** @description accepted and durable (the same answer again for a repeated Idempotency-Key). A new callback is `pending`, with `scheduledFor` the mesh view's estimate; its agent is reserved at once after, as its status and events report */
             201: {
                 headers: {
                     [name: string]: unknown;

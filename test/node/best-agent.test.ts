@@ -58,7 +58,11 @@ describe("the best agent of the whole mesh", () => {
     expect(created.status).toBe(201);
     expect(created.body.intent).toBe("repair");
 
-    const staffView = await call(mesh.urls.edge, "GET", `/v1/callbacks/${created.body.confirmation}`, undefined, admin());
+    // Answered before the plan; the cloud's alarm plans it at once.
+    const staffView = await eventually(
+      () => call(mesh.urls.edge, "GET", `/v1/callbacks/${created.body.confirmation}`, undefined, admin()),
+      (r) => r.body.agent != null,
+    );
     expect(staffView.body.agent).toEqual({ id: cy, siteId: "austin" });
     const assigned = staffView.body.history.find((e: { type: string }) => e.type === "agent_assigned");
     expect(assigned.detail).toMatchObject({ siteId: "austin", agentId: cy, level: 4 });

@@ -116,7 +116,9 @@ describe("a callback on the local mesh", () => {
     );
     expect(created.status).toBe(201);
     const path_ = `/v1/callbacks/${created.body.confirmation}`;
-    expect((await call(mesh.urls.edge, "GET", path_, undefined, admin())).body.agent.siteId).toBe("austin");
+    // Answered before the plan; the cloud's alarm plans it at once.
+    const planned = await eventually(() => call(mesh.urls.edge, "GET", path_, undefined, admin()), (r) => r.body.agent != null);
+    expect(planned.body.agent.siteId).toBe("austin");
 
     const diedAt = Date.now();
     await mesh.stopSite("austin"); // its Worker dies; its peer lives on and must not speak for it

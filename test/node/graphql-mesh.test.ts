@@ -63,6 +63,10 @@ describe("the federated schema on the local mesh", () => {
       expect(created.status).toBe(201);
       confirmations.push(created.body.confirmation);
     }
+    // Answered before the plan; the cloud's alarm plans them at once.
+    for (const c of confirmations) {
+      await eventually(() => call(mesh.urls.edge, "GET", `/v1/callbacks/${c}`, undefined, admin()), (r) => r.body.agent != null);
+    }
 
     const { status, body } = await gql(QUERY);
     expect(status).toBe(200);

@@ -65,7 +65,7 @@ describe("the README's first session", () => {
     expect(lines.slice(0, 4)).toEqual(["ana", "available", "heartbeat 204", "northstar"]);
     // Northstar is open around the clock: an offer with slots and no closed notice, whatever the hour.
     expect(lines[4]).toMatch(/^open now: true; first slot \d{4}-\d\d-\d\dT[\d:.]+Z; $/);
-    expect(lines[5]).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4} scheduled repair$/);
+    expect(lines[5]).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4} pending repair$/);
     // What the README promises after "# ->", word for word.
     const promised = (prefix: string) => readme.split("\n").find((l) => l.startsWith(`# -> ${prefix}`))?.slice(5);
     expect(lines[6]).toBe(promised("received"));

@@ -131,11 +131,11 @@ describe("planning from a view a second old", () => {
     await registerAcme();
     await staff("austin", "ana", { appliance_repair: 4 });
     const first = await requestCallback();
-    expect(first.body.status).toBe("scheduled");
+    expect((await status(first.body.confirmation, first.body.verifier)).body.status).toBe("scheduled");
     // Bo logs in at Austin; the cloud's reading of Austin (kept for a second) does not show him yet.
     const bo = await staff("austin", "bo", { appliance_repair: 2 });
     const second = await requestCallback();
-    expect(second.body.status).toBe("scheduled");
+    expect((await status(second.body.confirmation, second.body.verifier)).body.status).toBe("scheduled");
     const view = (await status(second.body.confirmation, undefined, ADMIN)).body;
     expect(view.agent).toEqual({ id: bo, siteId: "austin" });
   });

@@ -9,8 +9,8 @@ import { describe, expect, it } from "vitest";
 import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
 // Answers checked against the OpenAPI document.
-import { edge, requestCallback, site, status } from "./contract.ts";
-import { ACME, ADMIN, cloud, staff } from "./helpers.ts";
+import { edge, requestOnly, site, status } from "./contract.ts";
+import { ACME, ADMIN, cloud, planNow, staff } from "./helpers.ts";
 
 const SITES = ["austin", "paris", "manila"] as const;
 const CAPACITY = 20;
@@ -56,16 +56,19 @@ describe("agents of capacity above one, under a burst", () => {
     for (let batch = 0; batch < CALLBACKS / CLIENTS; batch++) {
       answers.push(
         ...(await Promise.all(
-          offers.map((offer, c) => requestCallback({ indicia: offer.body.token, reason: REASONS[(batch * CLIENTS + c) % REASONS.length] })),
+          offers.map((offer, c) => requestOnly({ indicia: offer.body.token, reason: REASONS[(batch * CLIENTS + c) % REASONS.length] })),
         )),
       );
+      // The cloud's alarm, due with the first of them, plans what arrived (the runtime runs one alarm at a time).
+      await planNow("acme-lanes");
       // Ten clients at about twenty a second: the cloud's reading of the mesh (kept a second) is shared by two batches.
       clock.advance(500);
     }
 
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 201));
     const views = await Promise.all(answers.map(async (a) => (await status(a.body.confirmation, undefined, ADMIN)).body));
-    const waiting = views.filter((v) => v.status !== "scheduled" || !v.agent);
+    // Planned with an agent; the first batches' callbacks, due at once, are already being called by later alarms.
+    const waiting = views.filter((v) => !["scheduled", "dialing", "connected"].includes(v.status) || !v.agent);
     expect(waiting.map((v) => ({ intent: v.intent, history: v.history }))).toEqual([]);
     // Room for all at once: each is placed when asked (the cloud's clock moved 7.5 s over the burst).
     for (const v of views) expect(Date.parse(v.scheduledFor) - base).toBeLessThan(60_000);
@@ -76,14 +79,17 @@ describe("agents of capacity above one, under a burst", () => {
     for (const v of views) {
       const r = await site(v.agent.siteId, "GET", `/federation/reservations/${v.reservationId}`, undefined, ADMIN);
       expect(r.status).toBe(200);
-      expect(r.body).toMatchObject({ agentId: v.agent.id, status: "held", start: v.scheduledFor });
+      expect(r.body).toMatchObject({ agentId: v.agent.id, status: v.status === "scheduled" ? "held" : "claimed", start: v.scheduledFor });
       callbackIds.add(r.body.callbackId);
       const key = `${v.agent.siteId}/${v.agent.id}`;
       held.set(key, [...(held.get(key) ?? []), { startMs: Date.parse(r.body.start), endMs: Date.parse(r.body.end) }]);
     }
     expect(callbackIds.size).toBe(CALLBACKS);
     // Never more at once than an agent's free units; and those on a call took their share (the others alone hold 120).
-    for (const [key, spans] of held) expect(peak(spans), key).toBeLessThanOrEqual(units.get(key) ?? 0);
+    // A site counts a callback being called on an agent who reports a call as that call (it cannot tell them apart),
+    // so such an agent may hold all its units.
+    const calling = new Set(views.filter((v) => v.status !== "scheduled").map((v) => `${v.agent.siteId}/${v.agent.id}`));
+    for (const [key, spans] of held) expect(peak(spans), key).toBeLessThanOrEqual(calling.has(key) ? CAPACITY : (units.get(key) ?? 0));
     const onCall = [...held.keys()].filter((key) => (units.get(key) ?? 0) < CAPACITY);
     expect(onCall.length).toBeGreaterThan(0);
 
@@ -92,7 +98,8 @@ describe("agents of capacity above one, under a burst", () => {
       const digest = (await site(siteId, "GET", "/federation/digest")).body;
       for (const a of digest.agents as { ref: string; freeCapacity: number }[]) {
         const key = `${siteId}/${a.ref}`;
-        expect(a.freeCapacity, key).toBe((units.get(key) ?? 0) - (held.get(key)?.length ?? 0));
+        // (An agent being called back now is on that call: what its digest says then is the roster's own test's.)
+        if (!calling.has(key)) expect(a.freeCapacity, key).toBe((units.get(key) ?? 0) - (held.get(key)?.length ?? 0));
       }
     }
   }, 60_000);

@@ -8,7 +8,7 @@ import createClient from "openapi-fetch";
 import { describe, expect, it } from "vitest";
 import type { paths } from "../../../schema/openapi/edge";
 import { edgeContract } from "./contract.ts";
-import { registerAcme, staff, T0 } from "./helpers.ts";
+import { planNow, registerAcme, staff, T0 } from "./helpers.ts";
 
 const BASE = "https://edge.test";
 
@@ -45,8 +45,10 @@ describe("a client generated from the OpenAPI document", () => {
       }),
     );
     const { confirmation, verifier } = requested;
-    expect(requested.status).toBe("scheduled");
+    // Answered once durable, before any agent is reserved, with the mesh view's estimate; the plan follows at once.
+    expect(requested.status).toBe("pending");
     expect(requested.scheduledFor).toBe(new Date(T0).toISOString());
+    await planNow();
     const query = `?verifier=${encodeURIComponent(verifier)}`;
     expect(requested.statusUrl).toBe(`${BASE}/v1/callbacks/${confirmation}${query}`);
     expect(requested.eventsUrl).toBe(`${BASE}/v1/callbacks/${confirmation}/events${query}`);

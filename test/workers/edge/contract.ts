@@ -26,5 +26,11 @@ export const offer: typeof helpers.offer = async (...args) => checked(edgeContra
 export const requestCallback: typeof helpers.requestCallback = async (...args) =>
   checked(edgeContract, "POST", "/v1/callbacks", await helpers.requestCallback(...args));
 
+export const requestOnly: typeof helpers.requestOnly = async (...args) => {
+  const answer = await helpers.requestOnly(...args);
+  edgeContract.assert("POST", "/v1/callbacks", answer);
+  return answer;
+};
+
 export const status: typeof helpers.status = async (confirmation, ...rest) =>
   checked(edgeContract, "GET", `/v1/callbacks/${confirmation}`, await helpers.status(confirmation, ...rest));

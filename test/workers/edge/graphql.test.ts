@@ -1,6 +1,6 @@
 import { listDurableObjectIds, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN, edge, edgeEnv, registerAcme, requestCallback, staff, status } from "./helpers.ts";
+import { ADMIN, edge, edgeEnv, planNow, registerAcme, requestOnly, staff, status } from "./helpers.ts";
 
 const PEERS = {
   paris: "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD",
@@ -45,11 +45,13 @@ async function threeSitesWithCallbacks() {
   };
   await staff("paris", "dee", { billing: 2 });
   const confirmations: string[] = [];
+  // Three requests arriving together, planned together by the alarm that follows them.
   for (let i = 0; i < 3; i++) {
-    const created = await requestCallback();
+    const created = await requestOnly();
     expect(created.status).toBe(201);
     confirmations.push(created.body.confirmation);
   }
+  await planNow();
   const holders = new Map<string, string>();
   for (const c of confirmations) {
     const view = (await status(c, undefined, ADMIN)).body;

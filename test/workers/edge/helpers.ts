@@ -1,4 +1,5 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { decodeJwt } from "jose";
 import acme from "../../../examples/providers/acme.json" with { type: "json" };
 import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
 import type { DialRecord, SimulatedMediaServer } from "../../../objects/media-server/simulated-media-server.ts";
@@ -83,15 +84,32 @@ export async function offer(reason?: string, userId = "user-1"): Promise<Call> {
 }
 
 let keys = 0;
+/**
+ * Asks for a callback, then lets the provider's cloud plan it, as its alarm (due at once)
+ * does when it runs: the answer comes before the plan, and tests read the plan after.
+ */
 export async function requestCallback(body: Record<string, unknown> = {}, key = `key-${++keys}-${crypto.randomUUID()}`): Promise<Call> {
-  const indicia = body.indicia ?? (await offer()).body.token;
-  return edge(
+  const answer = await requestOnly(body, key);
+  if (answer.status === 201) await planNow(String(decodeJwt(String(body.indicia ?? answer.indicia)).pid));
+  return answer;
+}
+
+/** The request alone: answered once durable, before any plan. */
+export async function requestOnly(body: Record<string, unknown> = {}, key = `key-${++keys}-${crypto.randomUUID()}`): Promise<Call & { indicia: string }> {
+  const indicia = String(body.indicia ?? (await offer()).body.token);
+  const answer = await edge(
     "POST",
     "/v1/callbacks",
     { indicia, when: { asap: true }, media: ["voice"], contact: { phone: "+15125550142" }, reason: "my washing machine stopped spinning", ...body },
     null,
     { "idempotency-key": key },
   );
+  return { ...answer, indicia };
+}
+
+/** Runs the provider's alarm now, as the runtime does when a new request makes it due. */
+export async function planNow(providerId = "acme"): Promise<boolean> {
+  return runDurableObjectAlarm(cloud(providerId));
 }
 
 export async function status(confirmation: string, verifier?: string, token?: string): Promise<Call> {

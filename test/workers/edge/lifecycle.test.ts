@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 // Answers checked against the OpenAPI document.
-import { edge, requestCallback, site, status } from "./contract.ts";
+import { edge, requestCallback, requestOnly, site, status } from "./contract.ts";
 import {
   ADMIN,
   dials,
   MIN,
+  planNow,
   registerAcme,
   runAt,
   staff,
@@ -18,17 +19,21 @@ describe("a callback's life", () => {
     const ref = await staff("austin", "ana", { appliance_repair: 4 });
     await staff("paris", "bo", { billing: 3 });
 
-    const created = await requestCallback();
+    // Answered once durable, with the mesh view's estimate; no agent is reserved yet.
+    const created = await requestOnly();
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ status: "scheduled", channel: "voice", intent: "repair" });
+    expect(created.body).toMatchObject({ status: "pending", channel: "voice", intent: "repair", scheduledFor: new Date(T0).toISOString() });
     expect(created.body.confirmation).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     const { confirmation, verifier } = created.body;
-    const due = Date.parse(created.body.scheduledFor);
-    expect(due).toBe(T0);
+    expect(types((await status(confirmation, undefined, ADMIN)).body)).toEqual(["received", "intent"]);
 
+    // The alarm is due at once: it plans and reserves, and the status reports the agent.
+    expect(await planNow()).toBe(true);
     const staffView = (await status(confirmation, undefined, ADMIN)).body;
-    expect(staffView.agent).toEqual({ id: ref, siteId: "austin" });
+    expect(staffView).toMatchObject({ status: "scheduled", agent: { id: ref, siteId: "austin" } });
     expect(types(staffView)).toEqual(["received", "intent", "scheduled", "agent_assigned"]);
+    const due = Date.parse(staffView.scheduledFor);
+    expect(due).toBe(T0);
 
     expect(await runAt(clock, due)).toBe(true);
     const connected = (await status(confirmation, verifier)).body;

@@ -9,15 +9,19 @@ import type { CallbackCloud } from "../../../objects/callback-cloud/callback-clo
 import { ManualClock } from "../../../objects/shared/clock.ts";
 // Answers checked against the OpenAPI document.
 import { edge, requestCallback, site, status } from "./contract.ts";
-import { ACME, ADMIN, cloud, registerAcme, staff, types } from "./helpers.ts";
+import { ACME, ADMIN, cloud, registerAcme, staff, T0, types } from "./helpers.ts";
+
+/** A window from five minutes after T0 for an hour: its agent is held, not yet confirmed, while a request comes at T0. */
+const soon = { start: new Date(T0 + 5 * 60_000).toISOString(), end: new Date(T0 + 65 * 60_000).toISOString() };
 
 describe("callbacks planned together", () => {
   it("moves an earlier callback to another agent when a later one needs the only agent with its skill", async () => {
     const clock = await registerAcme();
     const ana = await staff("paris", "ana", { appliance_repair: 4, billing: 5 });
     const bo = await staff("austin", "bo", { billing: 3 });
-    // Billing first: Ana is the strongest billing agent of the mesh, so she takes it.
-    const bill = await requestCallback({ reason: "I was charged twice this month" });
+    // Billing first, from five minutes on (so it is not called before the repair comes): Ana is the strongest
+    // billing agent of the mesh, so she takes it.
+    const bill = await requestCallback({ reason: "I was charged twice this month", when: soon });
     expect(bill.status).toBe(201);
     const first = (await status(bill.body.confirmation, undefined, ADMIN)).body;
     expect(first.agent).toEqual({ id: ana, siteId: "paris" });
@@ -43,7 +47,7 @@ describe("callbacks planned together", () => {
     const clock = await registerAcme();
     const ana = await staff("paris", "ana", { appliance_repair: 4, billing: 5 });
     await staff("austin", "cy", { appliance_repair: 5 });
-    const bill = await requestCallback({ reason: "I was charged twice this month" });
+    const bill = await requestCallback({ reason: "I was charged twice this month", when: soon });
     clock.advance(2_000);
     const repair = await requestCallback({ reason: "my washing machine stopped spinning" });
     expect((await status(repair.body.confirmation, undefined, ADMIN)).body.agent.siteId).toBe("austin");
@@ -72,8 +76,9 @@ describe("no one free in the window", () => {
     const offer = await edge("POST", "/v1/interactions", { providerId: "acme-247", user: { id: "u-late" } });
     const created = await requestCallback({ indicia: offer.body.token });
     expect(created.status).toBe(201);
-    expect(created.body.status).toBe("scheduled");
-    const at = Date.parse(created.body.scheduledFor);
+    const planned = (await status(created.body.confirmation, created.body.verifier)).body;
+    expect(planned.status).toBe("scheduled");
+    const at = Date.parse(planned.scheduledFor);
     // The first 15-minute slot that starts once she is back.
     expect(at).toBeGreaterThanOrEqual(back);
     expect(at - back).toBeLessThan(15 * 60_000);

@@ -92,7 +92,10 @@ export const callbacks = app
       ...open("customer", "the offer's signed `token` (as `indicia`) is the customer's permission."),
       request: { headers: idempotencyHeader, body: jsonBody(callbackRequest) },
       responses: {
-        201: jsonAnswer(requestedCallbackSchema, "accepted and durable (the same answer again for a repeated Idempotency-Key)"),
+        201: jsonAnswer(
+          requestedCallbackSchema,
+          "accepted and durable (the same answer again for a repeated Idempotency-Key). A new callback is `pending`, with `scheduledFor` the mesh view's estimate; its agent is reserved at once after, as its status and events report",
+        ),
         ...withErrors(409, 413, 422),
       },
     }),
