@@ -17,10 +17,14 @@ import {
   movesBetween,
   planTogether,
   rankFor,
+  refusalOf,
+  replanRefused,
   resolveWeights,
+  wasRefused,
   type CallbackNeed,
   type Move,
   type PlanResult,
+  type Refusal,
   type SchedulingContext,
 } from "./scheduling/index.ts";
 import type { CallbackRow } from "./views.ts";
@@ -29,6 +33,8 @@ import type { CallbackRow } from "./views.ts";
 const MAX_TRIES = 12;
 /** Callbacks holding agents in the contested slots that a plan may move, at most. */
 const MAX_HOLDERS = 32;
+/** Plans again on the view less what the sites refused, at most, in one planning. */
+const REFUSAL_ROUNDS = 3;
 
 export type PlanReason = "request" | "replan" | "transfer" | "lost";
 /** One reservation to ask a site for; no agent: the site chooses. */
@@ -108,14 +114,26 @@ export class Planner {
       await this.giveWay(movesBetween(holders, joint, slotMs), now, slotMs);
       return joint;
     };
+    let refusals: Refusal[] = [];
     let result = ideal ? first : ((await withHolders(voice)) ?? first);
-    let left = await this.reserveAll(voice, result, now, slotMs, levelOf);
+    let left = await this.reserveAll(voice, result, now, slotMs, levelOf, refusals);
     if (left.length > 0 && ideal) {
       const joint = await withHolders(left);
       if (joint) {
+        // Holders gave way: what the sites refused before may be free now.
+        refusals = [];
         result = joint;
-        left = await this.reserveAll(left, joint, now, slotMs, levelOf);
+        left = await this.reserveAll(left, joint, now, slotMs, levelOf, refusals);
       }
+    }
+    // The sites refused what the view promised: plan those left on the view less the refusals (another agent, or the
+    // same one later in the window), a few rounds while each learns something, rather than wait for the next re-plan.
+    for (let round = 0; left.length > 0 && refusals.length > 0 && round < REFUSAL_ROUNDS; round++) {
+      const seen = refusals.length;
+      result = replanRefused(needs.filter((n) => left.some((cb) => cb.id === n.id)), members, refusals, ctx);
+      if (result.placements.length === 0) break;
+      left = await this.reserveAll(left, result, now, slotMs, levelOf, refusals);
+      if (refusals.length === seen) break;
     }
     for (const cb of left) {
       const outside = result.unplaced.find((u) => u.callbackId === cb.id)?.earliestOutsideMs ?? null;
@@ -132,6 +150,7 @@ export class Planner {
     now: number,
     slotMs: number,
     levelOf: (siteId: string, agentId: string, skill: string) => number | undefined,
+    refusals?: Refusal[],
   ): Promise<CallbackRow[]> {
     const placed = new Map(result.placements.map((p) => [p.callbackId, p]));
     const left: CallbackRow[] = [];
@@ -152,8 +171,8 @@ export class Planner {
         ...(best && best.startMs > earliest ? siteChooses(earliest) : []),
         ...named,
         ...(best ? siteChooses(best.startMs) : []),
-      ];
-      if (!(await this.reserveFirst(cb, tries, now, slotMs))) left.push(this.store.mustGet(cb.id));
+      ].filter((t) => !refusals || !wasRefused(refusals, t));
+      if (!(await this.reserveFirst(cb, tries, now, slotMs, {}, refusals))) left.push(this.store.mustGet(cb.id));
     });
     return left;
   }
@@ -240,7 +259,14 @@ export class Planner {
   }
 
   /** Reserves the first of `tries` its site accepts; answers whether one did. */
-  private async reserveFirst(cb: CallbackRow, tries: readonly Try[], now: number, slotMs: number, detail: Record<string, unknown> = {}): Promise<boolean> {
+  private async reserveFirst(
+    cb: CallbackRow,
+    tries: readonly Try[],
+    now: number,
+    slotMs: number,
+    detail: Record<string, unknown> = {},
+    refusals?: Refusal[],
+  ): Promise<boolean> {
     for (const t of tries.slice(0, MAX_TRIES)) {
       const answer = await this.c.sites.reserve(t.siteId, {
         callbackId: cb.id,
@@ -250,7 +276,12 @@ export class Planner {
         start: iso(t.startMs),
         end: iso(t.startMs + slotMs),
       });
-      if (!answer.ok) continue;
+      if (!answer.ok) {
+        // A site out of room says the view was wrong about that agent: the next round plans without it.
+        const refused = refusalOf(t, { skill: cb.skill as string, channel: cb.channel }, slotMs, answer);
+        if (refused) refusals?.push(refused);
+        continue;
+      }
       const fresh = this.store.mustGet(cb.id);
       if (fresh.status !== cb.status || isFinal(fresh.status) || (fresh.reservation_id !== null && fresh.reservation_id !== answer.value.id)) {
         // Cancelled, answered or planned elsewhere while we were reserving: give the agent back.
