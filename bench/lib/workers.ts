@@ -37,6 +37,8 @@ export interface LocalWorkerOptions {
   direct: boolean;
   /** Port of wrangler's dev server (its proxy Worker); a free one when not given. */
   port?: number;
+  /** Open workerd's V8 inspector (for CPU profiles: bench/lib/profile.ts); off by default, as it costs a little. */
+  inspector?: boolean;
   startTimeoutMs?: number;
 }
 
@@ -50,6 +52,8 @@ export interface LocalWorker {
   direct: boolean;
   /** The user Worker's own workerd socket, when wrangler told it (the proxy forwards there). */
   innerUrl: URL | null;
+  /** The user Worker's V8 inspector (a WebSocket URL), when `inspector` was asked for. */
+  inspectorUrl: URL | null;
   dispose(): Promise<void>;
 }
 
@@ -78,7 +82,7 @@ type ReloadComplete = {
 interface DevEnvLike {
   on(event: string, listener: (event: unknown) => void): unknown;
   off(event: string, listener: (event: unknown) => void): unknown;
-  startWorker(options: unknown): Promise<{ ready: Promise<void>; url: Promise<URL>; dispose(): Promise<void> }>;
+  startWorker(options: unknown): Promise<{ ready: Promise<void>; url: Promise<URL>; inspectorUrl: Promise<URL | undefined>; dispose(): Promise<void> }>;
   teardown(): Promise<void>;
 }
 
@@ -124,7 +128,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
         server: { hostname: "127.0.0.1", port },
         persist: options.persist,
         watch: false,
-        inspector: false,
+        inspector: options.inspector ? { hostname: "127.0.0.1", port: await freePort() } : false,
         liveReload: false,
       },
     });
@@ -133,10 +137,12 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     const reload = await withTimeout(reloaded, timeoutMs, `${options.label}: the Worker did not start`);
     const inner = reload.proxyData?.userWorkerUrl;
     const innerUrl = inner ? new URL(`${inner.protocol}//${inner.hostname}:${inner.port}/`) : null;
+    // Wrangler's proxy of workerd's inspector: wrangler holds workerd's own connection (a second one is closed at once).
+    const inspectorUrl = options.inspector ? ((await worker.inspectorUrl) ?? null) : null;
     const direct = options.direct && innerUrl !== null;
     const url = direct && innerUrl ? innerUrl : proxyUrl;
     await waitUntilServing(new URL(options.readyPath, url), timeoutMs, options.label);
-    return { label: options.label, url, proxyUrl, direct, innerUrl, dispose };
+    return { label: options.label, url, proxyUrl, direct, innerUrl, inspectorUrl, dispose };
   } catch (err) {
     await dispose();
     throw err;

@@ -1,14 +1,19 @@
 /**
- * One executor per member: @graphql-tools/executor-http over the transport the
- * callback cloud already uses to reach sites (a service binding, SITE_URLS), or
- * the member's registered subgraph URL. It authenticates as the cloud and names
- * the viewer it asks for, so each site draws its own boundary. A site that does
- * not answer by the request's deadline is answered for with an error naming it,
- * and is not waited for again in the same request.
+ * How the gateway asks a member: one client per member, over the transport the
+ * callback cloud already uses to reach sites (a service binding, SITE_URLS), or the
+ * member's registered subgraph URL. It authenticates as the cloud and names the
+ * viewer it asks for, so each site draws its own boundary. A site that does not
+ * answer by the request's deadline is answered for with an error naming it, and is
+ * not waited for again in the same request.
+ *
+ * The transport is a plain POST of `{query, variables, operationName}` and one
+ * JSON answer: all the gateway ever sends (queries, no uploads, no incremental
+ * delivery). executor-http did the same with much more around it (a printed and
+ * whitespace-stripped copy of every document, upload detection, stream handling):
+ * about a tenth of the edge's GraphQL CPU, for nothing used here.
  */
-import { buildHTTPExecutor } from "@graphql-tools/executor-http";
 import type { ExecutionRequest, ExecutionResult, Executor } from "@graphql-tools/utils";
-import { GraphQLError } from "graphql";
+import { GraphQLError, print, type DocumentNode } from "graphql";
 import { VIEWER_HEADER, type Viewer } from "../../workers/shared/graphql/viewer.ts";
 import { siteRoute, type SiteRoute, type SiteTransportEnv } from "../site-client.ts";
 import type { GatewayContext, SiteCalls } from "./context.ts";
@@ -36,53 +41,74 @@ export function unreachable(siteId: string, message: string, extra: Record<strin
   return new GraphQLError(message, { extensions: { code: "site_unreachable", siteId, ...extra } });
 }
 
-const siteCallsOf = (request: ExecutionRequest): SiteCalls | undefined => (request.context as Partial<GatewayContext> | undefined)?.siteCalls;
+/** A GraphQL request as it goes on the wire. */
+export interface MemberRequest {
+  query: string;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+}
 
-export function memberExecutor(env: SiteTransportEnv & { CLOUD_SECRET: string }, member: GatewayMember, now: () => number = Date.now): Executor {
+export interface MemberClient {
+  siteId: string;
+  /** Sends one request, within the deadline of the gateway request whose context is given. */
+  send(request: MemberRequest, ctx: Partial<GatewayContext> | undefined): Promise<ExecutionResult>;
+}
+
+const ACCEPT = "application/graphql-response+json, application/json;q=0.9";
+
+/** An answer that is no GraphQL result (a 5xx page, the API's error shape for refused credentials): an error without a path. */
+function notGraphQL(status: number, code: string): ExecutionResult {
+  return { errors: [new GraphQLError(`the subgraph answered ${status} without a GraphQL result`, { extensions: { code } })] };
+}
+
+async function readResult(res: Response): Promise<ExecutionResult> {
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return notGraphQL(res.status, "RESPONSE_VALIDATION_FAILED");
+  }
+  const result = body as ExecutionResult | null;
+  if (!result || typeof result !== "object" || (result.data == null && !result.errors?.length)) return notGraphQL(res.status, "RESPONSE_VALIDATION_FAILED");
+  return result;
+}
+
+export function memberClient(env: SiteTransportEnv & { CLOUD_SECRET: string }, member: GatewayMember, now: () => number = Date.now): MemberClient {
   const { siteId } = member;
   const route = subgraphRoute(env, member);
   if (!route) {
     const error = unreachable(siteId, `no route to site ${siteId}: no service binding, SITE_URLS entry or subgraph URL`);
-    return () => ({ errors: [error] });
+    return { siteId, send: async () => ({ errors: [error] }) };
   }
+  const authorization = `Bearer ${env.CLOUD_SECRET}`;
   // One controller per request and site: the deadline aborts what is still on the wire.
   const aborts = new WeakMap<SiteCalls, AbortController>();
-  const http = buildHTTPExecutor({
-    endpoint: route.endpoint,
-    fetch: (url: string, init?: RequestInit, context?: unknown) => {
-      const calls = (context as Partial<GatewayContext> | undefined)?.siteCalls;
-      const signal = calls ? aborts.get(calls)?.signal : undefined;
-      return route.fetch(url, { ...init, ...(signal ? { signal } : {}) });
-    },
-    headers: (request) => {
-      const token = (request?.context as Partial<GatewayContext> | undefined)?.viewerTokens?.get(siteId);
-      return { authorization: `Bearer ${env.CLOUD_SECRET}`, ...(token ? { [VIEWER_HEADER]: token } : {}) };
-    },
-    // Identical sub-requests of one query are already merged by the batching executor.
-    deduplicateInflightRequests: false,
-  });
+  const post = async (request: MemberRequest, ctx: Partial<GatewayContext> | undefined, signal?: AbortSignal): Promise<ExecutionResult> => {
+    const token = ctx?.viewerTokens?.get(siteId);
+    const headers: Record<string, string> = { authorization, "content-type": "application/json", accept: ACCEPT };
+    if (token) headers[VIEWER_HEADER] = token;
+    const res = await route.fetch(route.endpoint, { method: "POST", headers, body: JSON.stringify(request), ...(signal ? { signal } : {}) });
+    return readResult(res);
+  };
 
-  return async (request: ExecutionRequest): Promise<ExecutionResult> => {
-    const calls = siteCallsOf(request);
-    if (!calls) return (await http(request)) as ExecutionResult;
+  const send = async (request: MemberRequest, ctx: Partial<GatewayContext> | undefined): Promise<ExecutionResult> => {
+    const calls = ctx?.siteCalls;
+    if (!calls) return post(request, ctx);
     const known = calls.dead.get(siteId);
     if (known) return { errors: [known] };
     const controller = aborts.get(calls) ?? new AbortController();
     aborts.set(calls, controller);
-    const remaining = calls.deadlineMs - now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), Math.max(0, remaining));
-    });
+    const deadline = awaitDeadline(calls, now);
     const started = now();
     const stat = calls.stats.get(siteId) ?? { requests: 0, ms: 0 };
     calls.stats.set(siteId, stat);
     stat.requests++;
     try {
-      const pending = Promise.resolve(http(request)) as Promise<ExecutionResult>;
+      const pending = post(request, ctx, controller.signal);
       // Abandoned at the deadline: whatever it does after must not surface as an unhandled rejection.
       pending.catch(() => {});
-      const answer = await Promise.race([pending, timedOut]);
+      const answer = await Promise.race([pending, deadline.passed]);
       if (answer === "timeout") {
         const error = unreachable(siteId, `site ${siteId} did not answer within ${calls.timeoutMs} ms`, { timeoutMs: calls.timeoutMs });
         calls.dead.set(siteId, error);
@@ -95,19 +121,68 @@ export function memberExecutor(env: SiteTransportEnv & { CLOUD_SECRET: string },
       calls.dead.set(siteId, error);
       return { errors: [error] };
     } finally {
-      clearTimeout(timer);
+      deadline.release();
       stat.ms += now() - started;
     }
   };
+  return { siteId, send };
+}
+
+/**
+ * One timer per gateway request for the calls in flight, however many members they
+ * go to (a Worker's timer costs more than the rest of a call's bookkeeping); cleared
+ * when the last of them is answered, made again for a later call.
+ */
+const deadlines = new WeakMap<SiteCalls, { passed: Promise<"timeout">; timer: ReturnType<typeof setTimeout>; inFlight: number }>();
+function awaitDeadline(calls: SiteCalls, now: () => number): { passed: Promise<"timeout">; release: () => void } {
+  let deadline = deadlines.get(calls);
+  if (!deadline) {
+    let timer!: ReturnType<typeof setTimeout>;
+    const passed = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), Math.max(0, calls.deadlineMs - now()));
+    });
+    deadline = { passed, timer, inFlight: 0 };
+    deadlines.set(calls, deadline);
+  }
+  const kept = deadline;
+  kept.inFlight++;
+  return {
+    passed: kept.passed,
+    release: () => {
+      if (--kept.inFlight > 0) return;
+      clearTimeout(kept.timer);
+      if (deadlines.get(calls) === kept) deadlines.delete(calls);
+    },
+  };
+}
+
+/** Each document is printed once: stitching hands the same document object to a member again when it can. */
+const printed = new WeakMap<DocumentNode, string>();
+function printOnce(document: DocumentNode): string {
+  let text = printed.get(document);
+  if (text === undefined) {
+    text = print(document);
+    printed.set(document, text);
+  }
+  return text;
+}
+
+/** The member as a stitching executor. */
+export function memberExecutor(client: MemberClient): Executor {
+  return (request: ExecutionRequest) =>
+    client.send(
+      { query: printOnce(request.document), variables: request.variables, operationName: request.operationName },
+      request.context as Partial<GatewayContext> | undefined,
+    );
 }
 
 /**
  * Every error a site answered names the site and keeps only the API's extensions
- * (code, details): what the transport adds (the request it sent) stays here. An
- * answer with neither data nor a path in its errors (connection refused, 5xx, a
- * refusal of the gateway's credentials) means the site is down for the rest of
- * this request: one `site_unreachable` error, without the transport's words (they
- * hold internal addresses).
+ * (code, details): what the transport adds stays here. An answer with neither data
+ * nor a path in its errors (connection refused, 5xx, a refusal of the gateway's
+ * credentials) means the site is down for the rest of this request: one
+ * `site_unreachable` error, without the transport's words (they hold internal
+ * addresses).
  */
 function tagged(siteId: string, result: ExecutionResult, calls: SiteCalls): ExecutionResult {
   if (!result.errors?.length) return result;

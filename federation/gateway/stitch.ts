@@ -13,18 +13,22 @@
  * Within a site, `Agent.site` and `Site.agents` stay in that site's subgraph. The
  * cloud's part of Agent (its callbacks) is ordinary type merging (shape.ts).
  * A member that fails a root field is left out with an error naming it.
+ *
+ * A query that needs none of this (the sites' own fields under `agents`, `sites`,
+ * `site`) has a plan instead (plans.ts, planned.ts): built here beside the schema,
+ * from the same resolvers.
  */
 import { batchDelegateToSchema } from "@graphql-tools/batch-delegate";
 import { delegateToSchema, type StitchingInfo, type Subschema, type SubschemaConfig } from "@graphql-tools/delegate";
 import { stitchSchemas, ValidationLevel } from "@graphql-tools/stitch";
-import { buildSchema, GraphQLError, locatedError, OperationTypeNode, type GraphQLResolveInfo, type GraphQLSchema } from "graphql";
-import { z } from "zod";
+import { buildSchema, GraphQLError, locatedError, OperationTypeNode, type FieldNode, type GraphQLResolveInfo, type GraphQLSchema } from "graphql";
 import { graphError, parseArgs } from "../../workers/shared/graphql/errors.ts";
-import { firstArg } from "../../workers/shared/graphql/limits.ts";
 import type { SiteTransportEnv } from "../site-client.ts";
 import type { GatewayContext } from "./context.ts";
-import { memberExecutor, unreachable } from "./executors.ts";
+import { memberClient, memberExecutor, unreachable, type MemberClient } from "./executors.ts";
 import type { GatewayMember, GatewayMembership } from "./members.ts";
+import { agentArgs, type PlannedGateway } from "./planned.ts";
+import { HIDDEN_ID, Planner, withHiddenId } from "./plans.ts";
 import { agentInCloud, publicSchema } from "./shape.ts";
 import type { Resolvers } from "./types.generated.ts";
 import { typeDefs as gatewayTypeDefs } from "./types.generated.ts";
@@ -38,8 +42,6 @@ export interface GatewayParts {
   /** Where each site's health comes from (the edge's mesh view); a site not in it answered, so it is up. */
   healthOf?: (ctx: GatewayContext) => Promise<Map<string, string>>;
 }
-
-const agentArgs = z.object({ first: firstArg(100) }).loose();
 
 type External = Record<string, unknown> & { id?: string };
 type GatewaySubschema = Subschema<unknown, unknown, unknown, GatewayContext>;
@@ -88,6 +90,16 @@ async function everyMember<T>(
   return answers.filter((a): a is { siteId: string; value: T } => a !== null);
 }
 
+/** Made once per field of a parsed document (graphql-js gathers a new array of a field's nodes on every execution). */
+const hiddenIdNodes = new WeakMap<FieldNode, { of: readonly FieldNode[]; nodes: FieldNode[] }>();
+function withHiddenIds(fieldNodes: readonly FieldNode[]): FieldNode[] {
+  const kept = hiddenIdNodes.get(fieldNodes[0]);
+  if (kept && kept.of.length === fieldNodes.length && kept.of.every((n, i) => n === fieldNodes[i])) return kept.nodes;
+  const nodes = fieldNodes.map(withHiddenId);
+  hiddenIdNodes.set(fieldNodes[0], { of: [...fieldNodes], nodes });
+  return nodes;
+}
+
 function gatewayResolvers(members: readonly GatewayMember[], subschemas: ReadonlyMap<string, GatewaySubschema>, parts: GatewayParts): Resolvers {
   const rootSite = (subschema: GatewaySubschema, ctx: GatewayContext, info: GraphQLResolveInfo) =>
     delegateToSchema({ schema: subschema, operation: OperationTypeNode.QUERY, fieldName: "site", args: {}, context: ctx, info });
@@ -96,16 +108,19 @@ function gatewayResolvers(members: readonly GatewayMember[], subschemas: Readonl
     Query: {
       agents: async (_, args, ctx, info) => {
         const { first } = parseArgs(agentArgs, args);
+        // The merge needs every agent's id, whether or not the query asks for it.
+        const fieldNodes = withHiddenIds(info.fieldNodes);
         const pages = await everyMember<External[]>(
           members,
           subschemas,
-          (s) => delegateToSchema({ schema: s, operation: OperationTypeNode.QUERY, fieldName: "agents", args: { ...args, first }, context: ctx, info }),
+          (s) => delegateToSchema({ schema: s, operation: OperationTypeNode.QUERY, fieldName: "agents", args: { ...args, first }, fieldNodes, context: ctx, info }),
           ctx,
           info,
         );
         // Each site answered its first page in id order: the mesh's first page is the smallest ids of them all.
         // Compared by code unit, as SQLite orders them at every site (not by locale).
-        const merged = pages.flatMap((p) => p.value).sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+        const id = (a: External) => String(a[HIDDEN_ID]);
+        const merged = pages.flatMap((p) => p.value).sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
         return merged.slice(0, first);
       },
       sites: async (_, __, ctx, info) => {
@@ -168,18 +183,34 @@ function gatewayResolvers(members: readonly GatewayMember[], subschemas: Readonl
 /** The site subgraph's schema, the same for every member: built once per isolate. */
 let siteSchemaCache: { typeDefs: string; schema: GraphQLSchema } | null = null;
 
-export function buildGateway(membership: GatewayMembership, parts: GatewayParts): GraphQLSchema {
+/** One membership's gateway: the stitched schema, and what planned documents run against. */
+export interface Gateway extends PlannedGateway {
+  schema: GraphQLSchema;
+}
+
+/** `Type.field` of the site types whose answer is the gateway's own (a planned document must not ask a site for them). */
+function overriddenFields(resolvers: Resolvers): Set<string> {
+  return new Set(
+    Object.entries(resolvers)
+      .filter(([type]) => type !== "Query")
+      .flatMap(([type, fields]) => Object.keys(fields as object).map((field) => `${type}.${field}`)),
+  );
+}
+
+export function buildGateway(membership: GatewayMembership, parts: GatewayParts): Gateway {
   if (siteSchemaCache?.typeDefs !== parts.siteTypeDefs) siteSchemaCache = { typeDefs: parts.siteTypeDefs, schema: buildSchema(parts.siteTypeDefs) };
   const siteSchema = siteSchemaCache.schema;
+  const clients = new Map<string, MemberClient>(membership.members.map((m) => [m.siteId, memberClient(parts.env, m)]));
   const configs = new Map<string, SubschemaConfig<unknown, unknown, unknown, GatewayContext>>(
     membership.members.map((m) => [
       m.siteId,
       // No merge config on sites: every site has the same Agent, so type merging could not route to the right one;
       // `batch: true` merges the root fields one query asks a site for into one HTTP request.
-      { name: m.siteId, schema: siteSchema, executor: memberExecutor(parts.env, m), batch: true },
+      { name: m.siteId, schema: siteSchema, executor: memberExecutor(clients.get(m.siteId) as MemberClient), batch: true },
     ]),
   );
   const subschemas = new Map<string, GatewaySubschema>();
+  const resolvers = gatewayResolvers(membership.members, subschemas, parts);
   const cloud: SubschemaConfig<unknown, unknown, unknown, GatewayContext> = {
     name: "cloud",
     schema: parts.cloudSchema,
@@ -190,7 +221,7 @@ export function buildGateway(membership: GatewayMembership, parts: GatewayParts)
   const stitched = stitchSchemas<GatewayContext>({
     subschemas: [cloud, ...configs.values()],
     typeDefs: gatewayTypeDefs,
-    resolvers: gatewayResolvers(membership.members, subschemas, parts) as never,
+    resolvers: resolvers as never,
     // Every site defines the same types: the last definition is as good as any.
     typeMergingOptions: { validationSettings: { validationLevel: ValidationLevel.Off } },
   });
@@ -199,12 +230,17 @@ export function buildGateway(membership: GatewayMembership, parts: GatewayParts)
     const subschema = info.subschemaMap.get(config);
     if (subschema) subschemas.set(siteId, subschema);
   }
-  return publicSchema(stitched);
+  return {
+    schema: publicSchema(stitched),
+    members: membership.members,
+    clients,
+    planner: new Planner(siteSchema, overriddenFields(resolvers)),
+  };
 }
 
-/** The gateway schema of the current membership: rebuilt when the membership's version changes. */
+/** The gateway of the current membership: rebuilt when the membership's version changes. */
 export class GatewayCache {
-  private current: { version: string; schema: GraphQLSchema } | null = null;
+  private current: { version: string; gateway: Gateway } | null = null;
 
   private readonly parts: () => GatewayParts;
 
@@ -212,10 +248,14 @@ export class GatewayCache {
     this.parts = parts;
   }
 
-  schemaFor(membership: GatewayMembership): GraphQLSchema {
+  gatewayFor(membership: GatewayMembership): Gateway {
     if (this.current?.version !== membership.version) {
-      this.current = { version: membership.version, schema: buildGateway(membership, this.parts()) };
+      this.current = { version: membership.version, gateway: buildGateway(membership, this.parts()) };
     }
-    return this.current.schema;
+    return this.current.gateway;
+  }
+
+  schemaFor(membership: GatewayMembership): GraphQLSchema {
+    return this.gatewayFor(membership).schema;
   }
 }

@@ -38,9 +38,21 @@ function publicKeyOf(publicJwk: string): ReturnType<typeof importJWK> {
   return key;
 }
 
+/**
+ * Tokens already verified, per isolate: the edge reuses one token per viewer and site
+ * for minutes (ViewerTokens), so a site would otherwise check the same signature on
+ * every query. The same bytes carry the same valid signature; the expiry is checked
+ * again on each use. Derived from requests, never state: bounded, and cleared when full.
+ */
+const verified = new Map<string, { viewer: Viewer; expiresAtMs: number }>();
+const MAX_VERIFIED = 1000;
+
 /** The viewer a token names for this site, or null when it is not the edge's, not for this site, or expired. */
 export async function verifyViewer(token: string | null | undefined, publicJwk: string | undefined, siteId: string, nowMs: number): Promise<Viewer | null> {
   if (!token || !publicJwk) return null;
+  const cacheKey = `${publicJwk}\n${siteId}\n${token}`;
+  const known = verified.get(cacheKey);
+  if (known && nowMs < known.expiresAtMs) return known.viewer;
   try {
     const key = await publicKeyOf(publicJwk);
     const { payload, protectedHeader } = await jwtVerify(token, key, {
@@ -50,7 +62,12 @@ export async function verifyViewer(token: string | null | undefined, publicJwk: 
       typ: TYP,
       currentDate: new Date(nowMs),
     });
-    return protectedHeader.typ === TYP && typeof payload.viewer === "string" ? decodeViewer(payload.viewer) : null;
+    const viewer = protectedHeader.typ === TYP && typeof payload.viewer === "string" ? decodeViewer(payload.viewer) : null;
+    if (viewer && typeof payload.exp === "number") {
+      if (verified.size >= MAX_VERIFIED) verified.clear();
+      verified.set(cacheKey, { viewer, expiresAtMs: payload.exp * 1000 });
+    }
+    return viewer;
   } catch {
     return null;
   }

@@ -14,6 +14,7 @@ import type { Context } from "hono";
 import { newSiteCalls, type GatewayContext } from "../../../federation/gateway/context.ts";
 import { viewerFor } from "../../../federation/gateway/executors.ts";
 import { currentMembership } from "../../../federation/gateway/members.ts";
+import { usePlannedDocuments } from "../../../federation/gateway/planned.ts";
 import { ViewerTokens } from "../../../federation/gateway/viewer-token.ts";
 import { GatewayCache } from "../../../federation/gateway/stitch.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
@@ -64,7 +65,8 @@ const federatedServer = () =>
   (federated ??= graphServer<GatewayContext>({
     // The schema of the caller's membership, built once per membership version.
     schema: (ctx) => gateways.schemaFor(ctx.membership),
-    plugins: [useMemberStats()],
+    // Planned documents last: the other plugins' hooks apply to them too.
+    plugins: [useMemberStats(), usePlannedDocuments((ctx) => gateways.gatewayFor(ctx.membership))],
   }));
 
 const cloudServer = () => (cloudOnly ??= graphServer<CloudGraphContext>({ schema: cloudSchemaOnce(), graphqlEndpoint: "/graphql/cloud" }));
