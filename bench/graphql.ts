@@ -1,14 +1,14 @@
 /** The same agents query against one site directly, against 3 and 10 sites at once from the client itself, and through the edge's stitched schema: p50/p99 and req/s as ratios. */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pidListeningOn, processCpuMs } from "./lib/cpu.ts";
 import { startAll, startRun } from "./lib/harness.ts";
 import { runLoad, runLoop, runTasks, type LoadStats } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
-import { profileWhile, summarize } from "./lib/profile.ts";
-import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
+import { writeProfiles } from "./lib/profile.ts";
+import { reportScenarios, type Goal, type Scenario } from "./lib/graphql-report.ts";
+import { fixed, machine, round, writeResult } from "./lib/report.ts";
 import { freePort, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
 
 /**
@@ -17,10 +17,10 @@ import { freePort, startLocalWorker, type BindingValue, type LocalWorker } from 
  * fan-out without a gateway (the client sends the direct query to each site at once and
  * waits for the slowest).
  */
-const GOALS = [
+const GOALS: readonly Goal[] = [
   { sites: 1, against: "direct", maxP50Ratio: 1.3 },
   { sites: 3, against: "fan-out", maxP50Ratio: 1.3 },
-] as const;
+];
 
 const root = join(import.meta.dirname, "..");
 /** The query every scenario sends: a page of agents with their state, skills and expected availability. */
@@ -46,7 +46,8 @@ without a gateway, for each N above 1); to each edge's /graphql (stitched: every
 site's agents, merged by id); then to the first site again. "× direct" is against
 the mean of the two direct runs at the same concurrency, "× fan-out" against the
 fan-out to as many sites (the direct query for 1 site). One client gives latency
-unloaded (the goals are read there); more give throughput. CPU per query is each
+unloaded (the goals are read there); more give throughput. Last, GET /healthz of a
+site and an edge, one client: what any request costs a Worker here. CPU per query is each
 workerd process's (Linux /proc). wrangler's local trace collector is off
 (X_LOCAL_OBSERVABILITY=false unless set): it costs every request and subrequest
 more CPU than most of what is measured. Result: bench/results/graphql.json.
@@ -107,17 +108,6 @@ function parseOptions(args: string[]): Options | "help" {
 
 const siteIdOf = (i: number) => NAMED_SITES[i] ?? `site${String(i + 1).padStart(2, "0")}`;
 
-interface Scenario {
-  name: string;
-  kind: "direct" | "fan-out" | "edge";
-  concurrency: number;
-  sites: number;
-  stats: LoadStats;
-  agentsPerAnswer: number;
-  /** workerd CPU ms per query: the edge's, and all the sites' together (null where /proc cannot tell). */
-  cpu: { edgeMs: number | null; sitesMs: number | null };
-}
-
 export async function main(args: string[]): Promise<number> {
   const parsed = readOptions("graphql", HELP, () => parseOptions(args));
   if (typeof parsed === "number") return parsed;
@@ -143,10 +133,10 @@ export async function main(args: string[]): Promise<number> {
   };
   const run = startRun({
     name: "graphql",
-    // Per concurrency: two direct runs, and an edge and a fan-out per site count; then the profiles, if asked.
+    // Per concurrency: two direct runs, and an edge and a fan-out per site count; two request floors; the profiles, if asked.
     budgetMs:
       240_000 +
-      (options.concurrency.length * (2 * options.sites.length + 2) + (options.profileDir ? options.sites.length + 1 : 0)) *
+      (options.concurrency.length * (2 * options.sites.length + 2) + 2 + (options.profileDir ? options.sites.length + 1 : 0)) *
         (options.warmupMs + options.durationMs + 5_000),
     stopping: "the Workers",
   });
@@ -302,21 +292,6 @@ export async function main(args: string[]): Promise<number> {
       return done(`fan-out, ${siteCount} sites`, "fan-out", concurrency, siteCount, options.agents * siteCount, stats, null);
     };
 
-    // CPU profiles, after everything is measured (the profiler slows a Worker down): one client, the same query.
-    const profileAll = async (dir: string, targets: { name: string; worker: LocalWorker }[]) => {
-      await mkdir(dir, { recursive: true });
-      for (const { name, worker } of targets) {
-        if (!worker.inspectorUrl) continue;
-        const { result: stats, profile, sources } = await profileWhile(worker.inspectorUrl, () => load(worker, 1, async () => ({})));
-        await writeFile(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
-        const sum = summarize(profile, sources, 15);
-        const per = (ms: number) => `${fixed(ms / Math.max(1, stats.requests), 3)} ms`;
-        console.log(`\nprofile ${name}: ${stats.requests} queries, ${per(sum.activeMs)} of sampled CPU per query (${join(dir, `${name}.cpuprofile`)})`);
-        console.log(table(["module (self time)", "per query"], sum.byModule.map((m) => [m.name, per(m.ms)])));
-        console.log(table(["function (self time)", "per query"], sum.byFunction.map((f) => [f.name, per(f.ms)])));
-      }
-    };
-
     const scenarios: Scenario[] = [];
     for (const c of options.concurrency) {
       console.log(`${c} client${c === 1 ? "" : "s"}:`);
@@ -328,86 +303,38 @@ export async function main(args: string[]): Promise<number> {
       scenarios.push(await measure("direct (after)", "direct", sites[0], 1, null, c));
     }
 
+    // What any request costs a Worker here before its own code (workerd's HTTP, wrangler dev's entry Worker and
+    // middleware): GET /healthz, one client. A query through the edge pays it twice, a direct query once.
+    const floorOf = async (label: string, w: LocalWorker, pid: number | null) => {
+      const stats = await runLoad({
+        concurrency: 1,
+        warmupMs: options.warmupMs,
+        durationMs: options.durationMs,
+        next: () => ({ url: new URL("/healthz", w.url), init: {} }),
+        okStatuses: [200],
+        sample: async () => ({ cpu: pid === null ? null : await processCpuMs(pid) }),
+      });
+      const cpuMs = stats.sampled.cpu === null || stats.requests === 0 ? null : stats.sampled.cpu / stats.requests;
+      console.log(`  ${label.padEnd(22)} GET /healthz: p50 ${fixed(stats.p50Ms)} ms, CPU ${cpuMs === null ? "?" : fixed(cpuMs, 2)} ms/request`);
+      return { p50Ms: round(stats.p50Ms), cpuMs: cpuMs === null ? null : round(cpuMs) };
+    };
+    console.log("request floor:");
+    const floor = { site: await floorOf("site", sites[0], sitePids[0]), edge: await floorOf("edge", edges[0], edgePids[0]) };
+
     // ---- report ----------------------------------------------------------------------------------
-    const baseOf = (c: number) => {
-      const direct = scenarios.filter((s) => s.concurrency === c && s.kind === "direct");
-      const mean = (f: (s: Scenario) => number) => direct.reduce((n, s) => n + f(s), 0) / direct.length;
-      return { rps: mean((s) => s.stats.rps), p50Ms: mean((s) => s.stats.p50Ms), p99Ms: mean((s) => s.stats.p99Ms) };
-    };
-    /** The same work without a gateway: the fan-out to as many sites, or the direct query for one. */
-    const fanOutOf = (c: number, n: number) => {
-      const f = scenarios.find((s) => s.concurrency === c && s.kind === "fan-out" && s.sites === n);
-      return f ? { p50Ms: f.stats.p50Ms, p99Ms: f.stats.p99Ms } : n === 1 ? baseOf(c) : null;
-    };
-    const ratios = (s: Scenario) => {
-      const base = baseOf(s.concurrency);
-      const fan = s.kind === "edge" ? fanOutOf(s.concurrency, s.sites) : null;
-      return {
-        p50: s.stats.p50Ms / base.p50Ms,
-        p99: s.stats.p99Ms / base.p99Ms,
-        rps: s.stats.rps / base.rps,
-        p50FanOut: fan ? s.stats.p50Ms / fan.p50Ms : null,
-        p99FanOut: fan ? s.stats.p99Ms / fan.p99Ms : null,
-      };
-    };
-    const times = (r: number | null) => (r === null ? "—" : `${fixed(r, 2)}×`);
-    const rows = scenarios.map((s) => {
-      const r = ratios(s);
-      return [
-        String(s.concurrency),
-        s.name,
-        String(s.agentsPerAnswer),
-        fixed(s.stats.rps, 0),
-        fixed(s.stats.p50Ms),
-        fixed(s.stats.p99Ms),
-        times(r.p50),
-        times(r.p99),
-        times(r.rps),
-        times(r.p50FanOut),
-        times(r.p99FanOut),
-        s.cpu.edgeMs === null ? "—" : fixed(s.cpu.edgeMs, 2),
-        s.cpu.sitesMs === null ? "—" : fixed(s.cpu.sitesMs, 2),
-      ];
-    });
-    const header = ["clients", "scenario", "agents", "req/s", "p50 ms", "p99 ms", "p50 × direct", "p99 × direct", "req/s × direct", "p50 × fan-out", "p99 × fan-out"];
-    console.log(`\n${table([...header, "edge CPU ms", "sites CPU ms"], rows)}`);
-    // The goals are about latency: read at the lowest concurrency (one client: nothing queued).
-    const c0 = options.concurrency[0];
-    const goals = GOALS.flatMap((g) => {
-      const edge = scenarios.find((s) => s.concurrency === c0 && s.kind === "edge" && s.sites === g.sites);
-      if (!edge) return [];
-      const r = ratios(edge);
-      const ratio = g.against === "direct" ? r.p50 : r.p50FanOut;
-      if (ratio === null) return [];
-      const met = ratio <= g.maxP50Ratio;
-      console.log(
-        `goal: p50 through the edge at ${g.sites} site${g.sites === 1 ? "" : "s"} ≤ ${g.maxP50Ratio}× ${g.against === "direct" ? "the direct query" : `the client's own fan-out to ${g.sites} sites`} ` +
-          `(${c0} client${c0 === 1 ? "" : "s"}) — ${fixed(ratio, 2)}×: ${met ? "met" : "MISSED"}`,
-      );
-      return [{ ...g, p50Ratio: round(ratio), met }];
-    });
-    if (options.profileDir) await profileAll(options.profileDir, [{ name: "site-direct", worker: sites[0] }, ...edges.map((w, i) => ({ name: `edge-${options.sites[i]}-sites`, worker: w }))]);
+    const report = reportScenarios(scenarios, options.concurrency, GOALS);
+    // CPU profiles, after everything is measured (the profiler slows a Worker down): one client, the same query.
+    if (options.profileDir) {
+      const targets = [{ name: "site-direct", worker: sites[0] }, ...edges.map((w, i) => ({ name: `edge-${options.sites[i]}-sites`, worker: w }))];
+      await writeProfiles(options.profileDir, targets, (w) => load(w, 1, async () => ({})));
+    }
     const file = await writeResult("graphql", {
       at: new Date().toISOString(),
       machine: machine(),
       options,
       query: AGENTS_QUERY,
-      baselines: Object.fromEntries(options.concurrency.map((c) => [c, Object.fromEntries(Object.entries(baseOf(c)).map(([k, v]) => [k, round(v)]))])),
-      scenarios: scenarios.map((s) => ({
-        name: s.name,
-        kind: s.kind,
-        concurrency: s.concurrency,
-        sites: s.sites,
-        agentsPerAnswer: s.agentsPerAnswer,
-        rps: round(s.stats.rps),
-        p50Ms: round(s.stats.p50Ms),
-        p90Ms: round(s.stats.p90Ms),
-        p99Ms: round(s.stats.p99Ms),
-        requests: s.stats.requests,
-        ratios: Object.fromEntries(Object.entries(ratios(s)).map(([k, v]) => [k, v === null ? null : round(v)])),
-        cpuPerQueryMs: { edge: s.cpu.edgeMs === null ? null : round(s.cpu.edgeMs), sites: s.cpu.sitesMs === null ? null : round(s.cpu.sitesMs) },
-      })),
-      goals,
+      ...report,
+      floor,
       wallSeconds: round((performance.now() - started) / 1000, 1),
     });
     console.log(`result: ${file} (${since()})`);

@@ -6,6 +6,11 @@
  * sample's line says which library or project file it was in. The profiler slows
  * the Worker down: figures measured while it runs are not the bench's figures.
  */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fixed, table } from "./report.ts";
+import type { LocalWorker } from "./workers.ts";
+
 interface CallFrame {
   functionName: string;
   scriptId: string;
@@ -147,4 +152,28 @@ export function summarize(profile: CpuProfile, sources: ReadonlyMap<string, stri
       .slice(0, top)
       .map(([name, us]) => ({ name, ms: us / 1000 }));
   return { activeMs: activeUs / 1000, byModule: sorted(modules), byFunction: sorted(functions) };
+}
+
+/**
+ * Profiles each Worker (those started with an inspector) while `load` runs against it,
+ * writes DIR/<name>.cpuprofile (Chrome DevTools opens it) and prints its summary per
+ * request of the load.
+ */
+export async function writeProfiles(
+  dir: string,
+  targets: readonly { name: string; worker: LocalWorker }[],
+  load: (worker: LocalWorker) => Promise<{ requests: number }>,
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const { name, worker } of targets) {
+    if (!worker.inspectorUrl) continue;
+    const { result, profile, sources } = await profileWhile(worker.inspectorUrl, () => load(worker));
+    const file = join(dir, `${name}.cpuprofile`);
+    await writeFile(file, JSON.stringify(profile));
+    const sum = summarize(profile, sources, 15);
+    const per = (ms: number) => `${fixed(ms / Math.max(1, result.requests), 3)} ms`;
+    console.log(`\nprofile ${name}: ${result.requests} requests, ${per(sum.activeMs)} of sampled CPU per request (${file})`);
+    console.log(table(["module (self time)", "per request"], sum.byModule.map((m) => [m.name, per(m.ms)])));
+    console.log(table(["function (self time)", "per request"], sum.byFunction.map((f) => [f.name, per(f.ms)])));
+  }
 }

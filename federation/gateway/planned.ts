@@ -8,7 +8,7 @@
  * data, arguments or variables that do not coerce — goes through stitching
  * instead, which answers it as before (asking the members again).
  */
-import type { ExecutionArgs, ExecutionResult } from "graphql";
+import type { ExecutionArgs, ExecutionResult, GraphQLFieldMap } from "graphql";
 import { getArgumentValues, getVariableValues, GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { z } from "zod";
@@ -16,7 +16,7 @@ import { firstArg } from "../../workers/shared/graphql/limits.ts";
 import type { GatewayContext } from "./context.ts";
 import type { MemberClient } from "./executors.ts";
 import type { GatewayMember } from "./members.ts";
-import { memberRequest, type DocumentPlan, type Planner } from "./plans.ts";
+import { memberRequest, type DocumentPlan, type PlannedField, type Planner } from "./plans.ts";
 
 /** The root `agents` field's arguments as the gateway reads them (the page it cuts the merged list to). */
 export const agentArgs = z.object({ first: firstArg(100) }).loose();
@@ -41,6 +41,33 @@ const byId = (key: string) => (a: Row, b: Row) => {
 /** A member left out for this request: its answer is only the error naming it. */
 const unanswered = (answer: ExecutionResult) => !answer.data && !!answer.errors?.every((e) => e.extensions?.code === "site_unreachable");
 
+type FieldArgs = { page: number; target: string | null };
+/** A field's arguments without variables are the same on every request: read once. */
+const literalArgs = new WeakMap<PlannedField, FieldArgs>();
+
+/** What the gateway reads of a root field's arguments: the page `agents` is cut to, the member `site(id)` names. Null: not as planned. */
+function argumentsOf(f: PlannedField, rootFields: GraphQLFieldMap<unknown, unknown>, variables: Record<string, unknown>): FieldArgs | null {
+  const known = literalArgs.get(f);
+  if (known) return known;
+  const def = rootFields[f.kind];
+  if (!def) return null;
+  let values: Record<string, unknown>;
+  try {
+    values = getArgumentValues(def, f.field, variables);
+  } catch {
+    return null;
+  }
+  let page = 0;
+  if (f.kind === "agents") {
+    const parsed = agentArgs.safeParse(values);
+    if (!parsed.success) return null;
+    page = parsed.data.first;
+  }
+  const read = { page, target: f.kind === "site" ? String(values.id) : null };
+  if (f.literalArgs) literalArgs.set(f, read);
+  return read;
+}
+
 export async function executePlanned(plan: DocumentPlan, args: ExecutionArgs, gateway: PlannedGateway, fallback: Execute): Promise<unknown> {
   const ctx = args.contextValue as GatewayContext;
   const raw = (args.variableValues ?? {}) as Record<string, unknown>;
@@ -54,20 +81,10 @@ export async function executePlanned(plan: DocumentPlan, args: ExecutionArgs, ga
   const pages: number[] = [];
   const targets: (string | null)[] = [];
   for (const [i, f] of plan.fields.entries()) {
-    const def = rootFields[f.kind];
-    if (!def) return fallback(args);
-    let values: Record<string, unknown>;
-    try {
-      values = getArgumentValues(def, f.field, variables);
-    } catch {
-      return fallback(args);
-    }
-    if (f.kind === "agents") {
-      const parsed = agentArgs.safeParse(values);
-      if (!parsed.success) return fallback(args);
-      pages[i] = parsed.data.first;
-    }
-    targets[i] = f.kind === "site" ? String(values.id) : null;
+    const read = argumentsOf(f, rootFields, variables);
+    if (!read) return fallback(args);
+    pages[i] = read.page;
+    targets[i] = read.target;
   }
 
   // Every member is asked the fan-out fields; a `site(id)` only of the member it names.

@@ -43,6 +43,8 @@ export interface PlannedField {
   /** agents: where each agent's id is in the members' answers, and whether the gateway added it (and removes it). */
   idKey: string;
   hiddenId: boolean;
+  /** Whether its arguments hold no variable (the same values on every request). */
+  literalArgs: boolean;
 }
 
 export interface DocumentPlan {
@@ -113,13 +115,16 @@ export class Planner {
   }
 
   private planField(kind: FanOutField, responseKey: string, field: FieldNode): PlannedField {
+    let literalArgs = true;
+    for (const a of field.arguments ?? []) visit(a, { Variable: () => void (literalArgs = false) });
     if (kind !== "agents") {
       // A member answers its own site: `sites` and `site(id)` ask each member's `site`, under the client's response key.
-      return { kind, responseKey, field, sent: { ...field, alias: name(responseKey), name: name("site"), arguments: [] }, idKey: "", hiddenId: false };
+      const sent: FieldNode = { ...field, alias: name(responseKey), name: name("site"), arguments: [] };
+      return { kind, responseKey, field, sent, idKey: "", hiddenId: false, literalArgs };
     }
     const own = field.selectionSet?.selections.some((s) => s.kind === Kind.FIELD && s.name.value === "id" && !s.alias && !s.directives?.length);
-    if (own) return { kind, responseKey, field, sent: field, idKey: "id", hiddenId: false };
-    return { kind, responseKey, field, sent: withHiddenId(field), idKey: HIDDEN_ID, hiddenId: true };
+    if (own) return { kind, responseKey, field, sent: field, idKey: "id", hiddenId: false, literalArgs };
+    return { kind, responseKey, field, sent: withHiddenId(field), idKey: HIDDEN_ID, hiddenId: true, literalArgs };
   }
 
   /** Whether every field of a selection (its fragments' too) is one the site subgraph answers as the federated schema would. */

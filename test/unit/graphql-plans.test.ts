@@ -33,7 +33,11 @@ describe("planned documents", () => {
       one: site(id: $id) { agents { ...A } }
     }
     fragment A on Agent { id state }`)!;
-    expect(plan.fields.map((f) => f.kind)).toEqual(["agents", "sites", "site"]);
+    expect(plan.fields.map((f) => [f.kind, f.literalArgs])).toEqual([
+      ["agents", false],
+      ["sites", true],
+      ["site", false],
+    ]);
     // `sites` and `site(id)` ask each member's own `site`, under the client's key; an id only in a fragment is asked again.
     expect(memberRequest(plan, [0, 1])).toEqual({
       query: `query Q($n:Int){a:agents(first:$n){...A ${HIDDEN_ID}:id}s:site{id}}fragment A on Agent{id state}`,
