@@ -52,6 +52,8 @@ export class GossipMeshView implements MeshView {
  */
 export class DirectMeshView implements MeshView {
   private readonly cache = new Map<string, { atMs: number; member: MeshMember }>();
+  /** Readings under way: callers that miss the cache together share one read (and one parse) instead of each asking. */
+  private readonly reading = new Map<string, Promise<MeshMember>>();
 
   constructor(
     private readonly sites: SiteClient,
@@ -65,13 +67,21 @@ export class DirectMeshView implements MeshView {
         const now = this.now();
         const kept = this.cache.get(siteId);
         if (kept && now - kept.atMs < this.maxAgeMs) return kept.member;
-        const answer = await this.sites.digest(siteId);
-        const member: MeshMember = answer.ok
-          ? { siteId, health: "up", digest: answer.value, digestAgeMs: Math.max(0, now - answer.value.issuedAtMs) }
-          : { siteId, health: "down", digest: null, digestAgeMs: null, problem: answer.message };
-        this.cache.set(siteId, { atMs: now, member });
-        return member;
+        const under = this.reading.get(siteId);
+        if (under) return under;
+        const read = this.read(siteId, now).finally(() => this.reading.delete(siteId));
+        this.reading.set(siteId, read);
+        return read;
       }),
     );
+  }
+
+  private async read(siteId: string, now: number): Promise<MeshMember> {
+    const answer = await this.sites.digest(siteId);
+    const member: MeshMember = answer.ok
+      ? { siteId, health: "up", digest: answer.value, digestAgeMs: Math.max(0, now - answer.value.issuedAtMs) }
+      : { siteId, health: "down", digest: null, digestAgeMs: null, problem: answer.message };
+    this.cache.set(siteId, { atMs: now, member });
+    return member;
   }
 }

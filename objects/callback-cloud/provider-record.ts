@@ -29,11 +29,20 @@ export interface StoredProvider {
   registration: ProviderRegistration;
 }
 
+/** Analyses kept per engine, oldest dropped first: enough for the offers of a burst to meet their requests. */
+const RECENT_ANALYSES = 256;
+
 export class ProviderRecord {
   /** The stored registration, parsed (derived; dropped on configure). */
   private memo: StoredProvider | null = null;
   /** Derived from the stored registration; rebuilt on a new one. */
-  private engine: { for: ProviderRegistration["intents"]; engine: IntentEngine; hosted: AsyncIntentEngine | null } | null = null;
+  private engine: {
+    for: ProviderRegistration["intents"];
+    engine: IntentEngine;
+    hosted: AsyncIntentEngine | null;
+    /** The local engine's recent answers by language and text: an offer's reason comes again with its request. */
+    recent: Map<string, IntentAnalysis>;
+  } | null = null;
 
   constructor(private readonly c: CloudContext) {}
 
@@ -65,8 +74,18 @@ export class ProviderRecord {
   }
 
   async analyze(reg: ProviderRegistration, text: string, language?: string): Promise<IntentAnalysis> {
-    const { engine, hosted } = this.intentEngine(reg);
-    return hosted ? hosted.analyze(text, language) : engine.analyze(text, language);
+    const { engine, hosted, recent } = this.intentEngine(reg);
+    if (hosted) return hosted.analyze(text, language);
+    // The local engine is a pure function of the text: the same text, the same answer (read-only to callers).
+    // The engine reads no language as English, so an offer (none given) and its request ("en") share an entry.
+    const key = `${language ?? "en"}\u0000${text}`;
+    let analysis = recent.get(key);
+    if (!analysis) {
+      analysis = engine.analyze(text, language);
+      if (recent.size >= RECENT_ANALYSES) recent.delete(recent.keys().next().value as string);
+      recent.set(key, analysis);
+    }
+    return analysis;
   }
 
   /**
@@ -112,7 +131,7 @@ export class ProviderRecord {
   }
 
   /** The provider's intent engine, trained once per registration (derived). */
-  private intentEngine(reg: ProviderRegistration): { engine: IntentEngine; hosted: AsyncIntentEngine | null } {
+  private intentEngine(reg: ProviderRegistration): NonNullable<ProviderRecord["engine"]> {
     // Keyed by the parsed registration's intents: the same object until configure replaces it.
     const key = reg.intents;
     if (this.engine?.for !== key) {
@@ -121,7 +140,7 @@ export class ProviderRecord {
       const hosted = ai
         ? hostedIntentEngine(ai, reg.intents, engine, undefined, { onFallback: (e) => console.error("hosted intent model failed", String(e)) })
         : null;
-      this.engine = { for: key, engine, hosted };
+      this.engine = { for: key, engine, hosted, recent: new Map() };
     }
     return this.engine;
   }

@@ -45,6 +45,44 @@ describe("offerCapacity", () => {
   });
 });
 
+describe("offerCapacity on many slots", () => {
+  // Per slot, whether each lane's free time covers it: what the count must equal, however it is worked out.
+  const naive = (free: [number, number | null, ...number[]][], list: { startMs: number; endMs: number }[]) => {
+    const lanes = Math.max(1, ...free.map((f) => f[2] ?? 1));
+    return list.map((slot) => {
+      let n = 0;
+      for (let k = 0; k < lanes; k++) {
+        // Lane k is free where more than k units are: touching spans join.
+        const spans = free.filter((f) => (f[2] ?? 1) > k).map(([s, e]) => [s, e ?? Number.POSITIVE_INFINITY] as const);
+        let from = slot.startMs;
+        for (const [s, e] of spans) if (s <= from && e > from) from = e;
+        if (from >= slot.endMs) n += 1;
+      }
+      return n;
+    });
+  };
+
+  it("counts each lane once per slot, for slots of one length (96 of them) and of mixed lengths", () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % n);
+    const even = Array.from({ length: 96 }, (_, i) => ({ startMs: at(i * 15), endMs: at(i * 15 + 30) }));
+    const mixed = Array.from({ length: 40 }, (_, i) => ({ startMs: at(i * 20), endMs: at(i * 20 + 15 + (i % 3) * 30) }));
+    for (const list of [even, mixed, [...even].reverse()]) {
+      for (let trial = 0; trial < 30; trial++) {
+        const free: [number, number | null, ...number[]][] = [];
+        let t = rand(60);
+        for (let j = rand(5); j >= 0; j--) {
+          const len = 10 + rand(300);
+          free.push([at(t), j === 0 && rand(2) === 0 ? null : at(t + len), 1 + rand(3)]);
+          t += len + (rand(2) === 0 ? 0 : rand(90));
+        }
+        const members = [member("paris", [agent("a", { capacity: 3, free })])];
+        expect(offerCapacity(members, { skills: ["repair"], channel: "voice", slots: list })).toEqual(naive(free, list));
+      }
+    }
+  });
+});
+
 describe("agents who take several callbacks at once", () => {
   it("offer each free unit, span by span", () => {
     const members = [member("paris", [agent("chat", { capacity: 3, free: [[at(0), at(60), 3], [at(60), at(120), 1]] })])];
