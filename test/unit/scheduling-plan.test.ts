@@ -3,9 +3,10 @@ import { describe, expect, it } from "vitest";
 import type { DigestAgent } from "../../federation/digest.ts";
 import type { MeshMember } from "../../federation/mesh-view.ts";
 import { maxAssignment } from "../../objects/callback-cloud/scheduling/assign.ts";
+// The greedy baseline is for comparison only: not in the production barrel.
+import { planGreedy } from "../../objects/callback-cloud/scheduling/greedy.ts";
 import {
   movesBetween,
-  planGreedy,
   planTogether,
   rankFor,
   type CallbackNeed,

@@ -85,6 +85,19 @@ function kindIn(digest: Digest, skill: string, channel: string): number[] {
  * `free` is read as one unit free from its expected availability on.
  */
 export function lanesOf(a: DigestAgent): Interval[][] {
+  // A digest is read for a second or so (the mesh view keeps it): its agents' lanes are worked out once, not per offer.
+  let lanes = laneMemo.get(a);
+  if (!lanes) {
+    lanes = lanesFrom(a);
+    laneMemo.set(a, lanes);
+  }
+  return lanes;
+}
+
+/** Lanes by agent, for as long as the digest holding the agent lives (no caller changes either). */
+const laneMemo = new WeakMap<DigestAgent, Interval[][]>();
+
+function lanesFrom(a: DigestAgent): Interval[][] {
   if (!a.free) return [a.expectedAvailableAtMs === null ? [] : [[a.expectedAvailableAtMs, Number.POSITIVE_INFINITY]]];
   // The usual digest (one unit, every end known) is used as it is, with no copy: plans read thousands of agents.
   if (a.free.every((span) => span.length === 2 && span[1] !== null)) return [a.free as unknown as Interval[]];
@@ -101,11 +114,6 @@ export function lanesOf(a: DigestAgent): Interval[][] {
     }
   }
   return lanes;
-}
-
-/** Where the agent can take at least one more callback: its first lane. */
-export function freeOf(a: DigestAgent): readonly Interval[] {
-  return lanesOf(a)[0] ?? [];
 }
 
 function lanesAt(site: SiteInfo, i: number): MeshAgent[] {

@@ -1,6 +1,5 @@
 /** The scheduler: pure functions from the mesh view and callback needs to placements. */
 export { offerCapacity, type CapacityQuery } from "./capacity.ts";
-export { planGreedy } from "./greedy.ts";
 export { movesBetween, type Move } from "./moves.ts";
 export { MAX_ALTERNATIVES, planTogether, planWith, rankFor, type BatchInfo, type PlanOptions } from "./plan.ts";
 export { refusalOf, replanRefused, wasRefused, withRefusals, type Refusal, type ReservationTry } from "./refusals.ts";

@@ -63,13 +63,9 @@ export function termsOf(need: CallbackNeed, a: MeshAgent, startMs: number): Term
   };
 }
 
-/** priorityFactor × (1 + Σ wₖ·termₖ / Σ wₖ): serving at all is worth 1, the fit up to 1 more. */
-export function scoreOf(need: CallbackNeed, a: MeshAgent, startMs: number, weights: Weights): number {
-  return scorerFor(need, weights)(a, startMs);
-}
-
 /**
- * The score of one callback on any agent, with what depends on the callback alone worked
+ * The score of one callback on any agent: priorityFactor × (1 + Σ wₖ·termₖ / Σ wₖ), serving
+ * at all worth 1 and the fit up to 1 more, with what depends on the callback alone worked
  * out once: a plan scores a callback against thousands of agents. Same formula as termsOf.
  */
 export function scorerFor(need: CallbackNeed, weights: Weights): (a: MeshAgent, startMs: number) => number {
