@@ -11,21 +11,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
 import { REPO_ROOT } from "../../federation/launcher/options.ts";
+import { httpCall, type Call } from "../http-call.ts";
 
-export interface Answer {
-  status: number;
-  body: any;
-}
-
-export async function call(base: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${base}${route}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+/** A call to one of the mesh's Workers over loopback. */
+export const call = (base: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Call> =>
+  httpCall(globalThis, `${base}${route}`, method, body, null, headers);
 
 /** Polls until `check` holds, within a deadline (real time: the alarm fires on its own here). */
 export async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, deadlineMs = 15_000): Promise<T> {

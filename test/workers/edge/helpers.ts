@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { decodeJwt } from "jose";
+import { httpCall, type Call } from "../../http-call.ts";
 import acme from "../../../examples/providers/acme.json" with { type: "json" };
 import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
 import type { DialRecord, SimulatedMediaServer } from "../../../objects/media-server/simulated-media-server.ts";
@@ -17,31 +18,10 @@ export const MIN = 60_000;
 
 export const edgeEnv = env as unknown as EdgeEnv & Record<`SITE_${string}`, Fetcher> & { TELEPHONY: Fetcher };
 
-export interface Call {
-  status: number;
-  body: any;
-  text: string;
-  headers: Headers;
-}
+export type { Call } from "../../http-call.ts";
 
-async function call(fetcher: { fetch: typeof fetch }, base: string, method: string, path: string, body?: unknown, token?: string | null, headers: Record<string, string> = {}): Promise<Call> {
-  const h: Record<string, string> = { ...headers };
-  if (token) h.authorization = `Bearer ${token}`;
-  let payload: string | undefined;
-  if (body !== undefined) {
-    h["content-type"] ??= "application/json";
-    payload = typeof body === "string" ? body : JSON.stringify(body);
-  }
-  const res = await fetcher.fetch(`${base}${path}`, { method, headers: h, body: payload });
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  return { status: res.status, body: parsed, text, headers: res.headers };
-}
+const call = (fetcher: { fetch: typeof fetch }, base: string, method: string, path: string, body?: unknown, token?: string | null, headers?: Record<string, string>) =>
+  httpCall(fetcher, `${base}${path}`, method, body, token, headers);
 
 export const edge = (method: string, path: string, body?: unknown, token: string | null = null, headers?: Record<string, string>) =>
   call(SELF, "https://edge.test", method, path, body, token, headers);

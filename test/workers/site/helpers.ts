@@ -1,6 +1,7 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { ManualClock } from "../../../objects/shared/clock.ts";
 import type { Roster } from "../../../objects/roster/roster.ts";
+import { httpCall, type Call } from "../../http-call.ts";
 
 export const ADMIN = "test-admin-token";
 export const CLOUD = "test-cloud-secret";
@@ -9,24 +10,10 @@ export const PEER = "test-peer-secret";
 /** A fixed Wednesday morning in Paris, far enough ahead of the real date that no alarm fires by itself. */
 export const T0 = Date.parse("2030-01-09T09:00:00Z");
 
-export interface Call {
-  status: number;
-  body: any;
-  headers: Headers;
-}
+export type { Call } from "../../http-call.ts";
 
-export async function api(method: string, path: string, body?: unknown, token: string | null = ADMIN): Promise<Call> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  let payload: string | undefined;
-  if (body !== undefined) {
-    headers["content-type"] = "application/json";
-    payload = typeof body === "string" ? body : JSON.stringify(body);
-  }
-  const res = await SELF.fetch(`http://paris.test${path}`, { method, headers, body: payload });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
-}
+export const api = (method: string, path: string, body?: unknown, token: string | null = ADMIN): Promise<Call> =>
+  httpCall(SELF, `http://paris.test${path}`, method, body, token);
 
 export const roster = () => env.ROSTER.getByName("paris");
 
