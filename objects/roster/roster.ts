@@ -5,7 +5,6 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Digest } from "../../federation/digest.ts";
-import type { SiteEnv } from "../../workers/site/env.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
@@ -78,7 +77,14 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 /** Bound as one JSON parameter and expanded by SQLite, so the list stays parameterised. */
 const MONITORED_JSON = JSON.stringify(MONITORED_STATES);
 
-export class Roster extends DurableObject<SiteEnv> {
+/** What the roster reads of its site Worker's bindings (the Worker's env extends it). */
+export interface RosterEnv {
+  SITE_ID: string;
+  HEARTBEAT_TIMEOUT_MS?: string;
+  DIGEST_TTL_MS?: string;
+}
+
+export class Roster extends DurableObject<RosterEnv> {
   /** Replaced by tests (through runInDurableObject) to move time. */
   clock: Clock = systemClock;
   private readonly sql: Sql;
@@ -92,7 +98,7 @@ export class Roster extends DurableObject<SiteEnv> {
   private readonly epoch = crypto.randomUUID().slice(0, 8);
   private revision = 0;
 
-  constructor(ctx: DurableObjectState, env: SiteEnv) {
+  constructor(ctx: DurableObjectState, env: RosterEnv) {
     super(ctx, env);
     this.sql = sqlOf(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {

@@ -1,9 +1,8 @@
 import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
-import type { Roster } from "../../objects/roster/roster.ts";
+import type { Roster, RosterEnv } from "../../objects/roster/roster.ts";
 
 /** Bindings of a site Worker (wrangler.toml, env.<site>); secrets come from `wrangler secret put`. */
-export interface SiteEnv {
-  SITE_ID: string;
+export interface SiteEnv extends RosterEnv {
   ROSTER: DurableObjectNamespace<Roster>;
   MESH_VIEW: DurableObjectNamespace<MeshView>;
   /** The edge's public key (JWK JSON): membership lists must be signed by it. */
@@ -16,6 +15,4 @@ export interface SiteEnv {
   PEER_SECRET: string;
   /** Shared with the callback cloud, which reserves and claims agents here. */
   CLOUD_SECRET: string;
-  HEARTBEAT_TIMEOUT_MS?: string;
-  DIGEST_TTL_MS?: string;
 }
