@@ -37,8 +37,17 @@ export class GossipMeshView implements MeshView {
     private readonly direct: MeshView,
   ) {}
 
+  /** Asks under way, by the sites asked for: a request that comes while one is out takes its answer, a moment old. */
+  private readonly asking = new Map<string, Promise<MeshMember[]>>();
+
   async members(siteIds: readonly string[]): Promise<MeshMember[]> {
-    const heard = (await this.gossip.meshMembers(siteIds)) as MeshMember[];
+    const key = siteIds.join("\n");
+    let answer = this.asking.get(key);
+    if (!answer) {
+      answer = (this.gossip.meshMembers(siteIds) as Promise<MeshMember[]>).finally(() => this.asking.delete(key));
+      this.asking.set(key, answer);
+    }
+    const heard = await answer;
     const unheard = heard.filter((m) => !m.heard).map((m) => m.siteId);
     const asked = unheard.length > 0 ? await this.direct.members(unheard) : [];
     return heard.map((m) => (m.heard ? m : (asked.find((a) => a.siteId === m.siteId) ?? m)));

@@ -22,8 +22,8 @@
  *   `retryBackoffMinutes[N-1]` later (the last value repeats), or at the next opening
  *   if that is while closed. Retries are instants, not slots (they are not aligned).
  */
-import { DateTime } from "luxon";
-import { describeWeek, isOpenAt, nextOpenAt as nextOpening, openIntervals } from "../shared/weekly-hours.ts";
+import { DateTime, IANAZone } from "luxon";
+import { describeWeek, openIntervals, type Interval, type WeeklyHours } from "../shared/weekly-hours.ts";
 import type { ProviderRules } from "./provider.ts";
 
 export type Rules = Pick<
@@ -68,12 +68,12 @@ export const closedDates = (rules: Pick<Rules, "holidays">): ReadonlySet<string>
 
 /** Whether the provider is open at an instant: business hours, and not on a holiday. */
 export function isOpen(rules: Rules, zone: string, atMs: number): boolean {
-  return isOpenAt(rules.businessHours, zone, atMs, closedDates(rules));
+  return openHours(rules.businessHours, zone, atMs, atMs + 1, closedDates(rules)).length > 0;
 }
 
 /** The first open instant at or after `fromMs`, or null when none within `maxAdvanceDays` of it. */
 export function nextOpenAt(rules: Rules, zone: string, fromMs: number): number | null {
-  return nextOpening(rules.businessHours, zone, fromMs, closedDates(rules), rules.maxAdvanceDays);
+  return openHours(rules.businessHours, zone, fromMs, fromMs + rules.maxAdvanceDays * DAY_MS, closedDates(rules))[0]?.[0] ?? null;
 }
 
 /** Why a provider cannot call now, for a person; null while it is open. */
@@ -89,7 +89,7 @@ export function closedNotice(rules: Rules, zone: string, nowMs: number): ClosedN
   // When it opens for at least one slot: a sliver of an opening is no use to a caller.
   const horizon = bookingHorizon(rules, zone, nowMs).latestMs;
   const slotMs = rules.slotMinutes * MINUTE_MS;
-  const opensAtMs = openIntervals(rules.businessHours, zone, nowMs, horizon, closedDates(rules)).find(([s, e]) => e - s >= slotMs)?.[0] ?? null;
+  const opensAtMs = openHours(rules.businessHours, zone, nowMs, horizon, closedDates(rules)).find(([s, e]) => e - s >= slotMs)?.[0] ?? null;
   const hours = `(hours: ${describeWeek(rules.businessHours)}, ${zone})`;
   const today = DateTime.fromMillis(nowMs, { zone }).toISODate() ?? "";
   const why = closedDates(rules).has(today) ? "Closed today (holiday)" : "Closed now";
@@ -134,7 +134,7 @@ export function checkWindow(rules: Rules, zone: string, window: CallbackWindow, 
   if ("asap" in window) {
     // As soon as possible means now (after the notice), not the next slot boundary, as long
     // as one slot's length is left before closing.
-    const open = openIntervals(rules.businessHours, zone, earliestMs, latestMs, closed).find(([s, e]) => e - s >= slotMs);
+    const open = openHours(rules.businessHours, zone, earliestMs, latestMs, closed).find(([s, e]) => e - s >= slotMs);
     if (!open) {
       return {
         ok: false,
@@ -235,10 +235,23 @@ function slotsWithin(
   const slotMs = rules.slotMinutes * MINUTE_MS;
   const out: Slot[] = [];
   if (toMs <= fromMs || limit <= 0) return out;
-  for (const [s, e] of openIntervals(rules.businessHours, zone, fromMs, toMs, closed)) {
-    for (let t = ceilToGrid(s, zone, rules.slotMinutes); t + slotMs <= e; t = ceilToGrid(t + slotMs, zone, rules.slotMinutes)) {
+  for (const [s, e] of openHours(rules.businessHours, zone, fromMs, toMs, closed)) {
+    let t = ceilToGrid(s, zone, rules.slotMinutes);
+    while (t + slotMs <= e) {
+      // Where the offset is the same a day on (no zone changes twice in a day), it held all day: the grid steps by
+      // whole slots there, with no look-up per slot (luxon's offset is an Intl call, and an offer has 96 slots).
+      const stretchEnd = Math.min(e, t + DAY_MS);
+      if (offsetMinutes(t, zone) === offsetMinutes(stretchEnd, zone)) {
+        for (; t + slotMs <= stretchEnd; t += slotMs) {
+          out.push({ startMs: t, endMs: t + slotMs });
+          if (out.length >= limit) return out;
+        }
+        t = ceilToGrid(t, zone, rules.slotMinutes);
+        continue;
+      }
       out.push({ startMs: t, endMs: t + slotMs });
       if (out.length >= limit) return out;
+      t = ceilToGrid(t + slotMs, zone, rules.slotMinutes);
     }
   }
   return out;
@@ -247,7 +260,7 @@ function slotsWithin(
 /** The end of the last slot in [fromMs, toMs) (which holds at least one). */
 function lastSlotEnd(rules: Rules, zone: string, fromMs: number, toMs: number, closed: ReadonlySet<string>): number {
   const slotMs = rules.slotMinutes * MINUTE_MS;
-  const intervals = openIntervals(rules.businessHours, zone, fromMs, toMs, closed);
+  const intervals = openHours(rules.businessHours, zone, fromMs, toMs, closed);
   for (let i = intervals.length - 1; i >= 0; i--) {
     const [s, e] = intervals[i];
     // Walk the grid forward as slotsWithin does, but only over the interval's last two
@@ -269,8 +282,43 @@ function fitsSlot(zone: string, slotMs: number, fromMs: number, toMs: number): b
 
 /** Wall-clock minutes since local midnight, and the sub-minute remainder, of an instant. */
 function localMinute(atMs: number, zone: string): { minute: number; subMs: number } {
-  const dt = DateTime.fromMillis(atMs, { zone });
-  return { minute: dt.hour * 60 + dt.minute, subMs: dt.second * 1000 + dt.millisecond };
+  const local = atMs + offsetMinutes(atMs, zone) * MINUTE_MS;
+  const inDay = ((local % DAY_MS) + DAY_MS) % DAY_MS;
+  return { minute: Math.floor(inDay / MINUTE_MS), subMs: inDay % MINUTE_MS };
+}
+
+/**
+ * The open intervals in [fromMs, toMs), as openIntervals gives them: worked out over whole
+ * UTC days, kept per hours object (a registration's, the same until it is replaced), then
+ * clipped to the range. Clipping merged intervals is merging clipped ones, so the answer is
+ * the same; luxon's walk over the days (some 0.3 ms a day) runs once a day, not per request.
+ */
+const hoursMemo = new WeakMap<WeeklyHours, Map<string, Interval[]>>();
+
+export function openHours(hours: WeeklyHours, zone: string, fromMs: number, toMs: number, closed: ReadonlySet<string>): Interval[] {
+  if (toMs <= fromMs) return [];
+  const from = Math.floor(fromMs / DAY_MS) * DAY_MS;
+  const to = Math.ceil(toMs / DAY_MS) * DAY_MS;
+  const key = `${zone}\n${from}\n${to}\n${[...closed].sort().join(",")}`;
+  let byRange = hoursMemo.get(hours);
+  if (!byRange) hoursMemo.set(hours, (byRange = new Map()));
+  let whole = byRange.get(key);
+  if (!whole) {
+    whole = openIntervals(hours, zone, from, to, closed);
+    if (byRange.size >= 64) byRange.clear();
+    byRange.set(key, whole);
+  }
+  const out: Interval[] = [];
+  for (const [s, e] of whole) {
+    if (s >= toMs) break;
+    if (e > fromMs) out.push([Math.max(s, fromMs), Math.min(e, toMs)]);
+  }
+  return out;
+}
+
+/** The zone's offset from UTC at an instant, in minutes (luxon caches the zone, not the offsets). */
+function offsetMinutes(atMs: number, zone: string): number {
+  return IANAZone.create(zone).offset(atMs);
 }
 
 /** The first instant ≥ atMs whose local wall-clock time is a multiple of `slotMinutes` since midnight. */

@@ -1,6 +1,8 @@
+import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import acme from "../../examples/providers/acme.json" with { type: "json" };
 import { providerRegistration, type ProviderRules } from "../../objects/callback-cloud/provider.ts";
+import { openIntervals, type WeeklyHours } from "../../objects/shared/weekly-hours.ts";
 import {
   ASAP_SPAN_MS,
   bookingHorizon,
@@ -8,6 +10,7 @@ import {
   closedNotice,
   isOpen,
   nextOpenAt,
+  openHours,
   retryAt,
   slotsInWindow,
 } from "../../objects/callback-cloud/rules.ts";
@@ -110,6 +113,34 @@ describe("across US daylight saving changes", () => {
       "2026-11-01T08:00:00.000Z", // 02:00 CST
       "2026-11-01T09:00:00.000Z", // 03:00 CST
     ]);
+  });
+
+  it("keeps every slot on the local grid through a day-long stretch that crosses a change", () => {
+    const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"] as const]]));
+    // Lord Howe moves its clocks by half an hour; Chicago and Paris by an hour.
+    for (const [zone, from] of [
+      [CHICAGO, "2026-10-31T12:00:00Z"],
+      [CHICAGO, "2027-03-13T12:00:00Z"],
+      ["Europe/Paris", "2026-10-24T12:00:00Z"],
+      ["Australia/Lord_Howe", "2026-10-03T12:00:00Z"],
+    ] as const) {
+      for (const slotMinutes of [15, 45, 60]) {
+        const open = withRules({ businessHours: allDay, slotMinutes, maxAdvanceDays: 30 });
+        const slots = slotsInWindow(open, zone, t(from), t(from) + 2 * 86_400_000, t(from) - 86_400_000);
+        const onGrid = (ms: number) => {
+          const local = DateTime.fromMillis(ms, { zone });
+          return local.second === 0 && (local.hour * 60 + local.minute) % slotMinutes === 0;
+        };
+        expect(slots.length).toBeGreaterThan(20);
+        slots.forEach((slot, i) => {
+          expect(onGrid(slot.startMs)).toBe(true);
+          // The next slot is the next grid instant once this one ends: none skipped, none overlapping.
+          const next = slots[i + 1];
+          if (next) for (let m = slot.endMs; m < next.startMs; m += 60_000) expect(onGrid(m)).toBe(false);
+          if (next) expect(next.startMs).toBeGreaterThanOrEqual(slot.endMs);
+        });
+      }
+    }
   });
 
   it("has no slots in the skipped spring hour", () => {
@@ -379,5 +410,28 @@ describe("retry timing", () => {
 
   it("counts attempts from 1", () => {
     expect(() => retryAt(rules, CHICAGO, 0, t("2026-12-02T16:00:00Z"))).toThrow(RangeError);
+  });
+});
+
+describe("open hours kept per registration", () => {
+  it("are the open intervals of the range itself, clipped and merged, on any range and after any other", () => {
+    const weeks: WeeklyHours[] = [
+      rules.businessHours,
+      { sat: [["22:00", "24:00"]], sun: [["00:00", "06:00"]] },
+      Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"] as const]])),
+    ];
+    const closed = new Set(["2026-11-02"]);
+    for (const hours of weeks) {
+      for (const zone of [CHICAGO, "Europe/Paris"]) {
+        for (let k = 0; k < 60; k++) {
+          const from = t("2026-10-28T00:00:00Z") + k * 37 * 60_000 * 7;
+          for (const span of [1, 90 * 60_000, 86_400_000, 5 * 86_400_000 + 123_456]) {
+            for (const holidays of [closed, new Set<string>()]) {
+              expect(openHours(hours, zone, from, from + span, holidays)).toEqual(openIntervals(hours, zone, from, from + span, holidays));
+            }
+          }
+        }
+      }
+    }
   });
 });

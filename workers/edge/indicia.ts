@@ -13,6 +13,20 @@ export interface IndiciaClaims {
   userId: string;
 }
 
+/** The HMAC key of a secret, imported once per secret rather than by jose on every sign and verify. */
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function keyOf(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    // A rotated secret leaves the old key behind: a handful at most over an isolate's life.
+    if (keys.size >= 8) keys.clear();
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 export async function signIndicia(secret: string, claims: IndiciaClaims, nowMs: number, offer: unknown) {
   const iat = Math.floor(nowMs / 1000);
   const token = await new SignJWT({ pid: claims.providerId, offer })
@@ -23,14 +37,14 @@ export async function signIndicia(secret: string, claims: IndiciaClaims, nowMs: 
     .setIssuedAt(iat)
     .setExpirationTime(iat + INDICIA_TTL_SECONDS)
     .setJti(crypto.randomUUID())
-    .sign(new TextEncoder().encode(secret));
+    .sign(await keyOf(secret));
   return { token, expiresAt: new Date((iat + INDICIA_TTL_SECONDS) * 1000).toISOString() };
 }
 
 /** The provider and user a token was issued for; 401 for a tampered, expired or foreign one. */
 export async function verifyIndicia(secret: string, token: string, nowMs: number): Promise<IndiciaClaims> {
   try {
-    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+    const { payload } = await jwtVerify(token, await keyOf(secret), {
       issuer: "edge",
       audience: AUDIENCE,
       algorithms: ["HS256"],
