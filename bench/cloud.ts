@@ -1,7 +1,7 @@
 /** Callbacks accepted/s through the edge (offer + request) as a ratio to a bare Durable Object SQLite insert, and how late 1,000 callbacks due at one instant are dialed. */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -9,6 +9,7 @@ import { pidListeningOn, processCpuMs, selfCpuMs } from "./lib/cpu.ts";
 import { startAll, startRun } from "./lib/harness.ts";
 import { percentile, runLoad, runLoop, runTasks, type LoadStats, type Outcome } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
+import { profileWhile, summarize } from "./lib/profile.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
 import { freePort, startBareInsertWorker, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
 
@@ -49,7 +50,7 @@ A. acceptance: N clients each loop over POST /v1/interactions (an offer) then
    One accepted callback = both answered (200, 201). Its rate is compared with the
    bare insert rate measured before and after, with the same client and concurrency.
    The accepted callbacks fire (asap) while the run goes on, as they would.
-B. firing: agents busy until an instant T; ${GOAL.callbacks} asap callbacks are then
+B. firing: agents on a break until an instant T; ${GOAL.callbacks} asap callbacks are then
    requested, so each is planned at T (the agents' expected availability). After T
    the simulated media server's dial log (GET /v1/media/dials) gives when each dial
    arrived: lateness = dialedAt - scheduledFor.
@@ -67,6 +68,11 @@ options:
   --lead S          seconds from the start of scenario B to T (default: enough to request
                     every callback before the cloud confirms reservations, 30 s ahead of T;
                     at least 45)
+  --profile DIR     after scenario A's measurements, a V8 CPU profile of the edge's workerd
+                    (edge Worker + CallbackCloud + media server) under the same load for
+                    --duration s, written to DIR/edge-accept.cpuprofile and summed up per
+                    accepted callback by module and function (the profiler slows the
+                    Worker down: its figures are not the bench's)
   --via-proxy       go through wrangler's dev proxy Worker (an extra workerd hop per
                     request) instead of straight to each Worker's own socket
   -h, --help        this text`;
@@ -79,6 +85,7 @@ interface Options {
   callbacks: number;
   leadMs: number | null;
   direct: boolean;
+  profileDir: string | null;
 }
 
 function parseOptions(args: string[]): Options | "help" {
@@ -92,6 +99,7 @@ function parseOptions(args: string[]): Options | "help" {
       callbacks: { type: "string", default: String(GOAL.callbacks) },
       lead: { type: "string" },
       "via-proxy": { type: "boolean", default: false },
+      profile: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -105,6 +113,7 @@ function parseOptions(args: string[]): Options | "help" {
     callbacks: num("callbacks", values.callbacks, 1, 5000, true),
     leadMs: values.lead === undefined ? null : num("lead", values.lead, 35, 300, false) * 1000,
     direct: !values["via-proxy"],
+    profileDir: values.profile ?? null,
   };
 }
 
@@ -228,6 +237,7 @@ export async function main(args: string[]): Promise<number> {
       persist: join(state, "edge"),
       readyPath: "/healthz",
       direct: options.direct,
+      inspector: options.profileDir !== null,
     });
     keep(edge);
     console.log(
@@ -331,8 +341,36 @@ export async function main(args: string[]): Promise<number> {
     stage("bare insert (after)");
     const bareAfter = await bareLoad();
 
+    // A CPU profile of the edge under the same load, after the measurements (the profiler slows it down).
+    if (options.profileDir && edge.inspectorUrl) {
+      stage("profile of the edge: offer + request");
+      await mkdir(options.profileDir, { recursive: true });
+      const file = join(options.profileDir, "edge-accept.cpuprofile");
+      const { result: stats, profile, sources } = await profileWhile(edge.inspectorUrl, () =>
+        runLoop({
+          concurrency: options.concurrency,
+          warmupMs: 0,
+          durationMs: options.durationMs,
+          iteration: async (client): Promise<Outcome> => {
+            const n = seq++;
+            const got = await requestCallback(edgeCall, PROVIDER_ACCEPT, `user-${client}-${n}`, REASONS[n % REASONS.length], `bench-${runTag}-p-${n}`);
+            if (got.kind !== "accepted") return { status: got.label, ok: false, sample: got.sample };
+            acceptedA.push(got.confirmation);
+            return { status: `201 ${got.status}`, ok: true };
+          },
+        }),
+      );
+      await writeFile(file, JSON.stringify(profile));
+      const n = Math.max(1, (stats.statuses["201 scheduled"] ?? 0) + (stats.statuses["201 pending"] ?? 0));
+      const sum = summarize(profile, sources, 30);
+      const per = (ms: number) => `${fixed(ms / n, 3)} ms`;
+      console.log(`\nprofile of the edge: ${n} callbacks accepted (${answers(stats.statuses)}), ${per(sum.activeMs)} of sampled CPU per callback (${file})`);
+      console.log(table(["module (self time)", "per callback"], sum.byModule.map((m) => [m.name, per(m.ms)])));
+      console.log(table(["function (self time)", "per callback"], sum.byFunction.map((f) => [f.name, per(f.ms)])));
+    }
+
     // ---- Between the scenarios: A's agents leave, A's unfired callbacks are cancelled ----
-    // Otherwise scenario B's agents (busy until T) would be the only ones left for A's
+    // Otherwise scenario B's agents (on a break until T) would be the only ones left for A's
     // waiting callbacks when they are planned again, and they would fire at T in A's cloud
     // too. What became of each accepted callback is read back first: an asap callback
     // should have been dialed (and, with this number, connected) by now.
@@ -376,9 +414,9 @@ export async function main(args: string[]): Promise<number> {
     const leadMs = options.leadMs ?? Math.min(180_000, Math.max(45_000, Math.ceil((1.5 * options.callbacks) / acceptRate) * 1000 + CLAIM_LEAD_MS + 5_000));
     const fireStartMs = Date.now();
     const T = fireStartMs + leadMs;
-    await setState(siteWorkers, adminToken, "fire", fireAgentsPerSite, options.concurrency, { state: "busy", until: new Date(T).toISOString() });
+    await setState(siteWorkers, adminToken, "fire", fireAgentsPerSite, options.concurrency, { state: "break", until: new Date(T).toISOString() });
     console.log(
-      `${SITES.length * fireAgentsPerSite} agents busy until T = ${new Date(T).toISOString()}: ` +
+      `${SITES.length * fireAgentsPerSite} agents on a break until T = ${new Date(T).toISOString()}: ` +
         `${fixed((T - startedAtMs) / 1000)} s after the start of the run, ${fixed(leadMs / 1000)} s after the start of scenario B`,
     );
 
