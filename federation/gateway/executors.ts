@@ -62,10 +62,10 @@ function notGraphQL(status: number, code: string): ExecutionResult {
 }
 
 async function readResult(res: Response): Promise<ExecutionResult> {
-  const text = await res.text();
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    // Parsed from the bytes: no string of the whole answer is made first.
+    body = await res.json();
   } catch {
     return notGraphQL(res.status, "RESPONSE_VALIDATION_FAILED");
   }
