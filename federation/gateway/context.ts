@@ -1,6 +1,9 @@
-/** What the gateway's resolvers and executors get: the cloud subgraph's context and this request's calls to sites. */
+/**
+ * What the gateway's resolvers and executors read of a request's context: this request's
+ * calls to sites, the errors to add beside the data, and the viewer signed for each member.
+ * The edge's context has this and the cloud subgraph's own (workers/edge/graphql/context.ts).
+ */
 import type { GraphQLError } from "graphql";
-import type { CloudGraphContext } from "../../workers/edge/graphql/context.ts";
 
 export interface SiteCalls {
   /** Every call to a site must be answered by then: a silent site costs a query this long at most. */
@@ -12,7 +15,9 @@ export interface SiteCalls {
   stats: Map<string, { requests: number; ms: number }>;
 }
 
-export type GatewayContext = CloudGraphContext & {
+export type GatewayContext = {
+  /** Errors that go beside the data (a member that did not answer, named). */
+  sideErrors: GraphQLError[];
   siteCalls: SiteCalls;
   /** The caller's viewer signed for each member (viewer-token.ts); a member without one gets the federation's view. */
   viewerTokens?: ReadonlyMap<string, string>;

@@ -14,7 +14,7 @@
  */
 import type { ExecutionRequest, ExecutionResult, Executor } from "@graphql-tools/utils";
 import { GraphQLError, print, type DocumentNode } from "graphql";
-import { VIEWER_HEADER, type Viewer } from "../../workers/shared/graphql/viewer.ts";
+import { VIEWER_HEADER, type Viewer } from "../graphql/viewer.ts";
 import { siteRoute, type SiteRoute, type SiteTransportEnv } from "../site-client.ts";
 import type { GatewayContext, SiteCalls } from "./context.ts";
 import type { GatewayMember } from "./members.ts";

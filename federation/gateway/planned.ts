@@ -12,7 +12,7 @@ import type { ExecutionArgs, ExecutionResult, GraphQLFieldMap } from "graphql";
 import { getArgumentValues, getVariableValues, GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { z } from "zod";
-import { firstArg } from "../../workers/shared/graphql/limits.ts";
+import { firstArg } from "../graphql/limits.ts";
 import type { GatewayContext } from "./context.ts";
 import type { MemberClient } from "./executors.ts";
 import type { GatewayMember } from "./members.ts";

@@ -22,7 +22,7 @@ import { batchDelegateToSchema } from "@graphql-tools/batch-delegate";
 import { delegateToSchema, type StitchingInfo, type Subschema, type SubschemaConfig } from "@graphql-tools/delegate";
 import { stitchSchemas, ValidationLevel } from "@graphql-tools/stitch";
 import { buildSchema, GraphQLError, locatedError, OperationTypeNode, type FieldNode, type GraphQLResolveInfo, type GraphQLSchema } from "graphql";
-import { graphError, parseArgs } from "../../workers/shared/graphql/errors.ts";
+import { graphError, parseArgs } from "../graphql/errors.ts";
 import type { SiteTransportEnv } from "../site-client.ts";
 import type { GatewayContext } from "./context.ts";
 import { memberClient, memberExecutor, unreachable, type MemberClient } from "./executors.ts";

@@ -6,7 +6,7 @@
  * one the cloud gets the federation's view.
  */
 import { importJWK, jwtVerify, SignJWT, type JWK } from "jose";
-import { decodeViewer, encodeViewer, type Viewer } from "../../workers/shared/graphql/viewer.ts";
+import { decodeViewer, encodeViewer, type Viewer } from "../graphql/viewer.ts";
 
 const ALG = "EdDSA";
 const TYP = "viewer+jwt";

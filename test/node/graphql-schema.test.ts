@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { Digest } from "../../federation/digest.ts";
 import { meshSlots } from "../../federation/gateway/mesh-availability.ts";
 import { federatedSchema, generate, TARGETS } from "../../schema/codegen.ts";
-import { DEFAULT_LIMITS, limitsRule } from "../../workers/shared/graphql/limits.ts";
+import { DEFAULT_LIMITS, limitsRule } from "../../federation/graphql/limits.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 

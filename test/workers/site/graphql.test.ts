@@ -2,7 +2,7 @@ import { env, SELF } from "cloudflare:test";
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { signViewer } from "../../../federation/gateway/viewer-token.ts";
-import type { Viewer } from "../../../workers/shared/graphql/viewer.ts";
+import type { Viewer } from "../../../federation/graphql/viewer.ts";
 import { ADMIN, api, CLOUD, PEER, putAgent, report, useClock } from "./helpers.ts";
 
 interface GraphAnswer {

@@ -1,6 +1,7 @@
+import type { GatewayContext } from "../../../federation/gateway/context.ts";
 import type { GatewayMembership } from "../../../federation/gateway/members.ts";
 import type { SideErrors } from "../../shared/graphql/server.ts";
-import type { Viewer } from "../../shared/graphql/viewer.ts";
+import type { Viewer } from "../../../federation/graphql/viewer.ts";
 import type { EdgeEnv } from "../env.ts";
 
 /** What every resolver of the cloud subgraph gets. */
@@ -19,3 +20,6 @@ export function memoized<T>(ctx: { memo: Map<string, unknown> }, key: string, ma
   if (!ctx.memo.has(key)) ctx.memo.set(key, make());
   return ctx.memo.get(key) as T;
 }
+
+/** A request to the federated schema: the cloud subgraph's context and what the gateway reads. */
+export type FederatedContext = CloudGraphContext & GatewayContext;

@@ -11,7 +11,7 @@
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "hono";
-import { newSiteCalls, type GatewayContext } from "../../../federation/gateway/context.ts";
+import { newSiteCalls } from "../../../federation/gateway/context.ts";
 import { viewerFor } from "../../../federation/gateway/executors.ts";
 import { currentMembership } from "../../../federation/gateway/members.ts";
 import { usePlannedDocuments } from "../../../federation/gateway/planned.ts";
@@ -20,12 +20,12 @@ import { GatewayCache } from "../../../federation/gateway/stitch.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { graphServer, type GraphServer } from "../../shared/graphql/server.ts";
-import type { Viewer } from "../../shared/graphql/viewer.ts";
+import type { Viewer } from "../../../federation/graphql/viewer.ts";
 import { meshViewOf } from "../../shared/mesh-routes.ts";
 import { typeDefs as siteTypeDefs } from "../../site/graphql/types.generated.ts";
 import type { EdgeApp } from "../app-types.ts";
 import type { EdgeEnv } from "../env.ts";
-import { memoized, type CloudGraphContext } from "./context.ts";
+import { memoized, type CloudGraphContext, type FederatedContext } from "./context.ts";
 import { resolvers } from "./resolvers.ts";
 import { typeDefs as cloudTypeDefs } from "./types.generated.ts";
 
@@ -42,11 +42,14 @@ const gateways = new GatewayCache(() => ({
   cloudSchema: cloudSchemaOnce(),
   siteTypeDefs,
   env: gatewayEnv as EdgeEnv,
-  healthOf: (ctx) =>
-    memoized(ctx, "health", async () => new Map((await meshViewOf(ctx.env).members()).members.map((m) => [m.siteId, m.health] as [string, string]))),
+  // The gateway hands back the context this edge made for the request (requestContext below).
+  healthOf: (gatewayCtx) => {
+    const ctx = gatewayCtx as FederatedContext;
+    return memoized(ctx, "health", async () => new Map((await meshViewOf(ctx.env).members()).members.map((m) => [m.siteId, m.health] as [string, string])));
+  },
 }));
 
-let federated: GraphServer<GatewayContext> | null = null;
+let federated: GraphServer<FederatedContext> | null = null;
 const signedViewers = new ViewerTokens();
 let cloudOnly: GraphServer<CloudGraphContext> | null = null;
 
@@ -54,7 +57,7 @@ let cloudOnly: GraphServer<CloudGraphContext> | null = null;
 const useMemberStats = (): Plugin => ({
   onExecute: ({ args }) => ({
     onExecuteDone: ({ result, setResult }) => {
-      const stats = (args.contextValue as Partial<GatewayContext>).siteCalls?.stats;
+      const stats = (args.contextValue as Partial<FederatedContext>).siteCalls?.stats;
       if (!stats?.size || Symbol.asyncIterator in result) return;
       setResult({ ...result, extensions: { ...result.extensions, members: Object.fromEntries([...stats].sort(([a], [b]) => a.localeCompare(b))) } });
     },
@@ -62,11 +65,11 @@ const useMemberStats = (): Plugin => ({
 });
 
 const federatedServer = () =>
-  (federated ??= graphServer<GatewayContext>({
+  (federated ??= graphServer<FederatedContext>({
     // The schema of the caller's membership, built once per membership version.
     schema: (ctx) => gateways.schemaFor(ctx.membership),
     // Planned documents last: the other plugins' hooks apply to them too.
-    plugins: [useMemberStats(), usePlannedDocuments((ctx) => gateways.gatewayFor(ctx.membership))],
+    plugins: [useMemberStats(), usePlannedDocuments((ctx) => gateways.gatewayFor((ctx as FederatedContext).membership))],
   }));
 
 const cloudServer = () => (cloudOnly ??= graphServer<CloudGraphContext>({ schema: cloudSchemaOnce(), graphqlEndpoint: "/graphql/cloud" }));
@@ -84,7 +87,7 @@ function viewerOf(c: Context<EdgeApp>): Viewer {
   throw new ApiError(403, "forbidden", `the ${principal.role} role may not query the federated schema`, { allowed: ["admin", "ops", "partner"] });
 }
 
-async function requestContext(c: Context<EdgeApp>): Promise<GatewayContext> {
+async function requestContext(c: Context<EdgeApp>): Promise<FederatedContext> {
   const viewer = viewerOf(c);
   const now = systemClock.now();
   gatewayEnv ??= c.env;

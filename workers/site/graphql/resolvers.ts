@@ -5,9 +5,9 @@
 import { z } from "zod";
 import { MAX_PAGE, MAX_REFS } from "../../../objects/roster/graph-reads.ts";
 import { availabilityQuery, skillName } from "../../../objects/roster/model.ts";
-import { graphError, parseArgs } from "../../shared/graphql/errors.ts";
-import { firstArg } from "../../shared/graphql/limits.ts";
-import { seesWhole } from "../../shared/graphql/viewer.ts";
+import { graphError, parseArgs } from "../../../federation/graphql/errors.ts";
+import { firstArg } from "../../../federation/graphql/limits.ts";
+import { seesWhole } from "../../../federation/graphql/viewer.ts";
 import { rosterOf } from "../app-types.ts";
 import type { SiteGraphContext } from "./context.ts";
 import type { AgentParent } from "./parents.ts";

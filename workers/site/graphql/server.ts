@@ -9,7 +9,8 @@ import { ApiError } from "../../shared/errors.ts";
 import { graphServer, type GraphServer } from "../../shared/graphql/server.ts";
 import { verifyViewer } from "../../../federation/gateway/viewer-token.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
-import { siteViewer, VIEWER_HEADER } from "../../shared/graphql/viewer.ts";
+import { VIEWER_HEADER, type Viewer } from "../../../federation/graphql/viewer.ts";
+import type { Principal } from "../../shared/auth.ts";
 import type { SiteApp } from "../app-types.ts";
 import type { SiteGraphContext } from "./context.ts";
 import { resolvers } from "./resolvers.ts";
@@ -32,4 +33,24 @@ export async function serveSiteGraph(c: Context<SiteApp>): Promise<Response> {
   const viewer = siteViewer(principal, await verifyViewer(c.req.header(VIEWER_HEADER), c.env.EDGE_MEMBERSHIP_PUBLIC_KEY, c.env.SITE_ID, systemClock.now()));
   if (!viewer) throw new ApiError(403, "forbidden", `the ${principal.role} role may not query the site subgraph`, { allowed: ["admin", "ops", "partner", "cloud"] });
   return yoga().fetch(c.req.raw, { env: c.env, viewer });
+}
+
+/**
+ * The viewer of a request to a site's /graphql, or null when the principal may not
+ * query it. The cloud (the edge's gateway) speaks for its own caller with a viewer
+ * the edge signed for this site (federation/gateway/viewer-token.ts); without one it
+ * gets the federation's view.
+ */
+function siteViewer(principal: Principal | null, signed: Viewer | null): Viewer | null {
+  switch (principal?.role) {
+    case "admin":
+    case "ops":
+      return { kind: "staff" };
+    case "partner":
+      return { kind: "partner", siteId: principal.partnerId };
+    case "cloud":
+      return signed ?? { kind: "mesh" };
+    default:
+      return null;
+  }
 }

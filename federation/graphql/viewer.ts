@@ -3,8 +3,7 @@
  * when the edge's gateway asks a site (with the cloud secret) it names the viewer
  * it asks for, and the site draws its own boundary for that viewer.
  */
-import type { Principal } from "../auth.ts";
-import { siteIdSchema } from "../../../federation/digest.ts";
+import { siteIdSchema } from "../digest.ts";
 
 export type Viewer =
   /** admin and ops: everything. */
@@ -26,26 +25,6 @@ export function decodeViewer(raw: string | null | undefined): Viewer | null {
   if (raw === "staff" || raw === "mesh") return { kind: raw };
   const partner = raw?.startsWith("partner:") ? raw.slice("partner:".length) : null;
   return partner && siteIdSchema.safeParse(partner).success ? { kind: "partner", siteId: partner } : null;
-}
-
-/**
- * The viewer of a request to a site's /graphql, or null when the principal may not
- * query it. The cloud (the edge's gateway) speaks for its own caller with a viewer
- * the edge signed for this site (federation/gateway/viewer-token.ts); without one it
- * gets the federation's view.
- */
-export function siteViewer(principal: Principal | null, signed: Viewer | null): Viewer | null {
-  switch (principal?.role) {
-    case "admin":
-    case "ops":
-      return { kind: "staff" };
-    case "partner":
-      return { kind: "partner", siteId: principal.partnerId };
-    case "cloud":
-      return signed ?? { kind: "mesh" };
-    default:
-      return null;
-  }
 }
 
 /** Whether the viewer sees a site whole (names, internal resources, reservations). */
