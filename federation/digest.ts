@@ -4,6 +4,7 @@
  * capabilities only: never names, never internal resources, never customer data.
  */
 import { z } from "zod";
+import { AGENT_STATES, CHANNELS, siteIdSchema, skillName } from "./vocabulary.ts";
 
 export const DIGEST_VERSION = 1;
 /** Bigger digests are refused outright: a gossip message must stay small. Sized so a digest of MAX_DIGEST_AGENTS fully skilled agents fits. */
@@ -13,14 +14,11 @@ export const MAX_DIGEST_AGENTS = 1000;
 export const MAX_FREE_INTERVALS = 8;
 export const FREE_HORIZON_MS = 86_400_000;
 
-/** A site id: a short lower-case slug. The one definition every schema that names a site uses. */
-export const siteIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "a site id is a lower-case slug (letters, digits, '_' or '-'), at most 32");
+export { siteIdSchema };
 const slug = siteIdSchema;
-const skill = z.string().regex(/^[a-z][a-z0-9_]{0,47}$/);
-const states = ["offline", "available", "busy", "wrap_up", "break", "on_call", "unreachable"] as const;
-const channels = ["voice", "sms", "email", "chat", "video"] as const;
+const skill = skillName;
+const states = AGENT_STATES;
+const channels = CHANNELS;
 
 export const digestAgent = z.strictObject({
   ref: z.string().regex(/^r_[0-9a-f]{20}$/),

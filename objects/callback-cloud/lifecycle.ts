@@ -6,19 +6,9 @@
 import type { Channel } from "../roster/model.ts";
 import type { AttemptOutcome } from "./media-server.ts";
 
-export const CALLBACK_STATUSES = [
-  "pending",
-  "scheduled",
-  "dialing",
-  "connected",
-  "completed",
-  "answered",
-  "retrying",
-  "failed",
-  "cancelled",
-  "expired",
-] as const;
-export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
+import { CALLBACK_STATUSES, type CallbackStatus } from "../../federation/vocabulary.ts";
+
+export { CALLBACK_STATUSES, type CallbackStatus };
 
 export const CALLBACK_TRANSITIONS: Readonly<Record<CallbackStatus, readonly CallbackStatus[]>> = {
   pending: ["scheduled", "answered", "cancelled", "expired", "failed"],

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { channel } from "../roster/model.ts";
 import { OUTCOMES } from "./media-server.ts";
 import { e164 } from "./provider.ts";
-import { siteIdSchema } from "../../federation/digest.ts";
+import { siteIdSchema, skillName } from "../../federation/vocabulary.ts";
 
 const iso = z.iso.datetime({ offset: true });
 const language = z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, "a language tag such as en or pt-BR");
@@ -51,7 +51,7 @@ export type CallbackRequest = z.infer<typeof callbackRequest>;
 
 export const textBody = z.strictObject({ text: z.string().trim().min(1).max(4000) });
 export const transferBody = z
-  .strictObject({ skill: z.string().regex(/^[a-z][a-z0-9_]{0,47}$/).optional(), siteId: siteIdSchema.optional() })
+  .strictObject({ skill: skillName.optional(), siteId: siteIdSchema.optional() })
   .refine((t) => t.skill !== undefined || t.siteId !== undefined, "a skill, a site, or both");
 export type TransferBody = z.infer<typeof transferBody>;
 export const completeBody = z.strictObject({

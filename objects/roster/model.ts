@@ -1,10 +1,10 @@
 /** The roster's request schemas (zod is the source of the types) and its records. */
 import { z } from "zod";
+import { CHANNELS, skillName, type Channel } from "../../federation/vocabulary.ts";
 import { isValidRange, isValidTimeZone, WEEKDAYS } from "../shared/weekly-hours.ts";
 import { AGENT_STATES, REPORTABLE_STATES, type AgentState } from "./state-machine.ts";
 
-export const CHANNELS = ["voice", "sms", "email", "chat", "video"] as const;
-export type Channel = (typeof CHANNELS)[number];
+export { CHANNELS, skillName, type Channel };
 export const EXPOSURES = ["public", "federated", "internal"] as const;
 export type Exposure = (typeof EXPOSURES)[number];
 export const RESOURCE_KINDS = ["agent", "bot", "ivr", "voicemail"] as const;
@@ -12,7 +12,6 @@ export const RESOURCE_KINDS = ["agent", "bot", "ivr", "voicemail"] as const;
 export const resourceId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "lower-case letters, digits, '.', '_' or '-', at most 64");
-export const skillName = z.string().regex(/^[a-z][a-z0-9_]{0,47}$/, "a skill is a lower-case slug");
 export const channel = z.enum(CHANNELS);
 const language = z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, "a language tag such as en or pt-BR");
 const hoursRange = z

@@ -2,12 +2,9 @@
  * The agent state machine (DESIGN.md, vocabulary) as one explicit table.
  * Reporting the state an agent is already in is a plain re-report and always legal.
  */
-export const AGENT_STATES = ["offline", "available", "busy", "wrap_up", "break", "on_call", "unreachable"] as const;
-export type AgentState = (typeof AGENT_STATES)[number];
+import { AGENT_STATES, REPORTABLE_STATES, type AgentState, type ReportableState } from "../../federation/vocabulary.ts";
 
-/** What an agent (or an admin on its behalf) may report; `unreachable` belongs to the monitor. */
-export const REPORTABLE_STATES = ["offline", "available", "busy", "wrap_up", "break", "on_call"] as const;
-export type ReportableState = (typeof REPORTABLE_STATES)[number];
+export { AGENT_STATES, REPORTABLE_STATES, type AgentState, type ReportableState };
 
 export const TRANSITIONS: Readonly<Record<AgentState, readonly ReportableState[]>> = {
   offline: ["available", "on_call"],
