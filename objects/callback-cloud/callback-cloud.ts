@@ -31,7 +31,7 @@ import { ProviderRecord, type Offer } from "./provider-record.ts";
 import type { ProviderRegistration, PublicProvider } from "./provider.ts";
 import type { CallbackRequest, CompleteBody, TransferBody } from "./requests.ts";
 import { SessionManager } from "./session-manager.ts";
-import type { CallbackView } from "./views.ts";
+import type { CallbackReceipt, CallbackView } from "./views.ts";
 
 export type { Actor, CloudEnv } from "./cloud-context.ts";
 export type { Offer } from "./provider-record.ts";
@@ -99,7 +99,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     input: CallbackRequest,
     userId: string,
     idempotencyKey: string,
-  ): Promise<Result<{ callback: CallbackView; verifier: string; replayed: boolean }>> {
+  ): Promise<Result<CallbackReceipt>> {
     return this.intake.request(input, userId, idempotencyKey);
   }
 

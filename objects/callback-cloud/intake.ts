@@ -14,7 +14,7 @@ import type { Planner } from "./planning.ts";
 import { generalistSkill, primarySkill, type ProviderRecord } from "./provider-record.ts";
 import type { CallbackRequest } from "./requests.ts";
 import { checkWindow } from "./rules.ts";
-import type { CallbackRow, CallbackView } from "./views.ts";
+import { receiptOf, type CallbackReceipt, type CallbackRow } from "./views.ts";
 
 export class Intake {
   constructor(
@@ -36,7 +36,7 @@ export class Intake {
     input: CallbackRequest,
     userId: string,
     idempotencyKey: string,
-  ): Promise<Result<{ callback: CallbackView; verifier: string; replayed: boolean }>> {
+  ): Promise<Result<CallbackReceipt>> {
     const p = this.provider.get();
     if (!p) return noProvider();
     const reg = p.registration;
@@ -51,7 +51,7 @@ export class Intake {
         });
       }
       const verifier = await deriveVerifier(this.c.env.EDGE_JWT_SECRET, prior.confirmation);
-      return ok({ callback: this.store.view(prior, { role: "admin" }), verifier, replayed: true });
+      return ok(receiptOf(this.store.view(prior, { role: "admin" }), verifier));
     }
 
     const window = checkWindow(
@@ -104,7 +104,7 @@ export class Intake {
     await this.alarm.rearm();
     const estimate = await this.planner.estimate(this.store.mustGet(id), now);
     if (estimate !== null) this.c.sql`UPDATE callbacks SET scheduled_for_ms = ${estimate} WHERE id = ${id} AND status = 'pending'`;
-    return ok({ callback: this.store.view(this.store.mustGet(id), { role: "admin" }), verifier, replayed: false });
+    return ok(receiptOf(this.store.view(this.store.mustGet(id), { role: "admin" }), verifier));
   }
 }
 

@@ -59,6 +59,25 @@ export const callbackViewSchema = z
   });
 export type CallbackView = z.infer<typeof callbackViewSchema>;
 
+/** What a callback request answers, as the cloud makes it; the edge adds the links to follow it. */
+export const callbackReceiptSchema = callbackViewSchema
+  .pick({ confirmation: true, status: true, scheduledFor: true, window: true, channel: true, intent: true })
+  .extend({
+    verifier: z.string().meta({ description: "Proves the customer: keep it; it is shown once" }),
+    notice: z
+      .string()
+      .optional()
+      .meta({ description: "Why the callback waits, in words, when it cannot happen now (e.g. closed until the next opening)" }),
+  });
+export type CallbackReceipt = z.infer<typeof callbackReceiptSchema>;
+
+/** The receipt of a callback, from its view (the notice is the one recorded on receipt: an asap request while closed). */
+export function receiptOf(view: CallbackView, verifier: string): CallbackReceipt {
+  const notice = view.history.find((e) => e.type === "received")?.detail.notice;
+  const { confirmation, status, scheduledFor, window, channel, intent } = view;
+  return { confirmation, status, scheduledFor, window, channel, intent, verifier, ...(typeof notice === "string" ? { notice } : {}) };
+}
+
 export type CallbackRow = {
   id: string;
   confirmation: string;

@@ -765,12 +765,12 @@ export interface components {
             intent: string;
             /** @description Proves the customer: keep it; it is shown once */
             verifier: string;
+            /** @description Why the callback waits, in words, when it cannot happen now (e.g. closed until the next opening) */
+            notice?: string;
             /** @description The callback's status and history, verifier included */
             statusUrl: string;
             /** @description The same history live as server-sent events, verifier included */
             eventsUrl: string;
-            /** @description Why the callback waits, in words, when it cannot happen now (e.g. closed until the next opening) */
-            notice?: string;
         };
         /** @description A callback as its customer sees it; staff (admin, ops, its agent) also see `agent`, `reservationId`, `contact`, `reason`, `notes` and `priority`. */
         Callback: {

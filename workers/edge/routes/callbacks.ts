@@ -7,8 +7,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { callbackRequest, completeBody, progressBody, textBody, transferBody } from "../../../objects/callback-cloud/requests.ts";
 import { SIGNATURE_HEADER } from "../../../objects/callback-cloud/signing.ts";
-import { callbackViewSchema, type CallbackView } from "../../../objects/callback-cloud/views.ts";
-import type { Result } from "../../../objects/shared/problem.ts";
+import { callbackReceiptSchema, callbackViewSchema } from "../../../objects/callback-cloud/views.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { allow, open, type Security } from "../../shared/access.ts";
 import type { Principal } from "../../shared/auth.ts";
@@ -40,24 +39,12 @@ const customerOrStaff = {
 };
 
 /** The answer to a callback request: what the customer keeps, and links to follow it with as given. */
-export const requestedCallbackSchema = callbackViewSchema
-  .pick({ confirmation: true, status: true, scheduledFor: true, window: true, channel: true, intent: true })
+export const requestedCallbackSchema = callbackReceiptSchema
   .extend({
-    verifier: z.string().meta({ description: "Proves the customer: keep it; it is shown once" }),
     statusUrl: z.string().meta({ description: "The callback's status and history, verifier included" }),
     eventsUrl: z.string().meta({ description: "The same history live as server-sent events, verifier included" }),
-    notice: z
-      .string()
-      .optional()
-      .meta({ description: "Why the callback waits, in words, when it cannot happen now (e.g. closed until the next opening)" }),
   })
   .meta({ id: "CallbackReceipt", description: "A durable callback request: its confirmation, its verifier, and where to follow it." });
-
-/** The notice the cloud recorded on receipt (an asap request while closed), for the customer's answer. */
-function noticeOf(callback: CallbackView): { notice?: string } {
-  const notice = callback.history.find((e) => e.type === "received")?.detail.notice;
-  return typeof notice === "string" ? { notice } : {};
-}
 
 /** An agent or ops action on a callback: one route shape, one body schema, one object method. */
 function staffAction<S extends z.ZodType>(
@@ -104,24 +91,12 @@ export const callbacks = app
       const key = c.req.valid("header")["idempotency-key"];
       // The provider named in an indicia this edge signed exists: no directory look-up on the hot path.
       const { providerId, userId } = await verifyIndicia(c.env.EDGE_JWT_SECRET, body.indicia, systemClock.now());
-      // RPC's serialisable mapping of this deep type degrades to unknown; the object returns exactly this.
-      const result = (await cloudOf(c.env, providerId).request(body, userId, key)) as Result<{ callback: CallbackView; verifier: string }>;
-      const { callback, verifier } = unwrap(result);
+      const receipt = unwrap(await cloudOf(c.env, providerId).request(body, userId, key));
       // Absolute, so a customer can follow the links as given even where the edge has no PUBLIC_URL.
-      const statusUrl = new URL(callback.statusUrl, c.env.PUBLIC_URL ?? new URL(c.req.url).origin).toString();
+      const statusUrl = `${(c.env.PUBLIC_URL ?? new URL(c.req.url).origin).replace(/\/+$/, "")}/v1/callbacks/${receipt.confirmation}`;
+      const query = `?verifier=${encodeURIComponent(receipt.verifier)}`;
       return c.json(
-        {
-          confirmation: callback.confirmation,
-          verifier,
-          status: callback.status,
-          scheduledFor: callback.scheduledFor,
-          window: callback.window,
-          channel: callback.channel,
-          intent: callback.intent,
-          statusUrl: `${statusUrl}?verifier=${encodeURIComponent(verifier)}`,
-          eventsUrl: `${statusUrl}/events?verifier=${encodeURIComponent(verifier)}`,
-          ...noticeOf(callback),
-        },
+        { ...receipt, statusUrl: `${statusUrl}${query}`, eventsUrl: `${statusUrl}/events${query}` },
         201,
       );
     },
