@@ -14,7 +14,6 @@ export const MAX_DIGEST_AGENTS = 1000;
 export const MAX_FREE_INTERVALS = 8;
 export const FREE_HORIZON_MS = 86_400_000;
 
-export { siteIdSchema };
 const slug = siteIdSchema;
 const skill = skillName;
 const states = AGENT_STATES;

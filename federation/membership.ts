@@ -5,7 +5,7 @@
  */
 import { CompactSign, compactVerify, importJWK, type JWK } from "jose";
 import { z } from "zod";
-import { siteIdSchema } from "./digest.ts";
+import { siteIdSchema } from "./vocabulary.ts";
 
 const siteId = siteIdSchema;
 

@@ -1,9 +1,9 @@
+import { siteIdSchema } from "../vocabulary.ts";
 /**
  * Who a GraphQL query is answered for. At a site it follows from the bearer token;
  * when the edge's gateway asks a site (with the cloud secret) it names the viewer
  * it asks for, and the site draws its own boundary for that viewer.
  */
-import { siteIdSchema } from "../digest.ts";
 
 export type Viewer =
   /** admin and ops: everything. */
@@ -15,7 +15,6 @@ export type Viewer =
 
 /** The header the gateway sends its signed viewer in; sites believe it from the cloud only. */
 export const VIEWER_HEADER = "x-mesh-viewer";
-
 
 export function encodeViewer(viewer: Viewer): string {
   return viewer.kind === "partner" ? `partner:${viewer.siteId}` : viewer.kind;

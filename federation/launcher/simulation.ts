@@ -3,7 +3,8 @@
  * breaks and log off, each move a legal one of the state machine, sent as the
  * status reports their desktops would send. Seeds the agents on first run only.
  */
-import { TRANSITIONS, type AgentState, type ReportableState } from "../../objects/roster/state-machine.ts";
+import { TRANSITIONS } from "../../objects/roster/state-machine.ts";
+import type { AgentState, ReportableState } from "../vocabulary.ts";
 
 /** Skill mixes of the simulated agents (the fixture provider's intents); benchmarks reuse them. */
 export const SKILL_SETS: Record<string, number>[] = [

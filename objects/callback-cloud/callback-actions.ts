@@ -8,13 +8,13 @@ import type { AlarmSchedule } from "./alarm-schedule.ts";
 import type { CallbackStore } from "./callback-store.ts";
 import { illegal, notFound, type Actor, type CloudContext } from "./cloud-context.ts";
 import { canMove, isFinal } from "./lifecycle.ts";
-import type { AttemptOutcome } from "./media-server.ts";
 import type { Planner } from "./planning.ts";
 import type { ProviderRecord } from "./provider-record.ts";
 import type { CompleteBody, TransferBody } from "./requests.ts";
 import type { SessionManager } from "./session-manager.ts";
 import { verify as verifySignature } from "./signing.ts";
 import type { AttemptRow, CallbackView } from "./views.ts";
+import type { AttemptOutcome } from "../../federation/vocabulary.ts";
 
 export class CallbackActions {
   constructor(

@@ -24,7 +24,6 @@ import { EventStreams } from "./event-streams.ts";
 import { callbackByConfirmation, callbackPage, callbacksOfAgents, type AgentKey, type CallbackPageQuery, type GraphCallback } from "./graph-reads.ts";
 import { Intake } from "./intake.ts";
 import type { IntentAnalysis } from "./intents.ts";
-import type { AttemptOutcome } from "./media-server.ts";
 import { CLOUD_MIGRATIONS } from "./migrations.ts";
 import { Planner } from "./planning.ts";
 import { ProviderRecord, type Offer } from "./provider-record.ts";
@@ -32,6 +31,7 @@ import type { ProviderRegistration, PublicProvider } from "./provider.ts";
 import type { CallbackRequest, CompleteBody, TransferBody } from "./requests.ts";
 import { SessionManager } from "./session-manager.ts";
 import type { CallbackReceipt, CallbackView } from "./views.ts";
+import type { AttemptOutcome } from "../../federation/vocabulary.ts";
 
 export type { Actor, CloudEnv } from "./cloud-context.ts";
 export type { Offer } from "./provider-record.ts";

@@ -6,8 +6,9 @@
 import { hashVerifier } from "./confirmation.ts";
 import { iso, type Actor, type CloudContext } from "./cloud-context.ts";
 import type { EventStreams } from "./event-streams.ts";
-import { canMove, isFinal, type CallbackStatus } from "./lifecycle.ts";
+import { canMove, isFinal } from "./lifecycle.ts";
 import { callbackView, customerDetail, type AttemptRow, type CallbackRow, type CallbackView, type EventView } from "./views.ts";
+import type { CallbackStatus } from "../../federation/vocabulary.ts";
 
 export class CallbackStore {
   constructor(

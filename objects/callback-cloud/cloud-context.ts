@@ -9,7 +9,7 @@ import type { SiteClient, SiteTransportEnv } from "../../federation/site-client.
 import { fail } from "../shared/problem.ts";
 import type { Sql } from "../shared/sql.ts";
 import type { AiBinding } from "./intent/hosted.ts";
-import type { CallbackStatus } from "./lifecycle.ts";
+import type { CallbackStatus } from "../../federation/vocabulary.ts";
 
 export interface CloudEnv extends SiteTransportEnv {
   /** The simulated media server (local mesh, tests); providers with a webhook use theirs. */

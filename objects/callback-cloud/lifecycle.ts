@@ -3,12 +3,7 @@
  * happens after an attempt's outcome (retry with the provider's backoff, fall back
  * to another medium, give up).
  */
-import type { Channel } from "../roster/model.ts";
-import type { AttemptOutcome } from "./media-server.ts";
-
-import { CALLBACK_STATUSES, type CallbackStatus } from "../../federation/vocabulary.ts";
-
-export { CALLBACK_STATUSES, type CallbackStatus };
+import type { AttemptOutcome, CallbackStatus, Channel } from "../../federation/vocabulary.ts";
 
 export const CALLBACK_TRANSITIONS: Readonly<Record<CallbackStatus, readonly CallbackStatus[]>> = {
   pending: ["scheduled", "answered", "cancelled", "expired", "failed"],

@@ -5,11 +5,9 @@
  * idempotency key: a media server that sees a key again must not dial again.
  */
 import { z } from "zod";
-import { OUTCOMES, type AttemptOutcome } from "../../federation/vocabulary.ts";
-import { channel as channelSchema, type Channel } from "../roster/model.ts";
+import type { AttemptOutcome, Channel } from "../../federation/vocabulary.ts";
+import { channel as channelSchema } from "../roster/model.ts";
 import { sign, SIGNATURE_HEADER } from "./signing.ts";
-
-export { OUTCOMES, type AttemptOutcome };
 
 /** What the edge asks a media server to do; the body of the webhook to a provider's telephony (its schema documents it). */
 export const dialRequestSchema = z

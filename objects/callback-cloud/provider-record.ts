@@ -3,7 +3,6 @@
  * object life, or per configure), its trained intent engine, and the offers made
  * from it. What will become the provider object when callbacks move to shards.
  */
-import type { Channel } from "../roster/model.ts";
 import { ok, type Result } from "../shared/problem.ts";
 import { iso, noProvider, type CloudContext } from "./cloud-context.ts";
 import { hostedIntentEngine, type AsyncIntentEngine } from "./intent/hosted.ts";
@@ -11,6 +10,7 @@ import { trainIntentEngine, type IntentAnalysis, type IntentEngine } from "./int
 import { publicProvider, type ProviderRegistration, type PublicProvider } from "./provider.ts";
 import { closedNotice, slotsInWindow } from "./rules.ts";
 import { offerCapacity } from "./scheduling/index.ts";
+import type { Channel } from "../../federation/vocabulary.ts";
 
 export interface Offer {
   estimatedWaitSeconds: number | null;

@@ -22,10 +22,9 @@
 import { isValidPhoneNumber, parsePhoneNumberFromString } from "libphonenumber-js";
 import { DateTime } from "luxon";
 import { z } from "zod";
-import { CHANNELS, skillName, type Channel } from "../roster/model.ts";
 import { isValidHHMM, isValidTimeZone, minutesOf, WEEKDAYS } from "../shared/weekly-hours.ts";
 import { weightsSchema } from "./scheduling/weights.ts";
-import { siteIdSchema } from "../../federation/digest.ts";
+import { type Channel, CHANNELS, siteIdSchema, skillName } from "../../federation/vocabulary.ts";
 
 /** Shared with the digest format (federation/digest.ts): a site id is a short slug. */
 const siteSlug = siteIdSchema;

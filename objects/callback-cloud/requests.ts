@@ -1,9 +1,8 @@
 /** Request bodies of the callback cloud's routes: zod is the source of their types. */
 import { z } from "zod";
 import { channel } from "../roster/model.ts";
-import { OUTCOMES } from "./media-server.ts";
 import { e164 } from "./provider.ts";
-import { siteIdSchema, skillName } from "../../federation/vocabulary.ts";
+import { OUTCOMES, siteIdSchema, skillName } from "../../federation/vocabulary.ts";
 
 const iso = z.iso.datetime({ offset: true });
 const language = z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, "a language tag such as en or pt-BR");

@@ -6,7 +6,6 @@
  * the provider's backoff, the text fallback, giving up, expiry. Every effect is
  * idempotent: an alarm that runs twice never dials twice.
  */
-import type { Channel } from "../roster/model.ts";
 import type { CallbackStore } from "./callback-store.ts";
 import {
   ALARM_BATCH,
@@ -19,12 +18,13 @@ import {
   type CloudContext,
 } from "./cloud-context.ts";
 import { isTextChannel, nextAfterOutcome } from "./lifecycle.ts";
-import { WebhookMediaServer, type AttemptOutcome, type DialRequest, type DialResult, type MediaServer } from "./media-server.ts";
+import { WebhookMediaServer, type DialRequest, type DialResult, type MediaServer } from "./media-server.ts";
 import type { Planner } from "./planning.ts";
 import type { ProviderRecord } from "./provider-record.ts";
 import type { ProviderRegistration } from "./provider.ts";
 import { retryAt } from "./rules.ts";
 import type { AttemptRow, CallbackRow } from "./views.ts";
+import type { AttemptOutcome, Channel } from "../../federation/vocabulary.ts";
 
 export class SessionManager {
   constructor(

@@ -3,10 +3,9 @@
  * mapping from rows to what a customer, or staff, is shown.
  */
 import { z } from "zod";
-import { channel, type Channel } from "../roster/model.ts";
+import { channel } from "../roster/model.ts";
 import { UNKNOWN_INTENT, type IntentAnalysis } from "./intents.ts";
-import { CALLBACK_STATUSES, type CallbackStatus } from "./lifecycle.ts";
-import { OUTCOMES, type AttemptOutcome } from "./media-server.ts";
+import { type AttemptOutcome, CALLBACK_STATUSES, type CallbackStatus, type Channel, OUTCOMES } from "../../federation/vocabulary.ts";
 
 /** Instants leave the cloud as `toISOString()` answers them: UTC, with milliseconds. */
 const instant = z.iso.datetime();

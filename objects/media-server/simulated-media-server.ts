@@ -7,7 +7,8 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
-import { simulatedOutcome, type AttemptOutcome, type DialRequest, type DialResult, type MediaServer } from "../callback-cloud/media-server.ts";
+import { simulatedOutcome, type DialRequest, type DialResult, type MediaServer } from "../callback-cloud/media-server.ts";
+import type { AttemptOutcome } from "../../federation/vocabulary.ts";
 
 const MIGRATIONS = [
   {

@@ -3,9 +3,9 @@
  * their types inferred, so every Worker documents exactly what it returns.
  */
 import { z } from "zod";
-import { siteIdSchema } from "../../federation/digest.ts";
 import { memberInput } from "../../federation/membership.ts";
 import { MEMBER_HEALTH } from "../../federation/mesh-view.ts";
+import { siteIdSchema } from "../../federation/vocabulary.ts";
 
 /** What this node's own peer reports about itself (the body of POST /federation/peer). */
 export const ownPeerReportSchema = z.strictObject({

@@ -1,10 +1,8 @@
 /** The roster's request schemas (zod is the source of the types) and its records. */
 import { z } from "zod";
-import { CHANNELS, skillName, type Channel } from "../../federation/vocabulary.ts";
+import { CHANNELS, REPORTABLE_STATES, skillName, type AgentState, type Channel } from "../../federation/vocabulary.ts";
 import { isValidRange, isValidTimeZone, WEEKDAYS } from "../shared/weekly-hours.ts";
-import { AGENT_STATES, REPORTABLE_STATES, type AgentState } from "./state-machine.ts";
 
-export { CHANNELS, skillName, type Channel };
 export const EXPOSURES = ["public", "federated", "internal"] as const;
 export type Exposure = (typeof EXPOSURES)[number];
 export const RESOURCE_KINDS = ["agent", "bot", "ivr", "voicemail"] as const;
@@ -118,4 +116,3 @@ export interface Reservation {
   createdAtMs: number;
 }
 
-export { AGENT_STATES };

@@ -12,18 +12,10 @@ import { expectedAvailableAt, freeCapacity, isActive, slotCapacity } from "./ava
 import { digestOf } from "./digest-of.ts";
 import { agentIdsRefs, agentPageRows, agentRowsByRef, reservationPageRows, type AgentPageQuery, type ReservationPageQuery } from "./graph-reads.ts";
 import { ROSTER_MIGRATIONS } from "./migrations.ts";
-import type {
-  AgentInput,
-  AvailabilityQuery,
-  Channel,
-  Reservation,
-  ReservationInput,
-  ReservationStatus,
-  Resource,
-  StatusReport,
-} from "./model.ts";
-import { checkTransition, isMonitored, MONITORED_STATES, type AgentState } from "./state-machine.ts";
+import type { AgentInput, AvailabilityQuery, Reservation, ReservationInput, ReservationStatus, Resource, StatusReport } from "./model.ts";
+import { checkTransition, isMonitored, MONITORED_STATES } from "./state-machine.ts";
 import type { AgentView, ReservationView, SlotView } from "./views.ts";
+import type { AgentState, Channel } from "../../federation/vocabulary.ts";
 
 export type { AgentView, ReservationView, SlotView } from "./views.ts";
 

@@ -2,9 +2,7 @@
  * The agent state machine (DESIGN.md, vocabulary) as one explicit table.
  * Reporting the state an agent is already in is a plain re-report and always legal.
  */
-import { AGENT_STATES, REPORTABLE_STATES, type AgentState, type ReportableState } from "../../federation/vocabulary.ts";
-
-export { AGENT_STATES, REPORTABLE_STATES, type AgentState, type ReportableState };
+import type { AgentState, ReportableState } from "../../federation/vocabulary.ts";
 
 export const TRANSITIONS: Readonly<Record<AgentState, readonly ReportableState[]>> = {
   offline: ["available", "on_call"],

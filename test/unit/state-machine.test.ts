@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  AGENT_STATES,
-  checkTransition,
-  REPORTABLE_STATES,
-  TRANSITIONS,
-} from "../../objects/roster/state-machine.ts";
+import { checkTransition, TRANSITIONS } from "../../objects/roster/state-machine.ts";
+import { AGENT_STATES, REPORTABLE_STATES } from "../../federation/vocabulary.ts";
 
 describe("agent state machine", () => {
   it("has a row for every state, naming only reportable states", () => {

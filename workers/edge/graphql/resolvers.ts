@@ -15,7 +15,6 @@ import type { AgentKey, CallbackCursor, GraphCallback } from "../../../objects/c
 import type { IntentAnalysis as StoredAnalysis } from "../../../objects/callback-cloud/intents.ts";
 import type { PublicProvider } from "../../../objects/callback-cloud/provider.ts";
 import { customerDetail } from "../../../objects/callback-cloud/views.ts";
-import { CHANNELS, skillName } from "../../../objects/roster/model.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { batcher } from "../../shared/graphql/batch.ts";
 import { graphError, parseArgs } from "../../../federation/graphql/errors.ts";
@@ -25,6 +24,7 @@ import { cloudOf, directoryOf } from "../app-types.ts";
 import { memoized, type CloudGraphContext } from "./context.ts";
 import type { AgentParent, CallbackParent } from "./parents.ts";
 import type { AttemptOutcome, CallbackConnection, CallbackStatus, IntentAnalysis, Resolvers } from "./types.generated.ts";
+import { CHANNELS, skillName } from "../../../federation/vocabulary.ts";
 
 /** What an agent "holds": callbacks planned on it that are not over. */
 export const HELD_STATUSES = ["scheduled", "dialing", "connected", "retrying"] as const;

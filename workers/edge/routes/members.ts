@@ -7,7 +7,7 @@ import { ApiError, unwrap } from "../../shared/errors.ts";
 import { meshViewOf } from "../../shared/mesh-routes.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import type { EdgeApp } from "../app-types.ts";
-import { siteIdSchema } from "../../../federation/digest.ts";
+import { siteIdSchema } from "../../../federation/vocabulary.ts";
 
 const tags = ["federation"];
 

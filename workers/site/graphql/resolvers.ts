@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { MAX_PAGE, MAX_REFS } from "../../../objects/roster/graph-reads.ts";
-import { availabilityQuery, skillName } from "../../../objects/roster/model.ts";
+import { availabilityQuery } from "../../../objects/roster/model.ts";
 import { graphError, parseArgs } from "../../../federation/graphql/errors.ts";
 import { firstArg } from "../../../federation/graphql/limits.ts";
 import { seesWhole } from "../../../federation/graphql/viewer.ts";
@@ -12,6 +12,7 @@ import { rosterOf } from "../app-types.ts";
 import type { SiteGraphContext } from "./context.ts";
 import type { AgentParent } from "./parents.ts";
 import type { AgentState, Channel, Exposure, ReservationStatus, ResourceKind, Resolvers } from "./types.generated.ts";
+import { skillName } from "../../../federation/vocabulary.ts";
 
 const upper = <T extends string>(value: string) => value.toUpperCase() as T;
 const lower = (value: string | null | undefined) => (value ? value.toLowerCase() : null);
