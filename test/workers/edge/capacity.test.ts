@@ -4,13 +4,10 @@
  * time. The mesh can serve every one at once, so none may be left waiting, no agent
  * may hold more than its capacity, and the sites must hold what the cloud says.
  */
-import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
-import { ManualClock } from "../../../objects/shared/clock.ts";
 // Answers checked against the OpenAPI document.
 import { edge, requestOnly, site, status } from "./contract.ts";
-import { ACME, ADMIN, cloud, planNow, staff } from "./helpers.ts";
+import { ACME, ADMIN, planNow, registerAllDay, staff } from "./helpers.ts";
 
 const SITES = ["austin", "paris", "manila"] as const;
 const CAPACITY = 20;
@@ -26,15 +23,8 @@ const REASONS = ACME.intents.map((i) => i.examples[0] as string);
 
 describe("agents of capacity above one, under a burst", () => {
   it("schedules every callback the mesh can serve, never above an agent's capacity, and the sites agree", async () => {
-    // Open around the clock: the sites' own clocks are real, so the cloud's runs at the same instant.
-    const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
-    const provider = { ...ACME, id: "acme-lanes", rules: { ...ACME.rules, businessHours: allDay, holidays: [] } };
-    expect((await edge("POST", "/v1/providers", provider, ADMIN)).status).toBe(201);
-    const base = Date.now();
-    const clock = new ManualClock(base);
-    await runInDurableObject(cloud("acme-lanes"), (instance: CallbackCloud) => {
-      instance.clock = clock;
-    });
+    const clock = await registerAllDay("acme-lanes");
+    const base = clock.now();
 
     // Free units per agent: twenty, or nineteen for one on a call.
     const units = new Map<string, number>();

@@ -32,14 +32,23 @@ export const site = (siteId: string, method: string, path: string, body?: unknow
 export const cloud = (providerId = "acme") => edgeEnv.CALLBACK_CLOUD.getByName(providerId);
 export const media = () => edgeEnv.MEDIA.getByName("simulated") as unknown as DurableObjectStub<SimulatedMediaServer>;
 
-export async function registerAcme(over: Record<string, unknown> = {}): Promise<ManualClock> {
+export async function registerAcme(over: Record<string, unknown> = {}, startMs = T0): Promise<ManualClock> {
   const res = await edge("POST", "/v1/providers", { ...ACME, ...over }, ADMIN);
   if (res.status !== 201 && res.status !== 200) throw new Error(`register: ${res.status} ${res.text}`);
-  const clock = new ManualClock(T0);
+  const clock = new ManualClock(startMs);
   await runInDurableObject(cloud(String(over.id ?? "acme")), (instance: CallbackCloud) => {
     instance.clock = clock;
   });
   return clock;
+}
+
+/**
+ * Acme under another id, open around the clock, its cloud's clock at the real instant: for tests whose
+ * sites (on real time) must agree with the cloud about when agents are free.
+ */
+export async function registerAllDay(id: string): Promise<ManualClock> {
+  const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
+  return registerAcme({ id, rules: { ...ACME.rules, businessHours: allDay, holidays: [] } }, Date.now());
 }
 
 /** An agent logged in and available at a site; answers its opaque ref. */

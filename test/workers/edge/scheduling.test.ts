@@ -3,13 +3,10 @@
  * planned together so that one does not take the only agent another needs, and a
  * request nobody can take in its window moved to the earliest slot that has someone.
  */
-import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
-import { ManualClock } from "../../../objects/shared/clock.ts";
 // Answers checked against the OpenAPI document.
 import { edge, requestCallback, site, status } from "./contract.ts";
-import { ACME, ADMIN, cloud, registerAcme, staff, T0, types } from "./helpers.ts";
+import { ADMIN, registerAcme, registerAllDay, staff, T0, types } from "./helpers.ts";
 
 /** A window from five minutes after T0 for an hour: its agent is held, not yet confirmed, while a request comes at T0. */
 const soon = { start: new Date(T0 + 5 * 60_000).toISOString(), end: new Date(T0 + 65 * 60_000).toISOString() };
@@ -59,15 +56,8 @@ describe("callbacks planned together", () => {
 
 describe("no one free in the window", () => {
   it("gives a request the earliest slot after it that an agent has free, and tells the customer why", async () => {
-    // Open around the clock: the sites' own clocks are real, so the cloud's runs at the same instant.
-    const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
-    const provider = { ...ACME, id: "acme-247", rules: { ...ACME.rules, businessHours: allDay, holidays: [] } };
-    expect((await edge("POST", "/v1/providers", provider, ADMIN)).status).toBe(201);
-    const base = Date.now();
-    const clock = new ManualClock(base);
-    await runInDurableObject(cloud("acme-247"), (instance: CallbackCloud) => {
-      instance.clock = clock;
-    });
+    const clock = await registerAllDay("acme-247");
+    const base = clock.now();
     // The only repairer is on a break for three hours; an asap window lasts two.
     await staff("austin", "ana", { appliance_repair: 4 });
     const back = base + 3 * 3_600_000;
