@@ -12,6 +12,7 @@ import { numberOption as num, readOptions } from "./lib/options.ts";
 import { profileWhile, summarize } from "./lib/profile.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
 import { freePort, startBareInsertWorker, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
+import { call, CUSTOMER_PHONE, registerProvider, requestCallback, seedAgents, setState, SITES, type Answer, type EdgeCall, type SiteId } from "./lib/edge-client.ts";
 
 /**
  * The issue's goals: accepted callbacks/s at least half the bare insert rate (20 clients);
@@ -22,14 +23,11 @@ const GOAL = { minRatio: 0.5, concurrency: 20, maxLatenessP99Ms: 20, callbacks: 
 const root = join(import.meta.dirname, "..");
 /** The example provider the edge tests register. */
 const FIXTURE = join(root, "examples", "providers", "acme.json");
-const SITES = ["austin", "paris", "manila"] as const;
-type SiteId = (typeof SITES)[number];
 /** One CallbackCloud object per provider: each scenario has its own, so neither sees the other's rows. */
 const PROVIDER_ACCEPT = "acme-accept";
 const PROVIDER_FIRE = "acme-fire";
 /** The cloud confirms an agent's reservation this long before the call (objects/callback-cloud: CLAIM_LEAD_MS). */
 const CLAIM_LEAD_MS = 30_000;
-const CUSTOMER_PHONE = "+15125550142";
 /** Repair requests in a customer's words (the fixture's "repair" intent: appliance_repair level 3). */
 const REASONS = [
   "my washing machine stopped spinning and the drum is full of water",
@@ -748,122 +746,6 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     await run.finish();
   }
-}
-
-interface Answer {
-  status: number;
-  // The edge's JSON answers, read loosely.
-  body: any;
-  text: string;
-}
-
-type EdgeCall = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Answer>;
-
-async function call(url: URL, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  return { status: res.status, body: parsed, text };
-}
-
-type Requested =
-  | { kind: "accepted"; confirmation: string; status: string; scheduledFor: string | null; offerMs: number; requestMs: number }
-  | { kind: "refused"; label: string; sample: string };
-
-/** What a client does: ask for an offer, then for a callback with its indicia. */
-async function requestCallback(edge: EdgeCall, providerId: string, userId: string, reason: string, key: string): Promise<Requested> {
-  let offer: Answer;
-  const t0 = performance.now();
-  try {
-    offer = await edge("POST", "/v1/interactions", { providerId, user: { id: userId }, context: { reason } });
-  } catch (err) {
-    return { kind: "refused", label: "offer failed", sample: `POST /v1/interactions -> ${err instanceof Error ? err.message : String(err)}` };
-  }
-  if (offer.status !== 200 || typeof offer.body?.token !== "string") {
-    return { kind: "refused", label: `offer ${offer.status}`, sample: `POST /v1/interactions -> ${offer.status} ${offer.text.slice(0, 300)}` };
-  }
-  let res: Answer;
-  const t1 = performance.now();
-  try {
-    res = await edge(
-      "POST",
-      "/v1/callbacks",
-      { indicia: offer.body.token, when: { asap: true }, media: ["voice"], contact: { phone: CUSTOMER_PHONE }, reason },
-      { "idempotency-key": key },
-    );
-  } catch (err) {
-    return { kind: "refused", label: "callback failed", sample: `POST /v1/callbacks -> ${err instanceof Error ? err.message : String(err)}` };
-  }
-  if (res.status !== 201 || typeof res.body?.confirmation !== "string") {
-    return { kind: "refused", label: `callback ${res.status}`, sample: `POST /v1/callbacks -> ${res.status} ${res.text.slice(0, 300)}` };
-  }
-  return {
-    kind: "accepted",
-    confirmation: res.body.confirmation,
-    status: String(res.body.status),
-    scheduledFor: res.body.scheduledFor ?? null,
-    offerMs: t1 - t0,
-    requestMs: performance.now() - t1,
-  };
-}
-
-/** The fixture's provider under another id, open around the clock with no holidays. */
-async function registerProvider(edge: EdgeCall, admin: Record<string, string>, fixture: Record<string, unknown> & { rules: Record<string, unknown> }, id: string): Promise<void> {
-  const registration = {
-    ...fixture,
-    id,
-    rules: { ...fixture.rules, businessHours: ROUND_THE_CLOCK, holidays: [] },
-  };
-  const res = await edge("POST", "/v1/providers", registration, admin);
-  if (res.status !== 201 && res.status !== 200) throw new Error(`POST /v1/providers (${id}) answered ${res.status}: ${res.text.slice(0, 500)}`);
-}
-
-const ROUND_THE_CLOCK = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
-
-const agentId = (group: string, siteId: string, i: number) => `${group}-${siteId}-${String(i).padStart(3, "0")}`;
-
-function agentsOf(sites: Record<SiteId, LocalWorker>, group: string, perSite: number): { url: URL; id: string }[] {
-  return SITES.flatMap((siteId) => Array.from({ length: perSite }, (_, i) => ({ url: sites[siteId].url, id: agentId(group, siteId, i) })));
-}
-
-/** Agents as the edge tests staff them (appliance_repair 3, voice and sms, English), capacity 20, logged in and available. */
-async function seedAgents(sites: Record<SiteId, LocalWorker>, adminToken: string, group: string, perSite: number, concurrency: number): Promise<void> {
-  const headers = { authorization: `Bearer ${adminToken}` };
-  await runTasks(agentsOf(sites, group, perSite), concurrency, async ({ url, id }) => {
-    const put = await call(
-      new URL(`/v1/agents/${id}`, url),
-      "PUT",
-      { name: `Agent ${id}`, skills: { appliance_repair: 3 }, channels: ["voice", "sms"], languages: ["en"], capacity: 20, exposure: "federated" },
-      headers,
-    );
-    if (put.status !== 201 && put.status !== 200) throw new Error(`seeding: PUT /v1/agents/${id} answered ${put.status}: ${put.text.slice(0, 300)}`);
-    const status = await call(new URL(`/v1/agents/${id}/status`, url), "POST", { state: "available" }, headers);
-    if (status.status !== 200) throw new Error(`seeding: POST /v1/agents/${id}/status answered ${status.status}: ${status.text.slice(0, 300)}`);
-  });
-}
-
-async function setState(
-  sites: Record<SiteId, LocalWorker>,
-  adminToken: string,
-  group: string,
-  perSite: number,
-  concurrency: number,
-  report: { state: string; until?: string },
-): Promise<void> {
-  await runTasks(agentsOf(sites, group, perSite), concurrency, async ({ url, id }) => {
-    const res = await call(new URL(`/v1/agents/${id}/status`, url), "POST", report, { authorization: `Bearer ${adminToken}` });
-    if (res.status !== 200) throw new Error(`POST /v1/agents/${id}/status ${JSON.stringify(report)} answered ${res.status}: ${res.text.slice(0, 300)}`);
-  });
 }
 
 /** The dial log's last row now, so that later reads see only newer dials. */

@@ -155,6 +155,43 @@ export function summarize(profile: CpuProfile, sources: ReadonlyMap<string, stri
 }
 
 /**
+ * Sampled CPU whose stack holds a frame of a module `owns` (e.g. one object's code
+ * and everything it calls), apart from idle samples: what one kind of code costs,
+ * libraries it calls included.
+ */
+export function stackShareMs(profile: CpuProfile, sources: ReadonlyMap<string, string>, owns: (module: string) => boolean): number {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const maps = new Map<string, (line: number) => string>();
+  const owned = new Map<number, boolean>();
+  const moduleOf = (frame: CallFrame) => {
+    const source = sources.get(frame.scriptId);
+    if (source !== undefined && !maps.has(frame.scriptId)) maps.set(frame.scriptId, moduleMap(source));
+    const map = maps.get(frame.scriptId);
+    return map ? map(frame.lineNumber) : frame.url;
+  };
+  const isOwned = (id: number): boolean => {
+    const known = owned.get(id);
+    if (known !== undefined) return known;
+    const node = byId.get(id);
+    const up = parent.get(id);
+    const result = node ? owns(moduleOf(node.callFrame)) || (up !== undefined && isOwned(up)) : false;
+    owned.set(id, result);
+    return result;
+  };
+  let us = 0;
+  const samples = profile.samples ?? [];
+  for (const [i, delta] of (profile.timeDeltas ?? []).entries()) {
+    const id = samples[i];
+    const next = profile.timeDeltas?.[i + 1] ?? 0;
+    if (id === undefined || byId.get(id)?.callFrame.functionName === "(idle)") continue;
+    if (isOwned(id)) us += Math.max(0, next || delta);
+  }
+  return us / 1000;
+}
+
+/**
  * Profiles each Worker (those started with an inspector) while `load` runs against it,
  * writes DIR/<name>.cpuprofile (Chrome DevTools opens it) and prints its summary per
  * request of the load.

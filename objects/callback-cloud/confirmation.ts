@@ -1,13 +1,18 @@
 /**
  * Confirmation numbers and verifiers. A confirmation is read over the phone, so it
- * uses Crockford's base32 (no I, L, O, U) and reads back forgivingly; it starts with
- * the provider's ordinal so the edge knows which object holds it without a lookup
- * table per callback. The verifier is the customer's secret; only its hash is kept.
+ * uses Crockford's base32 (no I, L, O, U) and reads back forgivingly; its first three
+ * characters (15 bits) say where it lives: the provider's ordinal (low 11 bits) and
+ * the callback shard that holds it (high 4 bits), so the edge finds the object with
+ * no lookup table per callback. The verifier is the customer's secret; only its hash
+ * is kept.
  */
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-export const ORDINAL_CHARS = 3;
+const PLACE_CHARS = 3;
+const ORDINAL_BITS = 11;
 const RANDOM_CHARS = 9; // 45 bits; guessing also needs the verifier for anything but "not found"
-export const MAX_ORDINAL = ALPHABET.length ** ORDINAL_CHARS - 1;
+export const MAX_ORDINAL = 2 ** ORDINAL_BITS - 1;
+/** The most callback shards one provider can have (the shard bits of a confirmation). */
+export const MAX_SHARDS = 2 ** (PLACE_CHARS * 5 - ORDINAL_BITS);
 
 function encode(value: number, width: number): string {
   let out = "";
@@ -18,11 +23,12 @@ function encode(value: number, width: number): string {
   return out;
 }
 
-/** `ordinal` names the provider's object; the rest is random. Shown as XXXX-XXXX-XXXX. */
-export function newConfirmation(ordinal: number): string {
+/** `ordinal` names the provider, `shard` its object that holds the callback; the rest is random. Shown as XXXX-XXXX-XXXX. */
+export function newConfirmation(ordinal: number, shard = 0): string {
   if (!Number.isInteger(ordinal) || ordinal < 0 || ordinal > MAX_ORDINAL) throw new RangeError("ordinal out of range");
+  if (!Number.isInteger(shard) || shard < 0 || shard >= MAX_SHARDS) throw new RangeError("shard out of range");
   const random = crypto.getRandomValues(new Uint8Array(RANDOM_CHARS));
-  const body = encode(ordinal, ORDINAL_CHARS) + Array.from(random, (b) => ALPHABET[b & 31]).join("");
+  const body = encode(shard * 2 ** ORDINAL_BITS + ordinal, PLACE_CHARS) + Array.from(random, (b) => ALPHABET[b & 31]).join("");
   return `${body.slice(0, 4)}-${body.slice(4, 8)}-${body.slice(8)}`;
 }
 
@@ -33,15 +39,15 @@ export function normalizeConfirmation(input: string): string | null {
     .replace(/[\s-]/g, "")
     .replace(/[IL]/g, "1")
     .replace(/O/g, "0");
-  if (cleaned.length !== ORDINAL_CHARS + RANDOM_CHARS || [...cleaned].some((c) => !ALPHABET.includes(c))) return null;
+  if (cleaned.length !== PLACE_CHARS + RANDOM_CHARS || [...cleaned].some((c) => !ALPHABET.includes(c))) return null;
   return `${cleaned.slice(0, 4)}-${cleaned.slice(4, 8)}-${cleaned.slice(8)}`;
 }
 
-/** The provider ordinal a (normalized) confirmation carries. */
-export function ordinalOf(confirmation: string): number {
+/** Where a (normalized) confirmation lives: its provider's ordinal and the shard that holds it. */
+export function placeOf(confirmation: string): { ordinal: number; shard: number } {
   let value = 0;
-  for (const c of confirmation.replace(/-/g, "").slice(0, ORDINAL_CHARS)) value = value * 32 + ALPHABET.indexOf(c);
-  return value;
+  for (const c of confirmation.replace(/-/g, "").slice(0, PLACE_CHARS)) value = value * 32 + ALPHABET.indexOf(c);
+  return { ordinal: value % 2 ** ORDINAL_BITS, shard: Math.floor(value / 2 ** ORDINAL_BITS) };
 }
 
 /**

@@ -77,7 +77,7 @@ export class Intake {
     const analysis = await this.provider.analyze(reg, input.reason, language);
     const skill = primarySkill(analysis.skills) ?? generalistSkill(reg);
     const id = `cb_${crypto.randomUUID().replaceAll("-", "")}`;
-    const confirmation = newConfirmation(p.ordinal);
+    const confirmation = newConfirmation(p.ordinal, p.shard);
     const verifier = await deriveVerifier(this.c.env.EDGE_JWT_SECRET, confirmation);
     const verifierHash = await hashVerifier(verifier);
     this.c.storage.transactionSync(() => {

@@ -95,4 +95,28 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
     // GraphQL's Agent.callbacks reads the callbacks of a list of agents at once.
     up: ["CREATE INDEX callbacks_by_agent ON callbacks (site_id, agent_id, scheduled_for_ms)"],
   },
+  {
+    version: 6,
+    name: "where a shard sits among its provider's",
+    // Which of the provider's callback shards this object is, and how many there are.
+    up: ["ALTER TABLE provider ADD COLUMN shard INTEGER NOT NULL DEFAULT 0", "ALTER TABLE provider ADD COLUMN shards INTEGER NOT NULL DEFAULT 1"],
+  },
+];
+
+/** The provider object's schema: the registration, its ordinal and its shard count. */
+export const PROVIDER_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "provider",
+    up: [
+      `CREATE TABLE provider (
+        id TEXT PRIMARY KEY,
+        ordinal INTEGER NOT NULL,
+        registration TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        shard INTEGER NOT NULL DEFAULT 0,
+        shards INTEGER NOT NULL DEFAULT 1
+      )`,
+    ],
+  },
 ];

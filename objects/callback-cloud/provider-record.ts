@@ -1,32 +1,31 @@
 /**
- * The provider a callback cloud serves: its stored registration (parsed once per
- * object life, or per configure), its trained intent engine, and the offers made
- * from it. What will become the provider object when callbacks move to shards.
+ * A provider's stored registration (parsed once per object life, or per configure)
+ * and its trained intent engine. The provider object keeps the registration's truth;
+ * each callback shard keeps a copy (pushed by the provider object) with its place
+ * among the provider's shards, so intake and planning never leave the shard.
  */
-import { ok, type Result } from "../shared/problem.ts";
-import { iso, noProvider, type CloudContext } from "./cloud-context.ts";
+import type { Sql } from "../shared/sql.ts";
+import type { CloudEnv } from "./cloud-context.ts";
 import { hostedIntentEngine, type AsyncIntentEngine } from "./intent/hosted.ts";
 import { trainIntentEngine, type IntentAnalysis, type IntentEngine } from "./intents.ts";
 import { publicProvider, type ProviderRegistration, type PublicProvider } from "./provider.ts";
-import { closedNotice, slotsInWindow } from "./rules.ts";
-import { offerCapacity } from "./scheduling/index.ts";
-import type { Channel } from "../../federation/vocabulary.ts";
 
-export interface Offer {
-  estimatedWaitSeconds: number | null;
-  slots: { start: string; end: string; capacity: number }[];
-  channels: Channel[];
-  /** Whether the provider's hours allow a call now. */
-  openNow: boolean;
-  /** Closed now: when it opens next (absent when not within the booking horizon). */
-  opensAt?: string;
-  /** Why the wait is what it is, for a person: closed until …, or nobody free. */
-  notice?: string;
+/** Where an object sits: the provider's ordinal, and which of its `shards` it is (0 for the provider object). */
+export type Placement = {
+  ordinal: number;
+  shard: number;
+  shards: number;
+};
+
+export interface StoredProvider extends Placement {
+  registration: ProviderRegistration;
 }
 
-export interface StoredProvider {
-  ordinal: number;
-  registration: ProviderRegistration;
+/** What a provider record needs of its object. */
+export interface ProviderContext {
+  readonly env: Pick<CloudEnv, "INTENT_ENGINE" | "AI">;
+  readonly sql: Sql;
+  now(): number;
 }
 
 /** Analyses kept per engine, oldest dropped first: enough for the offers of a burst to meet their requests. */
@@ -44,20 +43,21 @@ export class ProviderRecord {
     recent: Map<string, IntentAnalysis>;
   } | null = null;
 
-  constructor(private readonly c: CloudContext) {}
+  constructor(private readonly c: ProviderContext) {}
 
-  configure(registration: ProviderRegistration, ordinal: number): void {
-    this.c.sql`INSERT INTO provider (id, ordinal, registration, updated_at_ms) VALUES (${registration.id}, ${ordinal},
-      ${JSON.stringify(registration)}, ${this.c.now()})
-      ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, updated_at_ms = excluded.updated_at_ms`;
+  configure(registration: ProviderRegistration, place: Placement): void {
+    this.c.sql`INSERT INTO provider (id, ordinal, registration, updated_at_ms, shard, shards) VALUES (${registration.id},
+      ${place.ordinal}, ${JSON.stringify(registration)}, ${this.c.now()}, ${place.shard}, ${place.shards})
+      ON CONFLICT (id) DO UPDATE SET registration = excluded.registration, updated_at_ms = excluded.updated_at_ms,
+      shard = excluded.shard, shards = excluded.shards`;
     this.engine = null;
     this.memo = null;
   }
 
   get(): StoredProvider | null {
     if (this.memo) return this.memo;
-    const row = this.c.sql<{ ordinal: number; registration: string }>`SELECT ordinal, registration FROM provider LIMIT 1`.toArray()[0];
-    this.memo = row ? { ordinal: row.ordinal, registration: JSON.parse(row.registration) } : null;
+    const row = this.c.sql<Placement & { registration: string }>`SELECT ordinal, shard, shards, registration FROM provider LIMIT 1`.toArray()[0];
+    this.memo = row ? { ordinal: row.ordinal, shard: row.shard, shards: row.shards, registration: JSON.parse(row.registration) } : null;
     return this.memo;
   }
 
@@ -86,48 +86,6 @@ export class ProviderRecord {
       recent.set(key, analysis);
     }
     return analysis;
-  }
-
-  /**
-   * Slots inside the provider's rules that its sites have capacity for, over the next
-   * day: from the mesh view, the same model the plan uses (agents with the intent's
-   * skill whose free time covers the slot), less the callbacks already waiting here.
-   * An offer is an estimate; the reservation at the site stays the authority.
-   */
-  async offer(reason?: string): Promise<Result<Offer>> {
-    const p = this.get();
-    if (!p) return noProvider();
-    const reg = p.registration;
-    const now = this.c.now();
-    const intent = reason ? await this.analyze(reg, reason) : null;
-    // Without a reason (or an understood one), any agent who serves one of the provider's intents counts.
-    const known = primarySkill(intent?.skills ?? {});
-    const skills = known ? [known.name] : [...new Set(reg.intents.flatMap((i) => Object.keys(i.skills)))];
-    const ruleSlots = slotsInWindow(reg.rules, reg.timezone, now, now + 86_400_000, now, 96);
-    const slots: Offer["slots"] = [];
-    if (ruleSlots.length > 0 && skills.length > 0) {
-      const members = await this.c.mesh().members(reg.sites);
-      const pending = this.c.sql<{ n: number }>`SELECT count(*) AS n FROM callbacks WHERE status = 'pending'
-        AND skill IN (SELECT value FROM json_each(${JSON.stringify(skills)}))`.one().n as number;
-      const capacity = offerCapacity(members, { skills, channel: "voice", slots: ruleSlots, pending, siteIds: reg.sites });
-      ruleSlots.forEach((s, i) => {
-        const free = capacity[i] ?? 0;
-        if (free > 0) slots.push({ start: iso(s.startMs), end: iso(s.endMs), capacity: free });
-      });
-    }
-    const first = slots[0] ? Date.parse(slots[0].start) : null;
-    const closed = closedNotice(reg.rules, reg.timezone, now);
-    const notice =
-      closed?.message ??
-      (slots.length === 0 ? "Nobody who handles this is free in the next 24 hours; you can still ask, and we will call when someone is." : undefined);
-    return ok({
-      estimatedWaitSeconds: first === null ? null : Math.max(0, Math.round((first - now) / 1000)),
-      slots: slots.slice(0, 32),
-      channels: reg.rules.allowedMedia,
-      openNow: closed === null,
-      ...(closed?.opensAtMs != null ? { opensAt: iso(closed.opensAtMs) } : {}),
-      ...(notice ? { notice } : {}),
-    });
   }
 
   /** The provider's intent engine, trained once per registration (derived). */

@@ -23,6 +23,7 @@ import { isValidPhoneNumber, parsePhoneNumberFromString } from "libphonenumber-j
 import { DateTime } from "luxon";
 import { z } from "zod";
 import { isValidHHMM, isValidTimeZone, minutesOf, WEEKDAYS } from "../shared/weekly-hours.ts";
+import { MAX_SHARDS } from "./confirmation.ts";
 import { weightsSchema } from "./scheduling/weights.ts";
 import { type Channel, CHANNELS, siteIdSchema, skillName } from "../../federation/vocabulary.ts";
 
@@ -225,6 +226,14 @@ export const providerRegistration = z
     webhook: webhookSchema.optional(),
     /** How the scheduler weighs candidates (see scheduling/weights.ts), and what each site costs. */
     scheduling: schedulingSchema.optional(),
+    /** How many callback shards (objects) hold the provider's callbacks: more for more traffic; grows only. */
+    shards: z
+      .number()
+      .int()
+      .min(1, "at least 1 shard")
+      .max(MAX_SHARDS, `at most ${MAX_SHARDS} shards`)
+      .optional()
+      .meta({ description: `How many objects hold the provider's callbacks (1..${MAX_SHARDS}); absent keeps the current count (1 at first). It can grow, not shrink.` }),
   })
   .superRefine((p, ctx) => {
     reportRepeats(p.sites, ["sites"], "site", ctx);

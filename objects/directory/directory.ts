@@ -1,7 +1,8 @@
 /**
  * The edge's directory of providers: one global object that gives each provider a
- * stable ordinal (carried by its confirmation numbers) and finds a provider by it.
- * The registration itself lives in the provider's own CallbackCloud object.
+ * stable ordinal (carried by its confirmation numbers), finds a provider by it, and
+ * says how many callback shards each provider has (so the edge routes a request with
+ * one read). The registration itself lives in the provider's own CallbackProvider object.
  */
 import { DurableObject } from "cloudflare:workers";
 import { MAX_ORDINAL } from "../callback-cloud/confirmation.ts";
@@ -21,7 +22,19 @@ const MIGRATIONS = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: "provider shards",
+    up: [`ALTER TABLE providers ADD COLUMN shards INTEGER NOT NULL DEFAULT 1`],
+  },
 ] as const;
+
+export type DirectoryEntry = {
+  ordinal: number;
+  id: string;
+  /** How many callback shards the provider has (1 until its registration says more). */
+  shards: number;
+};
 
 export class Directory extends DurableObject {
   clock: Clock = systemClock;
@@ -45,16 +58,27 @@ export class Directory extends DurableObject {
     return ok({ ordinal: next, created: true });
   }
 
-  async providerByOrdinal(ordinal: number): Promise<string | null> {
-    return this.sql<{ id: string }>`SELECT id FROM providers WHERE ordinal = ${ordinal}`.toArray()[0]?.id ?? null;
+  /**
+   * Published once every shard holds the registration, so that no request is routed
+   * to a shard that does not know its provider yet. Shards only grow (the provider
+   * object refuses fewer): a callback's shard is in its confirmation for good.
+   */
+  async publishShards(providerId: string, shards: number): Promise<void> {
+    this.sql`UPDATE providers SET shards = max(shards, ${shards}) WHERE id = ${providerId}`;
   }
 
-  async has(providerId: string): Promise<boolean> {
-    return this.sql`SELECT 1 FROM providers WHERE id = ${providerId}`.toArray().length > 0;
+  /** The provider with this ordinal (a confirmation carries it). */
+  async providerAt(ordinal: number): Promise<DirectoryEntry | null> {
+    return this.sql<DirectoryEntry>`SELECT ordinal, id, shards FROM providers WHERE ordinal = ${ordinal}`.toArray()[0] ?? null;
   }
 
-  async providers(limit = 100, afterOrdinal = -1): Promise<{ ordinal: number; id: string }[]> {
-    return this.sql<{ ordinal: number; id: string }>`SELECT ordinal, id FROM providers WHERE ordinal > ${afterOrdinal}
+  /** A registered provider's entry; null for any other id. */
+  async locate(providerId: string): Promise<DirectoryEntry | null> {
+    return this.sql<DirectoryEntry>`SELECT ordinal, id, shards FROM providers WHERE id = ${providerId}`.toArray()[0] ?? null;
+  }
+
+  async providers(limit = 100, afterOrdinal = -1): Promise<DirectoryEntry[]> {
+    return this.sql<DirectoryEntry>`SELECT ordinal, id, shards FROM providers WHERE ordinal > ${afterOrdinal}
       ORDER BY ordinal LIMIT ${limit}`.toArray();
   }
 }

@@ -12,6 +12,7 @@ import { signMembership, verifyMembership, type Member, type Membership } from "
 import type { MeshMember } from "../../federation/mesh-view.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
+import { shardIndexes, shardName } from "../callback-cloud/shards.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import type { DigestReceipt, MemberView, MeshStatus, OwnPeerReport } from "./views.ts";
 
@@ -20,7 +21,7 @@ export type { MemberView, OwnPeerReport } from "./views.ts";
 export interface MeshViewEnv {
   /** At the edge: where providers and their callback clouds are, to move work off a member that went down. */
   DIRECTORY?: DurableObjectNamespace<import("../directory/directory.ts").Directory>;
-  CALLBACK_CLOUD?: DurableObjectNamespace<import("../callback-cloud/callback-cloud.ts").CallbackCloud>;
+  CALLBACK_SHARDS?: DurableObjectNamespace<import("../callback-cloud/callback-shard.ts").CallbackShard>;
   /** The site this node is (absent at the edge). */
   SITE_ID?: string;
   /** The edge's Ed25519 key as a private JWK (JSON), only at the edge: it signs the membership list. */
@@ -247,13 +248,15 @@ export class MeshView extends DurableObject<MeshViewEnv> {
 
   /** At the edge: every provider's callbacks reserved at that member are planned again, now. */
   private async memberDown(siteId: string): Promise<void> {
-    const { DIRECTORY, CALLBACK_CLOUD } = this.env;
-    if (!DIRECTORY || !CALLBACK_CLOUD) return;
+    const { DIRECTORY, CALLBACK_SHARDS } = this.env;
+    if (!DIRECTORY || !CALLBACK_SHARDS) return;
     let after = -1;
     for (;;) {
       const page = await DIRECTORY.getByName("providers").providers(100, after);
       if (page.length === 0) return;
-      await Promise.all(page.map((p) => CALLBACK_CLOUD.getByName(p.id).siteDown(siteId)));
+      await Promise.all(
+        page.flatMap((p) => shardIndexes(p.shards).map((i) => CALLBACK_SHARDS.getByName(shardName(p.id, i)).siteDown(siteId))),
+      );
       after = page[page.length - 1].ordinal;
     }
   }

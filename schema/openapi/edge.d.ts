@@ -691,6 +691,8 @@ export interface components {
                     [key: string]: number;
                 };
             };
+            /** @description How many objects hold the provider's callbacks (1..16); absent keeps the current count (1 at first). It can grow, not shrink. */
+            shards?: number;
         };
         /** @description Every error: a stable `code`, a `message` for people, and `details` (null, or an object; bad input names each field in `details.fields`). */
         Error: {
@@ -1080,6 +1082,8 @@ export interface operations {
                             [key: string]: number;
                         };
                     };
+                    /** @description How many objects hold the provider's callbacks (1..16); absent keeps the current count (1 at first). It can grow, not shrink. */
+                    shards?: number;
                 };
             };
         };

@@ -1,5 +1,6 @@
-import type { Actor } from "../../objects/callback-cloud/callback-cloud.ts";
-import { normalizeConfirmation, ordinalOf } from "../../objects/callback-cloud/confirmation.ts";
+import type { Actor } from "../../objects/callback-cloud/callback-shard.ts";
+import { normalizeConfirmation, placeOf } from "../../objects/callback-cloud/confirmation.ts";
+import { shardName } from "../../objects/callback-cloud/shards.ts";
 import type { AuthConfig, AuthVariables, Principal } from "../shared/auth.ts";
 import { ApiError } from "../shared/errors.ts";
 import type { EdgeEnv } from "./env.ts";
@@ -15,17 +16,22 @@ export const edgeAuth = (env: EdgeEnv): AuthConfig => ({
 });
 
 export const directoryOf = (env: EdgeEnv) => env.DIRECTORY.getByName("providers");
-export const cloudOf = (env: EdgeEnv, providerId: string) => env.CALLBACK_CLOUD.getByName(providerId);
+/** A provider's object: registration and intent engine. */
+export const providerOf = (env: EdgeEnv, providerId: string) => env.PROVIDERS.getByName(providerId);
+/** One of a provider's callback shards. */
+export const shardOf = (env: EdgeEnv, providerId: string, shard: number) => env.CALLBACK_SHARDS.getByName(shardName(providerId, shard));
 
 const NOT_FOUND = () => new ApiError(404, "callback_not_found", "no callback with that confirmation and verifier");
 
-/** The object holding a confirmation. Unknown and malformed ones answer like a wrong verifier. */
+/** The shard holding a confirmation (its number names provider and shard). Unknown and malformed ones answer like a wrong verifier. */
 export async function cloudForConfirmation(env: EdgeEnv, raw: string) {
   const confirmation = normalizeConfirmation(raw);
   if (!confirmation) throw NOT_FOUND();
-  const providerId = await directoryOf(env).providerByOrdinal(ordinalOf(confirmation));
-  if (!providerId) throw NOT_FOUND();
-  return { confirmation, cloud: cloudOf(env, providerId) };
+  const { ordinal, shard } = placeOf(confirmation);
+  const entry = await directoryOf(env).providerAt(ordinal);
+  // A shard the provider never had would be created by naming it: never reached.
+  if (!entry || shard >= entry.shards) throw NOT_FOUND();
+  return { confirmation, cloud: shardOf(env, entry.id, shard) };
 }
 
 /** Who is asking about a callback: staff by token, else a customer by verifier. */

@@ -1,11 +1,15 @@
-import type { CallbackCloud, CloudEnv } from "../../objects/callback-cloud/callback-cloud.ts";
+import type { CallbackProvider } from "../../objects/callback-cloud/callback-provider.ts";
+import type { CallbackShard, CloudEnv } from "../../objects/callback-cloud/callback-shard.ts";
 import type { Directory } from "../../objects/directory/directory.ts";
 import type { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
 import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 
 /** Bindings of the edge Worker (wrangler.toml, top level); secrets come from `wrangler secret put`. */
 export interface EdgeEnv extends CloudEnv {
-  CALLBACK_CLOUD: DurableObjectNamespace<CallbackCloud>;
+  /** One per provider: its registration and intent engine. */
+  PROVIDERS: DurableObjectNamespace<CallbackProvider>;
+  /** A provider's callbacks, spread over its shards (see shards.ts). */
+  CALLBACK_SHARDS: DurableObjectNamespace<CallbackShard>;
   DIRECTORY: DurableObjectNamespace<Directory>;
   MEDIA: DurableObjectNamespace<SimulatedMediaServer>;
   MESH_VIEW: DurableObjectNamespace<MeshView>;

@@ -16,7 +16,8 @@ import { serveCloudGraph, serveFederatedGraph } from "./graphql/server.ts";
 import { providers } from "./routes/providers.ts";
 import { tokens } from "./routes/tokens.ts";
 
-export { CallbackCloud } from "../../objects/callback-cloud/callback-cloud.ts";
+export { CallbackProvider } from "../../objects/callback-cloud/callback-provider.ts";
+export { CallbackShard } from "../../objects/callback-cloud/callback-shard.ts";
 export { Directory } from "../../objects/directory/directory.ts";
 export { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
 export { MeshView } from "../../objects/mesh-view/mesh-view.ts";

@@ -11,6 +11,8 @@ const AUDIENCE = "indicia";
 export interface IndiciaClaims {
   providerId: string;
   userId: string;
+  /** The provider's shard count when the offer was made: the request goes to the user's shard among these. */
+  shards: number;
 }
 
 /** The HMAC key of a secret, imported once per secret rather than by jose on every sign and verify. */
@@ -29,7 +31,7 @@ function keyOf(secret: string): Promise<CryptoKey> {
 
 export async function signIndicia(secret: string, claims: IndiciaClaims, nowMs: number, offer: unknown) {
   const iat = Math.floor(nowMs / 1000);
-  const token = await new SignJWT({ pid: claims.providerId, offer })
+  const token = await new SignJWT({ pid: claims.providerId, sh: claims.shards, offer })
     .setProtectedHeader({ alg: "HS256", typ: "indicia+jwt" })
     .setIssuer("edge")
     .setAudience(AUDIENCE)
@@ -52,7 +54,8 @@ export async function verifyIndicia(secret: string, token: string, nowMs: number
       currentDate: new Date(nowMs),
     });
     if (typeof payload.pid !== "string" || typeof payload.sub !== "string") throw new Error("claims missing");
-    return { providerId: payload.pid, userId: payload.sub };
+    const shards = typeof payload.sh === "number" && Number.isInteger(payload.sh) && payload.sh >= 1 ? payload.sh : 1;
+    return { providerId: payload.pid, userId: payload.sub, shards };
   } catch {
     throw new ApiError(401, "invalid_indicia", "the callback offer is not valid here, or it has expired; ask for a new one");
   }

@@ -310,13 +310,15 @@ describe("the cloud's part", () => {
 });
 
 describe("providers named in a query", () => {
-  it("are answered only when registered: an unknown id is null and creates no callback cloud", async () => {
+  it("are answered only when registered: an unknown id is null and creates no provider object or shard", async () => {
     await registerAcme();
     const answer = await gql('{ provider(id: "ghost") { id } callbacks(providerId: "ghost") { nodes { confirmation } } }');
     expect(answer.body.errors).toBeUndefined();
     expect(answer.body.data).toEqual({ provider: null, callbacks: expect.objectContaining({ nodes: [] }) });
-    const ghost = edgeEnv.CALLBACK_CLOUD.idFromName("ghost").toString();
-    expect((await listDurableObjectIds(edgeEnv.CALLBACK_CLOUD)).map((id) => id.toString())).not.toContain(ghost);
+    const ghost = edgeEnv.PROVIDERS.idFromName("ghost").toString();
+    expect((await listDurableObjectIds(edgeEnv.PROVIDERS)).map((id) => id.toString())).not.toContain(ghost);
+    const ghostShard = edgeEnv.CALLBACK_SHARDS.idFromName("ghost/0").toString();
+    expect((await listDurableObjectIds(edgeEnv.CALLBACK_SHARDS)).map((id) => id.toString())).not.toContain(ghostShard);
     expect((await gql('{ provider(id: "acme") { id } }')).body.data.provider).toEqual({ id: "acme" });
   });
 });

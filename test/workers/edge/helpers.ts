@@ -2,7 +2,8 @@ import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare
 import { decodeJwt } from "jose";
 import { httpCall, type Call } from "../../http-call.ts";
 import acme from "../../../examples/providers/acme.json" with { type: "json" };
-import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
+import type { CallbackShard } from "../../../objects/callback-cloud/callback-shard.ts";
+import { shardIndexes, shardName } from "../../../objects/callback-cloud/shards.ts";
 import type { DialRecord, SimulatedMediaServer } from "../../../objects/media-server/simulated-media-server.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
 import type { EdgeEnv } from "../../../workers/edge/env.ts";
@@ -29,16 +30,32 @@ export const edge = (method: string, path: string, body?: unknown, token: string
 export const site = (siteId: string, method: string, path: string, body?: unknown, token: string | null = ADMIN) =>
   call(edgeEnv[`SITE_${siteId.toUpperCase()}`], `https://${siteId}.site`, method, path, body, token);
 
-export const cloud = (providerId = "acme") => edgeEnv.CALLBACK_CLOUD.getByName(providerId);
+/** One of a provider's callback shards (its only one unless the test registers more). */
+export const cloud = (providerId = "acme", shard = 0) => edgeEnv.CALLBACK_SHARDS.getByName(shardName(providerId, shard));
+
+/** Every callback shard of a registered provider, as the directory counts them. */
+export async function shardsOf(providerId = "acme"): Promise<DurableObjectStub<CallbackShard>[]> {
+  const entry = await edgeEnv.DIRECTORY.getByName("providers").locate(providerId);
+  return shardIndexes(entry?.shards ?? 1).map((i) => cloud(providerId, i));
+}
+
+/** Runs the alarm of every shard of the provider; true when any ran. */
+async function runAlarms(providerId: string): Promise<boolean> {
+  const ran = [];
+  for (const shard of await shardsOf(providerId)) ran.push(await runDurableObjectAlarm(shard));
+  return ran.some(Boolean);
+}
 export const media = () => edgeEnv.MEDIA.getByName("simulated") as unknown as DurableObjectStub<SimulatedMediaServer>;
 
 export async function registerAcme(over: Record<string, unknown> = {}, startMs = T0): Promise<ManualClock> {
   const res = await edge("POST", "/v1/providers", { ...ACME, ...over }, ADMIN);
   if (res.status !== 201 && res.status !== 200) throw new Error(`register: ${res.status} ${res.text}`);
   const clock = new ManualClock(startMs);
-  await runInDurableObject(cloud(String(over.id ?? "acme")), (instance: CallbackCloud) => {
-    instance.clock = clock;
-  });
+  for (const shard of await shardsOf(String(over.id ?? "acme"))) {
+    await runInDurableObject(shard, (instance: CallbackShard) => {
+      instance.clock = clock;
+    });
+  }
   return clock;
 }
 
@@ -98,7 +115,7 @@ export async function requestOnly(body: Record<string, unknown> = {}, key = `key
 
 /** Runs the provider's alarm now, as the runtime does when a new request makes it due. */
 export async function planNow(providerId = "acme"): Promise<boolean> {
-  return runDurableObjectAlarm(cloud(providerId));
+  return runAlarms(providerId);
 }
 
 export async function status(confirmation: string, verifier?: string, token?: string): Promise<Call> {
@@ -108,7 +125,7 @@ export async function status(confirmation: string, verifier?: string, token?: st
 /** Moves the cloud's clock and runs its alarm, as the runtime would at that instant. */
 export async function runAt(clock: ManualClock, atMs: number, providerId = "acme"): Promise<boolean> {
   clock.set(atMs);
-  return runDurableObjectAlarm(cloud(providerId));
+  return runAlarms(providerId);
 }
 
 export async function dials(confirmation: string): Promise<DialRecord[]> {

@@ -4,7 +4,7 @@ import type { MeshView } from "../../../objects/mesh-view/mesh-view.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
 // Answers checked against the OpenAPI document.
 import { edge, requestCallback, site, status } from "./contract.ts";
-import { ADMIN, edgeEnv, registerAcme, staff, T0, types } from "./helpers.ts";
+import { ADMIN, cloud, edgeEnv, registerAcme, staff, T0, types } from "./helpers.ts";
 
 const PEER = "test-peer-secret";
 const PEERS = {
@@ -115,7 +115,7 @@ describe("digests received over gossip", () => {
     // The mesh view's alarm acts once on "down": the callback moves before its time.
     expect(await runDurableObjectAlarm(meshView())).toBe(true);
     cloudClock.set(T0 + 60_000);
-    await runDurableObjectAlarm(edgeEnv.CALLBACK_CLOUD.getByName("acme"));
+    await runDurableObjectAlarm(cloud("acme"));
     const moved = (await status(body.confirmation, undefined, ADMIN)).body;
     expect(moved.agent.siteId).toBe("austin");
     expect(moved.status).toBe("scheduled");

@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CallbackCloud } from "../../../objects/callback-cloud/callback-cloud.ts";
+import type { CallbackShard } from "../../../objects/callback-cloud/callback-shard.ts";
 // Answers checked against the OpenAPI document.
 import { requestCallback, site, status } from "./contract.ts";
 import { ADMIN, cloud, dials, media, MIN, registerAcme, runAt, staff, T0, types } from "./helpers.ts";
@@ -71,7 +71,7 @@ describe("an alarm that runs more than once", () => {
     const { body } = await requestCallback();
     await runAt(clock, T0);
     // The runtime may deliver the same alarm again: nothing is due, nothing is dialed.
-    await runInDurableObject(cloud(), async (_: CallbackCloud, state) => state.storage.setAlarm(T0));
+    await runInDurableObject(cloud(), async (_: CallbackShard, state) => state.storage.setAlarm(T0));
     await runAt(clock, T0);
     expect(await dials(body.confirmation)).toHaveLength(1);
     expect((await status(body.confirmation, body.verifier)).body.attempts).toHaveLength(1);

@@ -130,7 +130,7 @@ describe("callback requests", () => {
     const [h, p, s] = good.split(".");
     const payload = JSON.parse(atob(p.replace(/-/g, "+").replace(/_/g, "/")));
     const forgedPayload = btoa(JSON.stringify({ ...payload, pid: "globex" })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-    const expired = (await signIndicia(EDGE_SECRET, { providerId: "acme", userId: "u" }, Date.now() - 3600_000, {})).token;
+    const expired = (await signIndicia(EDGE_SECRET, { providerId: "acme", userId: "u", shards: 1 }, Date.now() - 3600_000, {})).token;
     const foreign = await new SignJWT({ pid: "acme" })
       .setProtectedHeader({ alg: "HS256", typ: "indicia+jwt" })
       .setIssuer("edge")

@@ -1,8 +1,9 @@
 /**
  * Resolvers of the cloud subgraph (schema/cloud.graphql; types generated from it).
- * Thin: they check arguments, draw the caller's boundary and read the callback
- * cloud objects (one per provider), the directory and the mesh view. Lists of
- * callbacks across providers ask every provider's object once per page and merge.
+ * Thin: they check arguments, draw the caller's boundary and read the provider
+ * objects, their callback shards, the directory and the mesh view. Lists of
+ * callbacks across providers ask every shard of every provider once per page and
+ * merge (newest first, then by confirmation: one order across shards, so cursors hold).
  */
 import { GraphQLScalarType, Kind, type ValueNode } from "graphql";
 import { z } from "zod";
@@ -10,7 +11,7 @@ import { FREE_HORIZON_MS, type Digest } from "../../../federation/digest.ts";
 import { MAX_MESH_SLOTS, meshSlots } from "../../../federation/gateway/mesh-availability.ts";
 import { DirectMeshView, GossipMeshView } from "../../../federation/mesh-view.ts";
 import { SiteClient } from "../../../federation/site-client.ts";
-import { normalizeConfirmation, ordinalOf } from "../../../objects/callback-cloud/confirmation.ts";
+import { normalizeConfirmation, placeOf } from "../../../objects/callback-cloud/confirmation.ts";
 import type { AgentKey, CallbackCursor, GraphCallback } from "../../../objects/callback-cloud/graph-reads.ts";
 import type { IntentAnalysis as StoredAnalysis } from "../../../objects/callback-cloud/intents.ts";
 import type { PublicProvider } from "../../../objects/callback-cloud/provider.ts";
@@ -20,7 +21,9 @@ import { batcher } from "../../shared/graphql/batch.ts";
 import { graphError, parseArgs } from "../../../federation/graphql/errors.ts";
 import { firstArg } from "../../../federation/graphql/limits.ts";
 import { meshViewOf } from "../../shared/mesh-routes.ts";
-import { cloudOf, directoryOf } from "../app-types.ts";
+import { shardIndexes } from "../../../objects/callback-cloud/shards.ts";
+import type { DirectoryEntry } from "../../../objects/directory/directory.ts";
+import { directoryOf, providerOf, shardOf } from "../app-types.ts";
 import { memoized, type CloudGraphContext } from "./context.ts";
 import type { AgentParent, CallbackParent } from "./parents.ts";
 import type { AttemptOutcome, CallbackConnection, CallbackStatus, IntentAnalysis, Resolvers } from "./types.generated.ts";
@@ -83,26 +86,36 @@ export function decodeCursor(raw: string | null | undefined): CallbackCursor | n
 
 // ---- providers ------------------------------------------------------------------------------
 
-/** Every provider's id, from the directory (read once per request). */
-function providerIds(ctx: CloudGraphContext): Promise<string[]> {
-  return memoized(ctx, "providerIds", async () => {
-    const ids: string[] = [];
+/** Every provider's entry (id and shards), from the directory (read once per request). */
+function providerEntries(ctx: CloudGraphContext): Promise<DirectoryEntry[]> {
+  return memoized(ctx, "providerEntries", async () => {
+    const entries: DirectoryEntry[] = [];
     let after = -1;
-    while (ids.length < MAX_PROVIDERS) {
+    while (entries.length < MAX_PROVIDERS) {
       const batch = await directoryOf(ctx.env).providers(100, after);
-      ids.push(...batch.map((p) => p.id));
+      entries.push(...batch);
       if (batch.length < 100) break;
       after = batch[batch.length - 1].ordinal;
     }
-    return ids;
+    return entries;
   });
+}
+
+async function providerIds(ctx: CloudGraphContext): Promise<string[]> {
+  return (await providerEntries(ctx)).map((p) => p.id);
+}
+
+/** Every callback shard of these providers. */
+async function shardsOf(ctx: CloudGraphContext, providers: readonly string[]) {
+  const shards = new Map((await providerEntries(ctx)).map((p) => [p.id, p.shards]));
+  return providers.flatMap((id) => shardIndexes(shards.get(id) ?? 1).map((i) => shardOf(ctx.env, id, i)));
 }
 
 function registration(ctx: CloudGraphContext, id: string): Promise<PublicProvider | null> {
   return memoized(ctx, `provider:${id}`, async () => {
     // Only registered providers: naming an object creates it, and a query must not create any.
     if (!(await providerIds(ctx)).includes(id)) return null;
-    const p = (await cloudOf(ctx.env, id).publicRegistration()) as PublicProvider | null;
+    const p = (await providerOf(ctx.env, id).publicRegistration()) as PublicProvider | null;
     const site = partnerSite(ctx);
     // A partner sees the providers its site serves.
     return p && (!site || p.sites.includes(site)) ? p : null;
@@ -130,9 +143,9 @@ async function callbackConnection(ctx: CloudGraphContext, args: unknown, onlyPro
   const providerId = onlyProvider ?? q.providerId;
   const providers = providerId ? ((await registration(ctx, providerId)) ? [providerId] : []) : (await visibleProviders(ctx)).map((p) => p.id);
   const pages = await Promise.all(
-    providers.map(
-      (id) =>
-        cloudOf(ctx.env, id).graphCallbacks({
+    (await shardsOf(ctx, providers)).map(
+      (shard) =>
+        shard.graphCallbacks({
           status: q.status ? q.status.toLowerCase() : null,
           siteId: partnerSite(ctx),
           first: q.first + 1,
@@ -155,9 +168,10 @@ async function callbackConnection(ctx: CloudGraphContext, args: unknown, onlyPro
 async function callbackByConfirmation(ctx: CloudGraphContext, raw: string): Promise<CallbackParent | null> {
   const confirmation = normalizeConfirmation(raw);
   if (!confirmation) return null;
-  const providerId = await directoryOf(ctx.env).providerByOrdinal(ordinalOf(confirmation));
-  if (!providerId) return null;
-  const cb = (await cloudOf(ctx.env, providerId).graphCallback(confirmation)) as GraphCallback | null;
+  const { ordinal, shard } = placeOf(confirmation);
+  const provider = await directoryOf(ctx.env).providerAt(ordinal);
+  if (!provider || shard >= provider.shards) return null;
+  const cb = (await shardOf(ctx.env, provider.id, shard).graphCallback(confirmation)) as GraphCallback | null;
   const site = partnerSite(ctx);
   return cb && (!site || cb.siteId === site) ? cb : null;
 }
@@ -169,9 +183,9 @@ async function callbackByConfirmation(ctx: CloudGraphContext, raw: string): Prom
 function agentCallbacksLoader(ctx: CloudGraphContext, statuses: readonly string[], first: number) {
   return memoized(ctx, `agentCallbacks:${statuses.join(",")}:${first}`, () =>
     batcher<AgentKey, GraphCallback[]>(async (keys) => {
-      const providers = (await visibleProviders(ctx)).map((p) => p.id);
+      const shards = await shardsOf(ctx, (await visibleProviders(ctx)).map((p) => p.id));
       const found = (
-        await Promise.all(providers.map((id) => cloudOf(ctx.env, id).graphAgentCallbacks(keys, [...statuses], first) as Promise<GraphCallback[]>))
+        await Promise.all(shards.map((shard) => shard.graphAgentCallbacks(keys, [...statuses], first) as Promise<GraphCallback[]>))
       ).flat();
       const byAgent = new Map<string, GraphCallback[]>();
       for (const cb of found) {
@@ -234,7 +248,7 @@ export const resolvers: Resolvers = {
       if (!isStaff(ctx)) throw graphError("forbidden", "only ops and admin may try the intent engine");
       if (text.length > 2000) throw graphError("invalid_request", "a text has at most 2000 characters", { fields: [{ path: "args.text", message: "too long" }] });
       if (!(await providerIds(ctx)).includes(providerId)) return null;
-      const result = await cloudOf(ctx.env, providerId).analyze(text);
+      const result = await providerOf(ctx.env, providerId).analyze(text);
       return result.ok ? intentAnalysis(result.value as StoredAnalysis) : null;
     },
     mesh: async (_, __, ctx) => {

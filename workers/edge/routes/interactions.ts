@@ -8,7 +8,8 @@ import { systemClock } from "../../../objects/shared/clock.ts";
 import { open } from "../../shared/access.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
-import { cloudOf, directoryOf, type EdgeApp } from "../app-types.ts";
+import { shardForKey } from "../../../objects/callback-cloud/shards.ts";
+import { directoryOf, shardOf, type EdgeApp } from "../app-types.ts";
 import { signIndicia } from "../indicia.ts";
 
 export const offerSchema = z
@@ -38,13 +39,14 @@ export const interactions = newApp<EdgeApp>().openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    if (!(await directoryOf(c.env).has(body.providerId))) {
-      throw new ApiError(404, "provider_not_found", `no provider ${body.providerId}`);
-    }
-    const offer = unwrap(await cloudOf(c.env, body.providerId).offer(body.context?.reason));
+    const provider = await directoryOf(c.env).locate(body.providerId);
+    if (!provider) throw new ApiError(404, "provider_not_found", `no provider ${body.providerId}`);
+    // The customer's own shard: the one its request will reach (the indicia carries the count).
+    const shard = shardForKey(body.user.id, provider.shards);
+    const offer = unwrap(await shardOf(c.env, body.providerId, shard).offer(body.context?.reason));
     const { token, expiresAt } = await signIndicia(
       c.env.EDGE_JWT_SECRET,
-      { providerId: body.providerId, userId: body.user.id },
+      { providerId: body.providerId, userId: body.user.id, shards: provider.shards },
       systemClock.now(),
       { slots: offer.slots.length, channels: offer.channels },
     );

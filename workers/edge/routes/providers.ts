@@ -6,7 +6,7 @@ import { providerRegistration, publicProvider, publicProviderSchema, type Public
 import { allow, open } from "../../shared/access.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
-import { cloudOf, directoryOf, type EdgeApp } from "../app-types.ts";
+import { directoryOf, providerOf, type EdgeApp } from "../app-types.ts";
 
 const tags = ["providers"];
 const params = z.object({ providerId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "not a provider id") });
@@ -29,9 +29,12 @@ export const providers = newApp<EdgeApp>()
     }),
     async (c) => {
       const registration = c.req.valid("json");
-      const { ordinal, created } = unwrap(await directoryOf(c.env).enrol(registration.id));
-      await cloudOf(c.env, registration.id).configure(registration, ordinal);
-      return c.json(publicProvider(registration), created ? 201 : 200);
+      const directory = directoryOf(c.env);
+      const { ordinal, created } = unwrap(await directory.enrol(registration.id));
+      const { shards } = unwrap(await providerOf(c.env, registration.id).configure(registration, ordinal));
+      // Only once every shard holds the registration does the edge route requests to them.
+      await directory.publishShards(registration.id, shards);
+      return c.json(publicProvider({ ...registration, shards }), created ? 201 : 200);
     },
   )
   .openapi(
@@ -47,7 +50,7 @@ export const providers = newApp<EdgeApp>()
     }),
     async (c) => {
       const { providerId } = c.req.valid("param");
-      const provider = (await directoryOf(c.env).has(providerId)) ? await cloudOf(c.env, providerId).publicRegistration() : null;
+      const provider = (await directoryOf(c.env).locate(providerId)) ? await providerOf(c.env, providerId).publicRegistration() : null;
       if (!provider) throw new ApiError(404, "provider_not_found", `no provider ${providerId}`);
       // RPC's serialisable mapping turns the hours' tuples into arrays; the object returns exactly a PublicProvider.
       return c.json(provider as PublicProvider, 200);
@@ -67,7 +70,7 @@ export const providers = newApp<EdgeApp>()
     async (c) => {
       const { providerId } = c.req.valid("param");
       const { text, language } = c.req.valid("json");
-      if (!(await directoryOf(c.env).has(providerId))) throw new ApiError(404, "provider_not_found", `no provider ${providerId}`);
-      return c.json(unwrap(await cloudOf(c.env, providerId).analyze(text, language)), 200);
+      if (!(await directoryOf(c.env).locate(providerId))) throw new ApiError(404, "provider_not_found", `no provider ${providerId}`);
+      return c.json(unwrap(await providerOf(c.env, providerId).analyze(text, language)), 200);
     },
   );

@@ -1,7 +1,9 @@
 /**
- * The callback cloud of one provider, as a Durable Object: it wires the modules that
- * each do one job and answers their RPC methods.
- * - provider-record.ts: the registration, the trained intent engine, offers;
+ * One callback shard of a provider, as a Durable Object: it holds the callbacks of
+ * the customers whose ids hash to it (their confirmations name it), with their events
+ * and one alarm. It wires the modules that each do one job and answers their RPC methods.
+ * - provider-record.ts: its copy of the registration and the trained intent engine;
+ * - offers.ts: what a page shows before the customer asks;
  * - intake.ts: a request becomes a durable callback;
  * - planning.ts: which agent, where and when, reserved at the agent's site;
  * - session-manager.ts: what the alarm does when callbacks fall due (claim, dial, outcomes);
@@ -14,34 +16,35 @@ import { DurableObject } from "cloudflare:workers";
 import { DirectMeshView, GossipMeshView, type MeshView } from "../../federation/mesh-view.ts";
 import { SiteClient } from "../../federation/site-client.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
-import { ok, type Result } from "../shared/problem.ts";
+import type { Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { AlarmSchedule } from "./alarm-schedule.ts";
 import { CallbackActions } from "./callback-actions.ts";
 import { CallbackStore } from "./callback-store.ts";
-import { noProvider, type Actor, type CloudContext, type CloudEnv } from "./cloud-context.ts";
+import type { Actor, CloudContext, CloudEnv } from "./cloud-context.ts";
 import { EventStreams } from "./event-streams.ts";
 import { callbackByConfirmation, callbackPage, callbacksOfAgents, type AgentKey, type CallbackPageQuery, type GraphCallback } from "./graph-reads.ts";
 import { Intake } from "./intake.ts";
-import type { IntentAnalysis } from "./intents.ts";
 import { CLOUD_MIGRATIONS } from "./migrations.ts";
 import { Planner } from "./planning.ts";
-import { ProviderRecord, type Offer } from "./provider-record.ts";
-import type { ProviderRegistration, PublicProvider } from "./provider.ts";
+import { makeOffer, type Offer } from "./offers.ts";
+import { ProviderRecord, type Placement } from "./provider-record.ts";
+import type { ProviderRegistration } from "./provider.ts";
 import type { CallbackRequest, CompleteBody, TransferBody } from "./requests.ts";
 import { SessionManager } from "./session-manager.ts";
 import type { CallbackReceipt, CallbackView } from "./views.ts";
 import type { AttemptOutcome } from "../../federation/vocabulary.ts";
 
 export type { Actor, CloudEnv } from "./cloud-context.ts";
-export type { Offer } from "./provider-record.ts";
+export type { Offer } from "./offers.ts";
 
-export class CallbackCloud extends DurableObject<CloudEnv> {
+export class CallbackShard extends DurableObject<CloudEnv> {
   /** Replaced by tests (through runInDurableObject) to move time. */
   clock: Clock = systemClock;
   /** Replaced by tests to choose where agents come from; gossip replaces it in production. */
   mesh: MeshView;
   private readonly sql: Sql;
+  private readonly cloud: CloudContext;
   private readonly provider: ProviderRecord;
   private readonly store: CallbackStore;
   private readonly alarmSchedule: AlarmSchedule;
@@ -58,6 +61,7 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
     this.mesh = env.MESH_VIEW ? new GossipMeshView(env.MESH_VIEW.getByName("mesh"), direct) : direct;
     // The clock and the mesh view are read through this object: tests replace them on the instance.
     const c: CloudContext = { env, storage: ctx.storage, sql: this.sql, sites, now: () => this.clock.now(), mesh: () => this.mesh };
+    this.cloud = c;
     this.provider = new ProviderRecord(c);
     this.store = new CallbackStore(c, new EventStreams());
     this.alarmSchedule = new AlarmSchedule(c);
@@ -74,23 +78,13 @@ export class CallbackCloud extends DurableObject<CloudEnv> {
 
   // ---- the provider -------------------------------------------------------------------------
 
-  async configure(registration: ProviderRegistration, ordinal: number): Promise<void> {
-    this.provider.configure(registration, ordinal);
-  }
-
-  /** The registration as anyone may see it: no secrets. */
-  async publicRegistration(): Promise<PublicProvider | null> {
-    return this.provider.publicRegistration();
-  }
-
-  async analyze(text: string, language?: string): Promise<Result<IntentAnalysis>> {
-    const p = this.provider.get();
-    if (!p) return noProvider();
-    return ok(await this.provider.analyze(p.registration, text, language));
+  /** The provider object pushes its registration here, with this shard's place among the provider's. */
+  async configure(registration: ProviderRegistration, place: Placement): Promise<void> {
+    this.provider.configure(registration, place);
   }
 
   async offer(reason?: string): Promise<Result<Offer>> {
-    return this.provider.offer(reason);
+    return makeOffer(this.cloud, this.provider, reason);
   }
 
   // ---- callbacks ----------------------------------------------------------------------------

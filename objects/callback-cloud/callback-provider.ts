@@ -1,0 +1,73 @@
+/**
+ * A provider as a Durable Object: its registration (the truth), its trained intent
+ * engine, and its callback shards. A registration is pushed to every shard (each
+ * keeps a copy, so intake and planning never leave the shard) before it is stored
+ * here; a failed push leaves the last full one in force, and registering again
+ * repeats it. The number of shards only grows: a callback's shard is in its
+ * confirmation number for good.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { systemClock, type Clock } from "../shared/clock.ts";
+import { fail, ok, type Result } from "../shared/problem.ts";
+import { migrate, sqlOf } from "../shared/sql.ts";
+import type { CallbackShard } from "./callback-shard.ts";
+import { noProvider, type CloudEnv } from "./cloud-context.ts";
+import type { IntentAnalysis } from "./intents.ts";
+import { PROVIDER_MIGRATIONS } from "./migrations.ts";
+import { ProviderRecord } from "./provider-record.ts";
+import type { ProviderRegistration, PublicProvider } from "./provider.ts";
+import { shardIndexes, shardName } from "./shards.ts";
+
+export interface ProviderEnv extends Pick<CloudEnv, "INTENT_ENGINE" | "AI"> {
+  CALLBACK_SHARDS: DurableObjectNamespace<CallbackShard>;
+}
+
+export class CallbackProvider extends DurableObject<ProviderEnv> {
+  clock: Clock = systemClock;
+  private readonly record: ProviderRecord;
+
+  constructor(ctx: DurableObjectState, env: ProviderEnv) {
+    super(ctx, env);
+    const sql = sqlOf(ctx.storage.sql);
+    this.record = new ProviderRecord({ env, sql, now: () => this.clock.now() });
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, PROVIDER_MIGRATIONS, this.clock.now());
+    });
+  }
+
+  /**
+   * Registers or updates the provider: every shard first, then here. Without
+   * `shards`, a registration keeps the count it has (1 at first). One at a time, so
+   * two registrations never interleave their pushes.
+   */
+  async configure(registration: ProviderRegistration, ordinal: number): Promise<Result<{ shards: number }>> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const had = this.record.get()?.shards ?? 1;
+      const shards = registration.shards ?? had;
+      if (shards < had) {
+        return fail(409, "shards_cannot_shrink", `the provider has ${had} callback shards; their callbacks keep their confirmation numbers, so the count can grow but not shrink`, {
+          shards: had,
+        });
+      }
+      const stored = { ...registration, shards };
+      await Promise.all(
+        shardIndexes(shards).map((shard) =>
+          this.env.CALLBACK_SHARDS.getByName(shardName(registration.id, shard)).configure(stored, { ordinal, shard, shards }),
+        ),
+      );
+      this.record.configure(stored, { ordinal, shard: 0, shards });
+      return ok({ shards });
+    });
+  }
+
+  /** The registration as anyone may see it: no secrets. */
+  async publicRegistration(): Promise<PublicProvider | null> {
+    return this.record.publicRegistration();
+  }
+
+  async analyze(text: string, language?: string): Promise<Result<IntentAnalysis>> {
+    const p = this.record.get();
+    if (!p) return noProvider();
+    return ok(await this.record.analyze(p.registration, text, language));
+  }
+}
