@@ -1,6 +1,6 @@
 /** A provider's callbacks on 1 and on 4 shards: how evenly 4 shards share them, reservations per second and their delay, and the busiest shard's CPU against one shard's. */
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -9,7 +9,7 @@ import { call, registerProvider, requestCallback, seedAgents, SITES, type EdgeCa
 import { startAll, startRun } from "./lib/harness.ts";
 import { percentile, runTasks } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
-import { profileWhile, stackShareMs } from "./lib/profile.ts";
+import { profileWhile, stackShareMs, summarize } from "./lib/profile.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
 import { freePort, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
 
@@ -44,10 +44,14 @@ options:
   --callbacks N     callbacks per provider in step 1 (default 2000)
   --spread N        callbacks of the 4-shard provider in all (default ${GOAL.spreadCallbacks})
   --concurrency N   concurrent clients (default 20)
-  --agents N        agents per site (default 40)
+  --profile DIR     also write each profiled run's V8 profile to DIR/shards-<n>.cpuprofile
+                    and print its costliest functions (self time, per callback)
+  --agents N        agents per site (default 60: 3,600 units, so the asap callbacks of
+                    step 1 and 2 of both providers find an agent in the first slot)
   -h, --help        this text`;
 
 interface Options {
+  profileDir: string | null;
   callbacks: number;
   spread: number;
   concurrency: number;
@@ -61,13 +65,15 @@ function parseOptions(args: string[]): Options | "help" {
       callbacks: { type: "string", default: "2000" },
       spread: { type: "string", default: String(GOAL.spreadCallbacks) },
       concurrency: { type: "string", default: "20" },
-      agents: { type: "string", default: "40" },
+      agents: { type: "string", default: "60" },
+      profile: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
   if (values.help) return "help";
   return {
+    profileDir: values.profile ?? null,
     callbacks: num("callbacks", values.callbacks, 10, 20_000),
     spread: num("spread", values.spread, 10, 50_000),
     concurrency: num("concurrency", values.concurrency, 1, 500),
@@ -159,7 +165,10 @@ function perShard(confirmations: readonly string[], shards: number): number[] {
   return counts;
 }
 
-/** Waits until every callback has been dialed or ended (no alarm work left to bleed into the next measurement). */
+/**
+ * Waits until no callback is still waiting for its first plan, so that one measurement's
+ * planning does not bleed into the next (a callback planned for a later slot is done here).
+ */
 async function settle(edge: EdgeCall, admin: Record<string, string>, confirmations: readonly string[], concurrency: number): Promise<number> {
   let open = [...confirmations];
   for (let round = 0; round < 30 && open.length > 0; round++) {
@@ -167,7 +176,7 @@ async function settle(edge: EdgeCall, admin: Record<string, string>, confirmatio
     const still: string[] = [];
     await runTasks(open, concurrency, async (c) => {
       const res = await edge("GET", `/v1/callbacks/${c}`, undefined, admin);
-      if (res.status === 200 && ["pending", "scheduled"].includes(String(res.body.status))) still.push(c);
+      if (res.status === 200 && res.body.status === "pending") still.push(c);
     });
     open = still;
   }
@@ -251,6 +260,13 @@ export async function main(args: string[]): Promise<number> {
       );
       // The shards' alarms (planning, dialing) run on after the last answer: their CPU is the shard's too.
       const shardMs = stackShareMs(profile, sources, SHARD_CODE);
+      if (options.profileDir) {
+        await mkdir(options.profileDir, { recursive: true });
+        const file = join(options.profileDir, `shards-${p.shards}.cpuprofile`);
+        await writeFile(file, JSON.stringify(profile));
+        const per = (ms: number) => `${fixed(ms / Math.max(1, profiled.confirmations.length), 3)} ms`;
+        console.log(`${file}:\n${table(["function (self time)", "per callback"], summarize(profile, sources, 25).byFunction.map((f) => [f.name, per(f.ms)]))}`);
+      }
       await settle(edge, admin, profiled.confirmations, options.concurrency);
       const counts = perShard(profiled.confirmations, p.shards);
       const busiestShare = Math.max(...counts) / Math.max(1, profiled.confirmations.length);

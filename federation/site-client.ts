@@ -4,6 +4,8 @@
  * SITE_URLS. Every call carries the cloud's secret. A site that does not answer in
  * time is "unreachable", never an exception.
  */
+import type { z } from "zod";
+import type { reservationInput } from "../objects/roster/model.ts";
 import type { Digest } from "./digest.ts";
 import { parseDigest } from "./digest.ts";
 
@@ -11,8 +13,13 @@ export interface SiteTransportEnv {
   CLOUD_SECRET: string;
   /** JSON object: siteId -> base URL, e.g. {"paris":"http://127.0.0.1:8801"}. */
   SITE_URLS?: string;
-  [binding: string]: unknown;
+  /** Service bindings to sites beside this node, `SITE_<ID>` (SITE_URLS and a site's own SITE_ID share the prefix). */
+  [binding: `SITE_${string}`]: Fetcher | string | undefined;
 }
+
+/** A service binding, told apart from the string settings that share its prefix. */
+const fetcherOf = (value: Fetcher | string | undefined): Fetcher | null =>
+  typeof value === "object" && value !== null && typeof value.fetch === "function" ? value : null;
 
 export type SiteAnswer<T> =
   | { ok: true; value: T }
@@ -20,15 +27,8 @@ export type SiteAnswer<T> =
 
 const SITE_TIMEOUT_MS = 2_000;
 
-export interface ReservationRequest {
-  callbackId: string;
-  agentId?: string;
-  skill: string;
-  channel: string;
-  start: string;
-  end: string;
-  holdSeconds?: number;
-}
+/** What a site's reservation route takes: its schema is the contract. */
+export type ReservationRequest = z.input<typeof reservationInput>;
 
 export interface SiteReservation {
   id: string;
@@ -54,7 +54,7 @@ export interface SiteRoute {
 
 /** Sites beside this node in one account are service bindings (`SITE_<ID>`); others are URLs in SITE_URLS. */
 export function siteRoute(env: SiteTransportEnv, siteId: string): SiteRoute | null {
-  const binding = env[`SITE_${siteId.toUpperCase()}`] as Fetcher | undefined;
+  const binding = fetcherOf(env[`SITE_${siteId.toUpperCase()}`]);
   if (binding) return { base: `https://${siteId}.site`, fetch: (url, init) => binding.fetch(url, init) };
   const base = siteUrls(env)[siteId];
   return base ? { base, fetch: (url, init) => fetch(url, init) } : null;
@@ -63,7 +63,8 @@ export function siteRoute(env: SiteTransportEnv, siteId: string): SiteRoute | nu
 /** The sites this node is configured to reach: service bindings and SITE_URLS. */
 export function configuredSites(env: SiteTransportEnv): string[] {
   const bound = Object.keys(env)
-    .filter((k) => /^SITE_[A-Z0-9_-]+$/.test(k) && k !== "SITE_URLS" && k !== "SITE_ID" && typeof (env[k] as Fetcher | undefined)?.fetch === "function")
+    .filter((k): k is `SITE_${string}` => /^SITE_[A-Z0-9_-]+$/.test(k))
+    .filter((k) => fetcherOf(env[k]) !== null)
     .map((k) => k.slice("SITE_".length).toLowerCase());
   return [...new Set([...bound, ...Object.keys(siteUrls(env))])].sort();
 }

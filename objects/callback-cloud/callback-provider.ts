@@ -8,7 +8,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { systemClock, type Clock } from "../shared/clock.ts";
-import { fail, ok, type Result } from "../shared/problem.ts";
+import { fail, guarded, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf } from "../shared/sql.ts";
 import type { CallbackShard } from "./callback-shard.ts";
 import { noProvider, type CloudEnv } from "./cloud-context.ts";
@@ -41,23 +41,26 @@ export class CallbackProvider extends DurableObject<ProviderEnv> {
    * two registrations never interleave their pushes.
    */
   async configure(registration: ProviderRegistration, ordinal: number): Promise<Result<{ shards: number }>> {
-    return this.ctx.blockConcurrencyWhile(async () => {
-      const had = this.record.get()?.shards ?? 1;
-      const shards = registration.shards ?? had;
-      if (shards < had) {
-        return fail(409, "shards_cannot_shrink", `the provider has ${had} callback shards; their callbacks keep their confirmation numbers, so the count can grow but not shrink`, {
-          shards: had,
-        });
-      }
-      const stored = { ...registration, shards };
-      await Promise.all(
-        shardIndexes(shards).map((shard) =>
-          this.env.CALLBACK_SHARDS.getByName(shardName(registration.id, shard)).configure(stored, { ordinal, shard, shards }),
-        ),
-      );
-      this.record.configure(stored, { ordinal, shard: 0, shards });
-      return ok({ shards });
-    });
+    // Guarded inside: a throw out of blockConcurrencyWhile would reset the object.
+    return this.ctx.blockConcurrencyWhile(() => guarded("provider.configure", () => this.configureNow(registration, ordinal)));
+  }
+
+  private async configureNow(registration: ProviderRegistration, ordinal: number): Promise<Result<{ shards: number }>> {
+    const had = this.record.get()?.shards ?? 1;
+    const shards = registration.shards ?? had;
+    if (shards < had) {
+      return fail(409, "shards_cannot_shrink", `the provider has ${had} callback shards; their callbacks keep their confirmation numbers, so the count can grow but not shrink`, {
+        shards: had,
+      });
+    }
+    const stored = { ...registration, shards };
+    await Promise.all(
+      shardIndexes(shards).map((shard) =>
+        this.env.CALLBACK_SHARDS.getByName(shardName(registration.id, shard)).configure(stored, { ordinal, shard, shards }),
+      ),
+    );
+    this.record.configure(stored, { ordinal, shard: 0, shards });
+    return ok({ shards });
   }
 
   /** The registration as anyone may see it: no secrets. */
@@ -66,8 +69,10 @@ export class CallbackProvider extends DurableObject<ProviderEnv> {
   }
 
   async analyze(text: string, language?: string): Promise<Result<IntentAnalysis>> {
-    const p = this.record.get();
-    if (!p) return noProvider();
-    return ok(await this.record.analyze(p.registration, text, language));
+    return guarded("provider.analyze", async () => {
+      const p = this.record.get();
+      if (!p) return noProvider();
+      return ok(await this.record.analyze(p.registration, text, language));
+    });
   }
 }

@@ -16,7 +16,7 @@ import { DurableObject } from "cloudflare:workers";
 import { DirectMeshView, GossipMeshView, type MeshView } from "../../federation/mesh-view.ts";
 import { SiteClient } from "../../federation/site-client.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
-import type { Result } from "../shared/problem.ts";
+import { guarded, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { AlarmSchedule } from "./alarm-schedule.ts";
 import { CallbackActions } from "./callback-actions.ts";
@@ -84,7 +84,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   }
 
   async offer(reason?: string): Promise<Result<Offer>> {
-    return makeOffer(this.cloud, this.provider, reason);
+    return guarded("shard.offer", () => makeOffer(this.cloud, this.provider, reason));
   }
 
   // ---- callbacks ----------------------------------------------------------------------------
@@ -94,35 +94,35 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     userId: string,
     idempotencyKey: string,
   ): Promise<Result<CallbackReceipt>> {
-    return this.intake.request(input, userId, idempotencyKey);
+    return guarded("shard.request", () => this.intake.request(input, userId, idempotencyKey));
   }
 
   async status(confirmation: string, actor: Actor): Promise<Result<CallbackView>> {
-    return this.actions.status(confirmation, actor);
+    return guarded("shard.status", () => this.actions.status(confirmation, actor));
   }
 
   async cancel(confirmation: string, actor: Actor): Promise<Result<CallbackView>> {
-    return this.actions.cancel(confirmation, actor);
+    return guarded("shard.cancel", () => this.actions.cancel(confirmation, actor));
   }
 
   async annotate(confirmation: string, actor: Actor, text: string): Promise<Result<CallbackView>> {
-    return this.actions.annotate(confirmation, actor, text);
+    return guarded("shard.annotate", () => this.actions.annotate(confirmation, actor, text));
   }
 
   async answer(confirmation: string, actor: Actor, text: string): Promise<Result<CallbackView>> {
-    return this.actions.answer(confirmation, actor, text);
+    return guarded("shard.answer", () => this.actions.answer(confirmation, actor, text));
   }
 
   async transfer(confirmation: string, actor: Actor, to: TransferBody): Promise<Result<CallbackView>> {
-    return this.actions.transfer(confirmation, actor, to);
+    return guarded("shard.transfer", () => this.actions.transfer(confirmation, actor, to));
   }
 
   async complete(confirmation: string, actor: Actor, body: CompleteBody): Promise<Result<CallbackView>> {
-    return this.actions.complete(confirmation, actor, body);
+    return guarded("shard.complete", () => this.actions.complete(confirmation, actor, body));
   }
 
   async progress(confirmation: string, rawBody: string, signature: string | null, attempt: number, outcome: AttemptOutcome): Promise<Result<CallbackView>> {
-    return this.actions.progress(confirmation, rawBody, signature, attempt, outcome);
+    return guarded("shard.progress", () => this.actions.progress(confirmation, rawBody, signature, attempt, outcome));
   }
 
   /** Server-sent events: the history so far, then each new event as it happens. */

@@ -3,6 +3,7 @@
  * change goes through `move` (legal moves only, with its event), every event through
  * `event` (stored, then sent to live listeners).
  */
+import { InvariantError } from "../shared/problem.ts";
 import { hashVerifier } from "./confirmation.ts";
 import { iso, type Actor, type CloudContext } from "./cloud-context.ts";
 import type { EventStreams } from "./event-streams.ts";
@@ -22,7 +23,7 @@ export class CallbackStore {
 
   mustGet(id: string): CallbackRow {
     const row = this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE id = ${id}`.toArray()[0];
-    if (!row) throw new Error(`callback ${id} vanished`);
+    if (!row) throw new InvariantError("a callback vanished inside its own request", { callbackId: id });
     return row;
   }
 
@@ -60,7 +61,9 @@ export class CallbackStore {
     eventType: string,
     detail: Record<string, unknown>,
   ): void {
-    if (cb.status !== to && !canMove(cb.status, to)) throw new Error(`callback ${cb.id}: ${cb.status} -> ${to} is not a legal move`);
+    if (cb.status !== to && !canMove(cb.status, to)) {
+      throw new InvariantError("an illegal move of a callback", { callbackId: cb.id, confirmation: cb.confirmation, from: cb.status, to });
+    }
     const now = this.c.now();
     if (change.scheduledFor === undefined) {
       this.c.sql`UPDATE callbacks SET status = ${to}, due_at_ms = ${change.due}, updated_at_ms = ${now} WHERE id = ${cb.id}`;

@@ -181,21 +181,41 @@ export class Planner {
   private schedulingContext(reg: ProviderRegistration, now: number, siteIds: readonly string[]): SchedulingContext {
     const load = this.c.sql<{ site_id: string; n: number }>`SELECT site_id, count(*) AS n FROM callbacks
       WHERE site_id IS NOT NULL AND status IN ('scheduled', 'retrying') GROUP BY site_id LIMIT 100`.toArray();
+    const place = this.provider.must();
     return {
       nowMs: now,
       slotMs: reg.rules.slotMinutes * 60_000,
       siteIds,
       costTier: reg.scheduling?.costTiers,
       siteLoad: Object.fromEntries(load.map((r) => [r.site_id, r.n])),
+      // Shard k of n starts its ties k/n of the way down each site's list: sibling shards meet less.
+      tieStart: place.shard / place.shards,
       weights: resolveWeights(reg.scheduling?.weights),
     };
   }
 
-  /** What one callback needs of an agent; `held`: with the hold it has (a re-plan may move it). */
-  private needOf(cb: CallbackRow, now: number, slotMs: number, held: boolean): CallbackNeed {
-    const previous = this.c.sql<{ site_id: string; agent_id: string }>`SELECT site_id, agent_id FROM callbacks
+  /** When a site chooses the agent: what the scheduler would weigh among that site's agents (roster/choose-agent.ts). */
+  private siteChoice(cb: CallbackRow, siteId: string) {
+    const previous = this.previousAgent(cb);
+    const weights = this.provider.must().registration.scheduling?.weights;
+    return {
+      level: cb.skill_level,
+      language: cb.language,
+      ...(previous?.site_id === siteId ? { previousAgent: previous.agent_id } : {}),
+      ...(weights ? { weights } : {}),
+    };
+  }
+
+  /** The agent this customer last spoke to, if any. */
+  private previousAgent(cb: CallbackRow): { site_id: string; agent_id: string } | undefined {
+    return this.c.sql<{ site_id: string; agent_id: string }>`SELECT site_id, agent_id FROM callbacks
       WHERE user_id = ${cb.user_id} AND id != ${cb.id} AND agent_id IS NOT NULL AND status IN ('connected', 'completed', 'answered')
       ORDER BY updated_at_ms DESC LIMIT 1`.toArray()[0];
+  }
+
+  /** What one callback needs of an agent; `held`: with the hold it has (a re-plan may move it). */
+  private needOf(cb: CallbackRow, now: number, slotMs: number, held: boolean): CallbackNeed {
+    const previous = this.previousAgent(cb);
     return {
       id: cb.id,
       skill: cb.skill as string,
@@ -270,7 +290,7 @@ export class Planner {
     for (const t of tries.slice(0, MAX_TRIES)) {
       const answer = await this.c.sites.reserve(t.siteId, {
         callbackId: cb.id,
-        ...(t.agentId ? { agentId: t.agentId } : {}),
+        ...(t.agentId ? { agentId: t.agentId } : { choose: this.siteChoice(cb, t.siteId) }),
         skill: cb.skill as string,
         channel: cb.channel,
         start: iso(t.startMs),

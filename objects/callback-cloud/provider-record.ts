@@ -4,6 +4,7 @@
  * each callback shard keeps a copy (pushed by the provider object) with its place
  * among the provider's shards, so intake and planning never leave the shard.
  */
+import { InvariantError } from "../shared/problem.ts";
 import type { Sql } from "../shared/sql.ts";
 import type { CloudEnv } from "./cloud-context.ts";
 import { hostedIntentEngine, type AsyncIntentEngine } from "./intent/hosted.ts";
@@ -63,7 +64,7 @@ export class ProviderRecord {
 
   must(): StoredProvider {
     const p = this.get();
-    if (!p) throw new Error("this callback cloud has no provider");
+    if (!p) throw new InvariantError("a callback shard has no provider");
     return p;
   }
 

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { CHANNELS, REPORTABLE_STATES, skillName, type AgentState, type Channel } from "../../federation/vocabulary.ts";
 import { isValidRange, isValidTimeZone, WEEKDAYS } from "../shared/weekly-hours.ts";
+import { weightsSchema } from "../callback-cloud/scheduling/weights.ts";
 
 export const EXPOSURES = ["public", "federated", "internal"] as const;
 export type Exposure = (typeof EXPOSURES)[number];
@@ -57,6 +58,19 @@ export const reservationInput = z
     end: isoInstant,
     /** A tentative hold shorter than the window, for planners that reserve before they commit. */
     holdSeconds: z.number().int().min(1).max(86_400).optional(),
+    /**
+     * When no agent is named, what the site weighs to choose one, as the cloud's scheduler
+     * does: the level the callback needs, the customer's language, the agent it spoke to
+     * last, and the provider's weights. Without it, the site takes the strongest in the skill.
+     */
+    choose: z
+      .strictObject({
+        level: z.number().int().min(1).max(5),
+        language: z.string().min(2).max(16).optional(),
+        previousAgent: z.string().min(1).max(64).optional(),
+        weights: weightsSchema.optional(),
+      })
+      .optional(),
   })
   .refine((r) => Date.parse(r.end) > Date.parse(r.start), { message: "end must be after start", path: ["end"] })
   .refine((r) => Date.parse(r.end) - Date.parse(r.start) <= 86_400_000, {

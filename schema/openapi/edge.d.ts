@@ -1151,6 +1151,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getProvider: {
@@ -1202,6 +1211,15 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1276,6 +1294,15 @@ export interface operations {
             };
             /** @description the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1358,6 +1385,15 @@ export interface operations {
             };
             /** @description the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1465,6 +1501,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getCallbackStatus: {
@@ -1518,6 +1563,15 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1594,6 +1648,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     streamCallbackEvents: {
@@ -1647,6 +1710,15 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1745,6 +1817,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     answerCallback: {
@@ -1829,6 +1910,15 @@ export interface operations {
             };
             /** @description understood, but the provider's rules forbid it (`details` says what would be allowed) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1921,6 +2011,15 @@ export interface operations {
             };
             /** @description understood, but the provider's rules forbid it (`details` says what would be allowed) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2021,6 +2120,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     reportCallProgress: {
@@ -2085,6 +2193,15 @@ export interface operations {
             };
             /** @description the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2171,6 +2288,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description this node is not configured for it */
             503: {
                 headers: {
@@ -2231,6 +2357,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getMesh: {
@@ -2278,6 +2413,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listMembers: {
@@ -2318,6 +2462,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2420,6 +2573,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description this node is not configured for it */
             503: {
                 headers: {
@@ -2480,6 +2642,15 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2558,6 +2729,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     reportPeer: {
@@ -2624,6 +2804,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getSignedMembership: {
@@ -2673,6 +2862,15 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2742,6 +2940,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description this node is not configured for it */
             503: {
                 headers: {
@@ -2792,6 +2999,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2956,6 +3172,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     queryFederatedGraph: {
@@ -3010,6 +3235,15 @@ export interface operations {
             };
             /** @description the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3079,6 +3313,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     queryCloudGraph: {
@@ -3133,6 +3376,15 @@ export interface operations {
             };
             /** @description the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -725,6 +725,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     putAgent: {
@@ -848,6 +857,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     removeAgent: {
@@ -913,6 +931,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listAgents: {
@@ -953,6 +980,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1045,6 +1081,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     agentHeartbeat: {
@@ -1101,6 +1146,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getAvailability: {
@@ -1147,6 +1201,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1234,6 +1297,15 @@ export interface operations {
             };
             /** @description the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1339,6 +1411,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     reserveAgent: {
@@ -1361,6 +1442,22 @@ export interface operations {
                     /** Format: date-time */
                     end: string;
                     holdSeconds?: number;
+                    choose?: {
+                        level: number;
+                        language?: string;
+                        previousAgent?: string;
+                        weights?: {
+                            skill?: number;
+                            availability?: number;
+                            language?: number;
+                            previousAgent?: number;
+                            freshness?: number;
+                            load?: number;
+                            cost?: number;
+                            keep?: number;
+                            priority?: number;
+                        };
+                    };
                 };
             };
         };
@@ -1428,6 +1525,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getReservation: {
@@ -1479,6 +1585,15 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1553,6 +1668,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     releaseReservation: {
@@ -1620,6 +1744,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     receiveDigests: {
@@ -1675,6 +1808,15 @@ export interface operations {
             };
             /** @description the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1748,6 +1890,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     acceptMembership: {
@@ -1810,6 +1961,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description this node is not configured for it */
             503: {
                 headers: {
@@ -1859,6 +2019,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2014,6 +2183,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     querySiteGraph: {
@@ -2068,6 +2246,15 @@ export interface operations {
             };
             /** @description the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -173,6 +173,17 @@ describe("the assignment", () => {
   });
 });
 
+describe("sibling shards", () => {
+  it("start their ties at different agents, so equal agents are shared out rather than fought over", () => {
+    const members = [member("paris", ["a", "b", "c", "d"].map((n) => agent(n)))];
+    const firstPick = (tieStart: number) => nameOf(planTogether([need("x")], members, ctx({ tieStart })).placements[0].agentId);
+    expect([0, 0.25, 0.5, 0.75].map(firstPick)).toEqual(["a", "b", "c", "d"]);
+    // A better agent still wins whatever the tie start.
+    const better = [member("paris", [agent("a"), agent("b", { skills: { repair: 5 } }), agent("c"), agent("d")])];
+    for (const tieStart of [0, 0.5, 0.75]) expect(nameOf(planTogether([need("x")], better, ctx({ tieStart })).placements[0].agentId)).toBe("b");
+  });
+});
+
 describe("re-planning", () => {
   // "fixer" holds the 9:00 slot for a routine billing callback (its digest shows it busy then).
   const holder = (over: Partial<CallbackNeed> = {}) =>

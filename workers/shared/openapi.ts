@@ -49,11 +49,12 @@ export const errorSchema = z
 
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: errorSchema } } });
 
-/** The error answers every route can give: bad input, a bad token, a role outside the route's. */
+/** The error answers every route can give: bad input, a bad token, a role outside the route's, a fault of ours. */
 export const commonErrors = {
   400: errorResponse("bad input; `details.fields` names each bad field"),
   401: errorResponse("no token where one is needed, or a token that is not valid here"),
   403: errorResponse("the caller's role may not do this"),
+  500: errorResponse("a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened"),
 } as const;
 
 const ERRORS = {

@@ -3,7 +3,8 @@
  * analysis per reason. Picks the intent (or `unknown` when unsure), its skills, and
  * the callback's priority raised by urgency cues.
  */
-import { DEFAULT_PARAMS, trainClassifier, type ClassifierParams } from "./classifier.ts";
+import { DEFAULT_PARAMS, type ClassifierParams } from "./classifier-params.ts";
+import { trainClassifier } from "./classifier.ts";
 import { bundledLexicon, type ExpansionWeights } from "./lexicon.ts";
 import { words } from "./tokens.ts";
 import { UNKNOWN_INTENT, type IntentAnalysis, type IntentDefinition, type IntentEngine } from "./types.ts";

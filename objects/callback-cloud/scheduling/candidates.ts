@@ -25,6 +25,8 @@ export interface SiteInfo {
   agents: number;
   /** Callbacks this plan has placed there so far. */
   placed: number;
+  /** The agent position ties start from (SchedulingContext.tieStart). */
+  tieOffset: number;
   /** This plan's view of the digest's agents (one per lane), by position, made when first needed. */
   planned: (MeshAgent[] | undefined)[];
 }
@@ -120,7 +122,8 @@ function lanesAt(site: SiteInfo, i: number): MeshAgent[] {
   let lanes = site.planned[i];
   if (!lanes) {
     const agent = site.digest.agents[i] as DigestAgent;
-    lanes = lanesOf(agent).map((free, lane) => ({ order: (site.rank * 65_536 + i) * 32 + lane, lane, site, agent, free }));
+    const position = (i - site.tieOffset + site.agents) % Math.max(1, site.agents);
+    lanes = lanesOf(agent).map((free, lane) => ({ order: (site.rank * 65_536 + position) * 32 + lane, lane, site, agent, free }));
     site.planned[i] = lanes;
   }
   return lanes;
@@ -150,6 +153,7 @@ export function meshOf(members: readonly MeshMember[], ctx: SchedulingContext, n
       held: Math.max(0, ctx.siteLoad?.[siteId] ?? 0),
       agents: m.digest.agents.length,
       placed: 0,
+      tieOffset: Math.floor(Math.min(1, Math.max(0, ctx.tieStart ?? 0)) * m.digest.agents.length) % Math.max(1, m.digest.agents.length),
       planned: [],
     });
   });

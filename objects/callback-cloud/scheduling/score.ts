@@ -91,3 +91,25 @@ export function scorerFor(need: CallbackNeed, weights: Weights): (a: MeshAgent, 
     return score;
   };
 }
+
+/** What a site is told when it chooses among its own agents for a callback (no agent named). */
+export interface SiteChoice {
+  skill: string;
+  level: number;
+  language?: string;
+  /** The ref of the agent the customer spoke to last, at this site. */
+  previousAgent?: string;
+}
+
+/**
+ * How well one of a site's agents fits, for the site's own choice at one start: the
+ * agent's terms of the score above (skill, language, previous agent), weighted alike.
+ * The terms of the site (freshness, load, cost) and of the start are the same for every
+ * agent it could choose, so this orders them as the full score would.
+ */
+export function agentFit(choice: SiteChoice, agent: { ref: string; skills: Readonly<Record<string, number>>; languages: readonly string[] }, weights: Weights): number {
+  let fit = weights.skill * skillTerm(agent.skills[choice.skill] ?? 0, choice.level);
+  if (choice.language === undefined || agent.languages.includes(choice.language)) fit += weights.language;
+  if (choice.previousAgent !== undefined && choice.previousAgent === agent.ref) fit += weights.previousAgent;
+  return fit;
+}

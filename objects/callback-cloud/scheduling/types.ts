@@ -42,6 +42,12 @@ export interface SchedulingContext {
   siteIds: readonly string[];
   /** Per site, 0 = cheapest .. 3; a site not listed is tier 0. */
   costTier?: Readonly<Record<string, number>>;
+  /**
+   * Where ties between a site's agents start, as a share of its list (0 = its first agent):
+   * the shards of one provider plan apart from each other, so each starts at another agent
+   * and their plans meet less at the sites. Absent is 0.
+   */
+  tieStart?: number;
   /** Callbacks already held at each site, for load balance. */
   siteLoad?: Readonly<Record<string, number>>;
   weights: Weights;

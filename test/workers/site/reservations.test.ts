@@ -48,6 +48,30 @@ describe("reservations", () => {
     expect((await reserve({ callbackId: "cb-3" })).status).toBe(409);
   });
 
+  it("chooses as the cloud's scheduler would when told what it weighs: level, language, the previous agent, the provider's weights", async () => {
+    await useClock();
+    await putAgent("ana", { skills: { appliance_repair: 4 }, languages: ["en"] });
+    await putAgent("bo", { skills: { appliance_repair: 3 }, languages: ["en", "fr"] });
+    await putAgent("cy", { skills: { appliance_repair: 3 }, languages: ["en"] });
+    for (const id of ["ana", "bo", "cy"]) await report(id, "available");
+    const ref = async (id: string) => (await api("GET", `/v1/agents/${id}`)).body.ref as string;
+    // Alone, the strongest; for a French speaker needing level 3, the one who speaks French
+    // (skill 0.8 × 40 for Ana against 0.6 × 40 + 10 for Bo, under the default weights).
+    expect((await reserve({ callbackId: "cb-en" })).body.agentId).toBe(await ref("ana"));
+    expect((await reserve({ callbackId: "cb-fr", start: SLOT.end, end: iso(T0 + 45 * 60_000), choose: { level: 3, language: "fr" } })).body.agentId).toBe(
+      await ref("bo"),
+    );
+    // The customer's previous agent wins a tie, and a provider that weighs skill alone gets the strongest again.
+    const later = (n: number) => ({ start: iso(T0 + n * 15 * 60_000), end: iso(T0 + (n + 1) * 15 * 60_000) });
+    const previous = await reserve({ callbackId: "cb-prev", ...later(3), choose: { level: 4, language: "en", previousAgent: await ref("cy") } });
+    expect(previous.body.agentId).toBe(await ref("ana"));
+    const tie = await reserve({ callbackId: "cb-tie", ...later(4), choose: { level: 3, language: "en", previousAgent: await ref("cy"), weights: { skill: 0 } } });
+    expect(tie.body.agentId).toBe(await ref("cy"));
+    const skillOnly = await reserve({ callbackId: "cb-skill", ...later(5), choose: { level: 3, language: "fr", weights: { language: 0, previousAgent: 0 } } });
+    expect(skillOnly.body.agentId).toBe(await ref("ana"));
+    expect((await reserve({ callbackId: "cb-bad", ...later(6), choose: { level: 9 } })).status).toBe(400);
+  });
+
   it("does not reserve an internal agent or an unknown one, even by name", async () => {
     await useClock();
     const dee = await putAgent("dee", { exposure: "internal" });
