@@ -4,15 +4,15 @@ import { join } from "node:path";
 // Node's own: the global one is typed by @cloudflare/workers-types, without eventLoopUtilization.
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import type { Digest, DigestAgent } from "../federation/digest.ts";
-import type { Mesh } from "../federation/launcher/mesh.ts";
-import { peerIdOf, startPeer, type Peer } from "../federation/peer/peer.ts";
+import type { Digest, DigestAgent } from "../federation/wire/digest.ts";
+import type { Mesh } from "../federation/node/launcher/mesh.ts";
+import { peerIdOf, startPeer, type Peer } from "../federation/node/peer/peer.ts";
 import { startAll, startRun, type Run } from "./lib/harness.ts";
 import { percentile } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
 import { countTcpBytes, type WireCounter } from "./lib/wire.ts";
-import { SKILL_SETS } from "../federation/launcher/simulation.ts";
+import { SKILL_SETS } from "../federation/node/launcher/simulation.ts";
 
 // As the other benches: quiet, offline, traceless wrangler (the end-to-end part starts Workers).
 process.env.WRANGLER_LOG ??= "warn";
@@ -25,18 +25,18 @@ const GOAL = { members: 20, maxP99Ms: 250 } as const;
 /** A change not seen by every member within this long counts as lost for those that missed it. */
 const PEER_TIMEOUT_MS = 2_000;
 const E2E_TIMEOUT_MS = 5_000;
-/** Members publish their digest at least this often when nothing changes (federation/member.ts refreshMs). */
+/** Members publish their digest at least this often when nothing changes (federation/node/member.ts refreshMs). */
 const REFRESH_MS = 1_000;
-/** federation/member.ts pollMs, only to describe it in the report. */
+/** federation/node/member.ts pollMs, only to describe it in the report. */
 const BRIDGE_POLL_MS = 100;
 const E2E_POLL_MS = 10;
 const E2E_AGENT = "gossip-bench-agent";
 
 const HELP = `usage: npm run bench -- gossip [options]
 
-Peer level: N federation peers (federation/peer/peer.ts startPeer, as members run
+Peer level: N federation peers (federation/node/peer/peer.ts startPeer, as members run
 them) in this process on 127.0.0.1 TCP, every peer dialling every other (what
-federation/member.ts does with the membership list), a membership function that
+federation/node/member.ts does with the membership list), a membership function that
 knows all N. After a warm-up, one peer at a time publishes a changed digest (seq+1,
 one agent flipped between available and busy; publishers take turns) and every other
 peer's onDigest stamps its arrival (one clock: performance.now()). Then the peers sit
@@ -491,7 +491,7 @@ interface MeshMemberView {
 
 async function endToEnd(sites: number, index: number, options: Options, wire: WireCounter, run: Run): Promise<EndToEndResult> {
   const { signal } = run;
-  const { startMesh } = await import("../federation/launcher/mesh.ts");
+  const { startMesh } = await import("../federation/node/launcher/mesh.ts");
   const stateDir = await run.tempDir("e2e");
   const workerErrors: string[] = [];
   const recent: string[] = [];
@@ -749,7 +749,7 @@ export async function main(args: string[]): Promise<number> {
 
     // ---- report ----
     if (peerResults.length > 0) {
-      console.log("\npeer level: one process, N libp2p peers on 127.0.0.1 TCP, every peer dialling every other; gossipsub as configured in federation/peer/node.ts");
+      console.log("\npeer level: one process, N libp2p peers on 127.0.0.1 TCP, every peer dialling every other; gossipsub as configured in federation/node/peer/node.ts");
       console.log(
         table(
           ["members", "changes", "reach all p50", "p90", "p99", "max", "per member p50", "p99", "lost", "publish() p50", "CPU/change", "loop busy", "loop stall"],

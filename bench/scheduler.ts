@@ -2,8 +2,8 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { FREE_HORIZON_MS, MAX_FREE_INTERVALS, type DigestAgent } from "../federation/digest.ts";
-import type { MeshMember } from "../federation/mesh-view.ts";
+import { FREE_HORIZON_MS, MAX_FREE_INTERVALS, type DigestAgent } from "../federation/wire/digest.ts";
+import type { MeshMember } from "../federation/runtime/mesh-view.ts";
 // The greedy baseline is for comparison only: not in the production barrel.
 import { planGreedy } from "../objects/callback-cloud/scheduling/greedy.ts";
 import {

@@ -25,7 +25,8 @@ const HELP = `usage: npm run bench -- shards [options]
 
 Starts the edge and the three sites in local workerd, registers two providers from
 examples/providers/acme.json (open around the clock), one with 1 callback shard and
-one with 4, and staffs agents (appliance_repair 3, capacity 20). Then, for each:
+one with 4, each with agents of its own (its repair skill renamed; level 3, capacity 20).
+Then, for each:
 
 1. N customers each ask for an offer and an asap callback (20 clients). Measured:
    accepted/s; from each callback's history afterwards, the time from its answer
@@ -41,13 +42,13 @@ one with 4, and staffs agents (appliance_repair 3, capacity 20). Then, for each:
 Result: bench/results/shards.json.
 
 options:
-  --callbacks N     callbacks per provider in step 1 (default 2000)
+  --callbacks N     callbacks per provider in step 1 (default 1000)
   --spread N        callbacks of the 4-shard provider in all (default ${GOAL.spreadCallbacks})
   --concurrency N   concurrent clients (default 20)
   --profile DIR     also write each profiled run's V8 profile to DIR/shards-<n>.cpuprofile
                     and print its costliest functions (self time, per callback)
-  --agents N        agents per site (default 60: 3,600 units, so the asap callbacks of
-                    step 1 and 2 of both providers find an agent in the first slot)
+  --agents N        agents per site and provider, each provider's own (default 60: 3,600
+                    units each, so steps 1 and 2 find an agent in the first slot)
   -h, --help        this text`;
 
 interface Options {
@@ -62,7 +63,7 @@ function parseOptions(args: string[]): Options | "help" {
   const { values } = parseArgs({
     args,
     options: {
-      callbacks: { type: "string", default: "2000" },
+      callbacks: { type: "string", default: "1000" },
       spread: { type: "string", default: String(GOAL.spreadCallbacks) },
       concurrency: { type: "string", default: "20" },
       agents: { type: "string", default: "60" },
@@ -241,9 +242,15 @@ export async function main(args: string[]): Promise<number> {
       { id: "shards-one", shards: 1 },
       { id: "shards-four", shards: 4 },
     ] as const;
-    for (const p of providers) await registerProvider(edge, admin, fixture, p.id, { shards: p.shards });
-    await seedAgents(sites, secrets.MESH_ADMIN_TOKEN, "shards", options.agentsPerSite, options.concurrency);
-    console.log(`shards bench: edge and sites up, providers ${providers.map((p) => `${p.id} (${p.shards})`).join(", ")}, ${SITES.length * options.agentsPerSite} agents (${since()})`);
+    // Each provider has agents of its own (its repair skill renamed), so neither run meets the other's callbacks at the sites.
+    const intents = fixture.intents as { skills: Record<string, number> }[];
+    for (const p of providers) {
+      const skill = `appliance_repair_${p.shards}`;
+      const own = intents.map((i) => ({ ...i, skills: Object.fromEntries(Object.entries(i.skills).map(([k, v]) => [k === "appliance_repair" ? skill : k, v])) }));
+      await registerProvider(edge, admin, fixture, p.id, { shards: p.shards, intents: own });
+      await seedAgents(sites, secrets.MESH_ADMIN_TOKEN, p.id, options.agentsPerSite, options.concurrency, { [skill]: 3 });
+    }
+    console.log(`shards bench: edge and sites up, providers ${providers.map((p) => `${p.id} (${p.shards})`).join(", ")}, ${SITES.length * options.agentsPerSite} agents each (${since()})`);
 
     const runTag = secret(3);
     const results = [];

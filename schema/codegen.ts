@@ -14,7 +14,7 @@ import * as typescript from "@graphql-codegen/typescript";
 import * as typescriptResolvers from "@graphql-codegen/typescript-resolvers";
 import { stitchSchemas } from "@graphql-tools/stitch";
 import { buildSchema, parse, printSchema, type GraphQLSchema } from "graphql";
-import { agentInCloud, publicSchema } from "../federation/gateway/shape.ts";
+import { agentInCloud, publicSchema } from "../federation/runtime/gateway/shape.ts";
 import { OPENAPI_TARGETS, openApiOutputs } from "./openapi-codegen.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -78,7 +78,7 @@ export const TARGETS: Target[] = [
   },
   {
     sdl: "schema/gateway.graphql",
-    out: "federation/gateway/types.generated.ts",
+    out: "federation/runtime/gateway/types.generated.ts",
     contextType: "./context.ts#GatewayContext",
     // The gateway's resolvers get the subgraphs' answers, holding whatever the query selected.
     mappers: {},

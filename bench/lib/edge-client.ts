@@ -103,13 +103,20 @@ export function agentsOf(sites: Record<SiteId, LocalWorker>, group: string, perS
 }
 
 /** Agents as the edge tests staff them (appliance_repair 3, voice and sms, English), capacity 20, logged in and available. */
-export async function seedAgents(sites: Record<SiteId, LocalWorker>, adminToken: string, group: string, perSite: number, concurrency: number): Promise<void> {
+export async function seedAgents(
+  sites: Record<SiteId, LocalWorker>,
+  adminToken: string,
+  group: string,
+  perSite: number,
+  concurrency: number,
+  skills: Record<string, number> = { appliance_repair: 3 },
+): Promise<void> {
   const headers = { authorization: `Bearer ${adminToken}` };
   await runTasks(agentsOf(sites, group, perSite), concurrency, async ({ url, id }) => {
     const put = await call(
       new URL(`/v1/agents/${id}`, url),
       "PUT",
-      { name: `Agent ${id}`, skills: { appliance_repair: 3 }, channels: ["voice", "sms"], languages: ["en"], capacity: 20, exposure: "federated" },
+      { name: `Agent ${id}`, skills, channels: ["voice", "sms"], languages: ["en"], capacity: 20, exposure: "federated" },
       headers,
     );
     if (put.status !== 201 && put.status !== 200) throw new Error(`seeding: PUT /v1/agents/${id} answered ${put.status}: ${put.text.slice(0, 300)}`);

@@ -14,7 +14,7 @@ import type { CompleteBody, TransferBody } from "./requests.ts";
 import type { SessionManager } from "./session-manager.ts";
 import { verify as verifySignature } from "./signing.ts";
 import type { AttemptRow, CallbackView } from "./views.ts";
-import type { AttemptOutcome } from "../../federation/vocabulary.ts";
+import type { AttemptOutcome } from "../../federation/wire/vocabulary.ts";
 
 export class CallbackActions {
   constructor(

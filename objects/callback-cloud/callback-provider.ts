@@ -63,6 +63,19 @@ export class CallbackProvider extends DurableObject<ProviderEnv> {
     return ok({ shards });
   }
 
+  /**
+   * A member went down (the edge's mesh view says so): each shard plans again what it had
+   * reserved there. Answers how many callbacks moved.
+   */
+  async siteDown(siteId: string): Promise<number> {
+    const p = this.record.get();
+    if (!p) return 0;
+    const moved = await Promise.all(
+      shardIndexes(p.shards).map((shard) => this.env.CALLBACK_SHARDS.getByName(shardName(p.registration.id, shard)).siteDown(siteId)),
+    );
+    return moved.reduce((a, b) => a + b, 0);
+  }
+
   /** The registration as anyone may see it: no secrets. */
   async publicRegistration(): Promise<PublicProvider | null> {
     return this.record.publicRegistration();

@@ -13,8 +13,8 @@
  * - graph-reads.ts: the cloud subgraph's reads.
  */
 import { DurableObject } from "cloudflare:workers";
-import { DirectMeshView, GossipMeshView, type MeshView } from "../../federation/mesh-view.ts";
-import { SiteClient } from "../../federation/site-client.ts";
+import { DirectMeshView, GossipMeshView, type MeshView } from "../../federation/runtime/mesh-view.ts";
+import { SiteClient } from "../../federation/runtime/site-client.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { guarded, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
@@ -33,7 +33,7 @@ import type { ProviderRegistration } from "./provider.ts";
 import type { CallbackRequest, CompleteBody, TransferBody } from "./requests.ts";
 import { SessionManager } from "./session-manager.ts";
 import type { CallbackReceipt, CallbackView } from "./views.ts";
-import type { AttemptOutcome } from "../../federation/vocabulary.ts";
+import type { AttemptOutcome } from "../../federation/wire/vocabulary.ts";
 
 export type { Actor, CloudEnv } from "./cloud-context.ts";
 export type { Offer } from "./offers.ts";

@@ -9,7 +9,7 @@ import { iso, type Actor, type CloudContext } from "./cloud-context.ts";
 import type { EventStreams } from "./event-streams.ts";
 import { canMove, isFinal } from "./lifecycle.ts";
 import { callbackView, customerDetail, type AttemptRow, type CallbackRow, type CallbackView, type EventView } from "./views.ts";
-import type { CallbackStatus } from "../../federation/vocabulary.ts";
+import type { CallbackStatus } from "../../federation/wire/vocabulary.ts";
 
 export class CallbackStore {
   constructor(

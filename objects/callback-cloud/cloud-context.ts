@@ -4,12 +4,18 @@
  * and mesh view, read through the object so that tests can replace them. Plus the
  * vocabulary of its answers: who asks (`Actor`) and the timing constants.
  */
-import type { MeshView } from "../../federation/mesh-view.ts";
-import type { SiteClient, SiteTransportEnv } from "../../federation/site-client.ts";
+import type { MeshView } from "../../federation/runtime/mesh-view.ts";
+import type { MeshMember } from "../../federation/runtime/mesh-view.ts";
+
+/** The edge's mesh view object, as the cloud reads it: the members' latest gossip (the cloud knows no more of it). */
+export interface GossipSource extends Rpc.DurableObjectBranded {
+  meshMembers(siteIds: readonly string[]): Promise<MeshMember[]>;
+}
+import type { SiteClient, SiteTransportEnv } from "../../federation/runtime/site-client.ts";
 import { fail } from "../shared/problem.ts";
 import type { Sql } from "../shared/sql.ts";
 import type { AiBinding } from "./intent/hosted.ts";
-import type { CallbackStatus } from "../../federation/vocabulary.ts";
+import type { CallbackStatus } from "../../federation/wire/vocabulary.ts";
 
 export interface CloudEnv extends SiteTransportEnv {
   /** The simulated media server (local mesh, tests); providers with a webhook use theirs. */
@@ -17,7 +23,7 @@ export interface CloudEnv extends SiteTransportEnv {
   /** Where customers reach this edge, for the links it hands out. */
   PUBLIC_URL?: string;
   /** The edge's mesh view: digests gossiped by every member. */
-  MESH_VIEW?: DurableObjectNamespace<import("../mesh-view/mesh-view.ts").MeshView>;
+  MESH_VIEW?: DurableObjectNamespace<GossipSource>;
   /** Key of the verifiers handed to customers (and of the edge's tokens). */
   EDGE_JWT_SECRET: string;
   /** "workers-ai" puts the hosted model (binding AI) in front of the local intent engine; off by default. */

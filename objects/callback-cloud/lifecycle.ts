@@ -3,7 +3,7 @@
  * happens after an attempt's outcome (retry with the provider's backoff, fall back
  * to another medium, give up).
  */
-import type { AttemptOutcome, CallbackStatus, Channel } from "../../federation/vocabulary.ts";
+import type { AttemptOutcome, CallbackStatus, Channel } from "../../federation/wire/vocabulary.ts";
 
 export const CALLBACK_TRANSITIONS: Readonly<Record<CallbackStatus, readonly CallbackStatus[]>> = {
   pending: ["scheduled", "answered", "cancelled", "expired", "failed"],

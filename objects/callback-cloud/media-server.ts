@@ -5,7 +5,7 @@
  * idempotency key: a media server that sees a key again must not dial again.
  */
 import { z } from "zod";
-import type { AttemptOutcome, Channel } from "../../federation/vocabulary.ts";
+import type { AttemptOutcome, Channel } from "../../federation/wire/vocabulary.ts";
 import { channel as channelSchema } from "../roster/model.ts";
 import { sign, SIGNATURE_HEADER } from "./signing.ts";
 

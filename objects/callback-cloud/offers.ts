@@ -9,7 +9,7 @@ import { iso, noProvider, type CloudContext } from "./cloud-context.ts";
 import { primarySkill, type ProviderRecord } from "./provider-record.ts";
 import { closedNotice, slotsInWindow } from "./rules.ts";
 import { offerCapacity } from "./scheduling/index.ts";
-import type { Channel } from "../../federation/vocabulary.ts";
+import type { Channel } from "../../federation/wire/vocabulary.ts";
 
 export interface Offer {
   estimatedWaitSeconds: number | null;

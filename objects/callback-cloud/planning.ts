@@ -6,7 +6,7 @@
  * request nobody can take in its window to the earliest slot that has someone, and
  * re-plans the callbacks of a site that went down.
  */
-import type { MeshMember } from "../../federation/mesh-view.ts";
+import type { MeshMember } from "../../federation/runtime/mesh-view.ts";
 import type { CallbackStore } from "./callback-store.ts";
 import { ALARM_BATCH, CLAIM_LEAD_MS, forEachLimited, iso, PREPARE_CONCURRENCY, REPLAN_INTERVAL_MS, type CloudContext } from "./cloud-context.ts";
 import { canMove, isFinal, isTextChannel } from "./lifecycle.ts";

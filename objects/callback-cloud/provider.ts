@@ -25,9 +25,9 @@ import { z } from "zod";
 import { isValidHHMM, isValidTimeZone, minutesOf, WEEKDAYS } from "../shared/weekly-hours.ts";
 import { MAX_SHARDS } from "./confirmation.ts";
 import { weightsSchema } from "./scheduling/weights.ts";
-import { type Channel, CHANNELS, siteIdSchema, skillName } from "../../federation/vocabulary.ts";
+import { type Channel, CHANNELS, siteIdSchema, skillName } from "../../federation/wire/vocabulary.ts";
 
-/** Shared with the digest format (federation/digest.ts): a site id is a short slug. */
+/** Shared with the digest format (federation/wire/digest.ts): a site id is a short slug. */
 const siteSlug = siteIdSchema;
 const providerId = z
   .string()

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { channel } from "../roster/model.ts";
 import { e164 } from "./provider.ts";
-import { OUTCOMES, siteIdSchema, skillName } from "../../federation/vocabulary.ts";
+import { OUTCOMES, siteIdSchema, skillName } from "../../federation/wire/vocabulary.ts";
 
 const iso = z.iso.datetime({ offset: true });
 const language = z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, "a language tag such as en or pt-BR");

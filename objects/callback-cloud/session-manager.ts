@@ -24,7 +24,7 @@ import type { ProviderRecord } from "./provider-record.ts";
 import type { ProviderRegistration } from "./provider.ts";
 import { retryAt } from "./rules.ts";
 import type { AttemptRow, CallbackRow } from "./views.ts";
-import type { AttemptOutcome, Channel } from "../../federation/vocabulary.ts";
+import type { AttemptOutcome, Channel } from "../../federation/wire/vocabulary.ts";
 
 export class SessionManager {
   constructor(

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { channel } from "../roster/model.ts";
 import { UNKNOWN_INTENT, type IntentAnalysis } from "./intents.ts";
-import { type AttemptOutcome, CALLBACK_STATUSES, type CallbackStatus, type Channel, OUTCOMES } from "../../federation/vocabulary.ts";
+import { type AttemptOutcome, CALLBACK_STATUSES, type CallbackStatus, type Channel, OUTCOMES } from "../../federation/wire/vocabulary.ts";
 
 /** Instants leave the cloud as `toISOString()` answers them: UTC, with milliseconds. */
 const instant = z.iso.datetime();

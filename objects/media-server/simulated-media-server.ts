@@ -8,7 +8,7 @@ import { z } from "zod";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { simulatedOutcome, type DialRequest, type DialResult, type MediaServer } from "../callback-cloud/media-server.ts";
-import type { AttemptOutcome } from "../../federation/vocabulary.ts";
+import type { AttemptOutcome } from "../../federation/wire/vocabulary.ts";
 
 const MIGRATIONS = [
   {

@@ -6,22 +6,26 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JWK } from "jose";
-import { digestSchema, type Digest } from "../../federation/digest.ts";
-import { healthOf, nextHealthChangeAt, type HeardFrom } from "../../federation/health.ts";
-import { signMembership, verifyMembership, type Member, type Membership } from "../../federation/membership.ts";
-import type { MeshMember } from "../../federation/mesh-view.ts";
+import { digestSchema, type Digest } from "../../federation/wire/digest.ts";
+import { healthOf, nextHealthChangeAt, type HeardFrom } from "../../federation/wire/health.ts";
+import { signMembership, verifyMembership, type Member, type Membership } from "../../federation/wire/membership.ts";
+import type { MeshMember } from "../../federation/runtime/mesh-view.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
-import { shardIndexes, shardName } from "../callback-cloud/shards.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import type { DigestReceipt, MemberView, MeshStatus, OwnPeerReport } from "./views.ts";
 
 export type { MemberView, OwnPeerReport } from "./views.ts";
 
+/** What the edge's provider objects answer when a member goes down (the mesh view knows no more of them). */
+export interface ReplansOnSiteDown extends Rpc.DurableObjectBranded {
+  siteDown(siteId: string): Promise<number>;
+}
+
 export interface MeshViewEnv {
   /** At the edge: where providers and their callback clouds are, to move work off a member that went down. */
   DIRECTORY?: DurableObjectNamespace<import("../directory/directory.ts").Directory>;
-  CALLBACK_SHARDS?: DurableObjectNamespace<import("../callback-cloud/callback-shard.ts").CallbackShard>;
+  PROVIDERS?: DurableObjectNamespace<ReplansOnSiteDown>;
   /** The site this node is (absent at the edge). */
   SITE_ID?: string;
   /** The edge's Ed25519 key as a private JWK (JSON), only at the edge: it signs the membership list. */
@@ -248,15 +252,13 @@ export class MeshView extends DurableObject<MeshViewEnv> {
 
   /** At the edge: every provider's callbacks reserved at that member are planned again, now. */
   private async memberDown(siteId: string): Promise<void> {
-    const { DIRECTORY, CALLBACK_SHARDS } = this.env;
-    if (!DIRECTORY || !CALLBACK_SHARDS) return;
+    const { DIRECTORY, PROVIDERS } = this.env;
+    if (!DIRECTORY || !PROVIDERS) return;
     let after = -1;
     for (;;) {
       const page = await DIRECTORY.getByName("providers").providers(100, after);
       if (page.length === 0) return;
-      await Promise.all(
-        page.flatMap((p) => shardIndexes(p.shards).map((i) => CALLBACK_SHARDS.getByName(shardName(p.id, i)).siteDown(siteId))),
-      );
+      await Promise.all(page.map((p) => PROVIDERS.getByName(p.id).siteDown(siteId)));
       after = page[page.length - 1].ordinal;
     }
   }

@@ -3,9 +3,9 @@
  * their types inferred, so every Worker documents exactly what it returns.
  */
 import { z } from "zod";
-import { memberInput } from "../../federation/membership.ts";
-import { MEMBER_HEALTH } from "../../federation/mesh-view.ts";
-import { siteIdSchema } from "../../federation/vocabulary.ts";
+import { memberInput } from "../../federation/wire/membership.ts";
+import { MEMBER_HEALTH } from "../../federation/runtime/mesh-view.ts";
+import { siteIdSchema } from "../../federation/wire/vocabulary.ts";
 
 /** What this node's own peer reports about itself (the body of POST /federation/peer). */
 export const ownPeerReportSchema = z.strictObject({

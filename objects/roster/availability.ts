@@ -4,7 +4,7 @@
  */
 import { isOpenAt, openIntervals, type Interval } from "../shared/weekly-hours.ts";
 import type { Reservation, Resource } from "./model.ts";
-import type { AgentState } from "../../federation/vocabulary.ts";
+import type { AgentState } from "../../federation/wire/vocabulary.ts";
 
 /** Assumed remaining time of a call or wrap-up reported without `until`. */
 export const BUSY_ESTIMATE_MS = 5 * 60_000;

@@ -1,5 +1,5 @@
 /** Builds a site's digest from its roster: the boundary is enforced here, by construction. */
-import { DIGEST_VERSION, FREE_HORIZON_MS, MAX_DIGEST_AGENTS, MAX_FREE_INTERVALS, type Digest, type DigestAgent } from "../../federation/digest.ts";
+import { DIGEST_VERSION, FREE_HORIZON_MS, MAX_DIGEST_AGENTS, MAX_FREE_INTERVALS, type Digest, type DigestAgent } from "../../federation/wire/digest.ts";
 import { expectedAvailableAt, freeCapacity, freeIntervals } from "./availability.ts";
 import type { Reservation, Resource } from "./model.ts";
 

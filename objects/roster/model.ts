@@ -1,6 +1,6 @@
 /** The roster's request schemas (zod is the source of the types) and its records. */
 import { z } from "zod";
-import { CHANNELS, REPORTABLE_STATES, skillName, type AgentState, type Channel } from "../../federation/vocabulary.ts";
+import { CHANNELS, REPORTABLE_STATES, skillName, type AgentState, type Channel } from "../../federation/wire/vocabulary.ts";
 import { isValidRange, isValidTimeZone, WEEKDAYS } from "../shared/weekly-hours.ts";
 import { weightsSchema } from "../callback-cloud/scheduling/weights.ts";
 

@@ -8,7 +8,7 @@ import { fail, InvariantError } from "../shared/problem.ts";
 import { expectedAvailableAt, freeCapacity } from "./availability.ts";
 import type { Reservation, ReservationStatus, Resource } from "./model.ts";
 import type { AgentView, ReservationView } from "./views.ts";
-import type { AgentState, Channel } from "../../federation/vocabulary.ts";
+import type { AgentState, Channel } from "../../federation/wire/vocabulary.ts";
 
 export const LIST_LIMIT = 1000;
 /** Upcoming reservations per agent that views and estimates look at. */

@@ -4,7 +4,7 @@
  * sweeps reservations that were never claimed).
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Digest } from "../../federation/digest.ts";
+import type { Digest } from "../../federation/wire/digest.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, guarded, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";

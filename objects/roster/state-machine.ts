@@ -2,7 +2,7 @@
  * The agent state machine (DESIGN.md, vocabulary) as one explicit table.
  * Reporting the state an agent is already in is a plain re-report and always legal.
  */
-import type { AgentState, ReportableState } from "../../federation/vocabulary.ts";
+import type { AgentState, ReportableState } from "../../federation/wire/vocabulary.ts";
 
 export const TRANSITIONS: Readonly<Record<AgentState, readonly ReportableState[]>> = {
   offline: ["available", "on_call"],

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { channel, EXPOSURES, RESERVATION_STATUSES, RESOURCE_KINDS, shiftSchema } from "./model.ts";
-import { AGENT_STATES } from "../../federation/vocabulary.ts";
+import { AGENT_STATES } from "../../federation/wire/vocabulary.ts";
 
 /** Instants leave the roster as `toISOString()` answers them: UTC, with milliseconds. */
 const instant = z.iso.datetime();

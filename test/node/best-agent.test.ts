@@ -6,7 +6,7 @@
  * of the skill, nor to the site the provider lists first.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Mesh } from "../../federation/launcher/mesh.ts";
+import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { acmeAllDay, call, eventually, freshMesh } from "./mesh-client.ts";
 
 let mesh: Mesh;

@@ -5,7 +5,7 @@
  * every step, and a site that dies, ages out and loses its callbacks to others.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Mesh } from "../../federation/launcher/mesh.ts";
+import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { acmeAllDay, call, eventually, freshMesh } from "./mesh-client.ts";
 
 let mesh: Mesh;

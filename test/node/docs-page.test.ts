@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
+import { startMesh, type Mesh } from "../../federation/node/launcher/mesh.ts";
 
 /** Debian's chromium, found as .ci/run finds it (`command -v chromium`): /usr/bin/chromium there. */
 const CHROMIUM =

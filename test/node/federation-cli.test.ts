@@ -14,11 +14,11 @@ import os from "node:os";
 import path from "node:path";
 import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliUsageError, defaultKeyFile, parseKeygen, parseMember, wantsHelp } from "../../federation/cli-options.ts";
-import { resolveEdgeKey } from "../../federation/edge-key.ts";
-import { signMembership, verifyMembership } from "../../federation/membership.ts";
-import { createKey, KeyExistsError, loadOrCreateKey } from "../../federation/peer/keys.ts";
-import { REPO_ROOT } from "../../federation/launcher/options.ts";
+import { CliUsageError, defaultKeyFile, parseKeygen, parseMember, wantsHelp } from "../../federation/node/cli-options.ts";
+import { resolveEdgeKey } from "../../federation/node/edge-key.ts";
+import { signMembership, verifyMembership } from "../../federation/wire/membership.ts";
+import { createKey, KeyExistsError, loadOrCreateKey } from "../../federation/node/peer/keys.ts";
+import { REPO_ROOT } from "../../federation/node/launcher/options.ts";
 
 const OK_ARGS = ["--site", "globex", "--worker", "http://127.0.0.1:1", "--edge", "http://127.0.0.1:2"];
 
@@ -300,7 +300,7 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
   return new Promise((resolve) => {
     execFile(
       existsSync(pinned) ? pinned : process.execPath,
-      ["federation/cli.ts", ...args],
+      ["federation/node/cli.ts", ...args],
       { cwd: REPO_ROOT, env: { PATH: process.env.PATH, ...env }, timeout: 30_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );

@@ -6,7 +6,7 @@
  * and an error naming it. Ports 28787/28801+ (other node tests use 18787/18801+).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Mesh } from "../../federation/launcher/mesh.ts";
+import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { acmeAllDay, call, eventually as within, freshMesh } from "./mesh-client.ts";
 
 let mesh: Mesh;

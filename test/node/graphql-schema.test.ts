@@ -8,10 +8,10 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { buildSchema, getIntrospectionQuery, GraphQLSchema, parse, printType, validate, specifiedRules } from "graphql";
 import { describe, expect, it } from "vitest";
-import type { Digest } from "../../federation/digest.ts";
-import { meshSlots } from "../../federation/gateway/mesh-availability.ts";
+import type { Digest } from "../../federation/wire/digest.ts";
+import { meshSlots } from "../../federation/runtime/gateway/mesh-availability.ts";
 import { federatedSchema, generate, TARGETS } from "../../schema/codegen.ts";
-import { DEFAULT_LIMITS, limitsRule } from "../../federation/graphql/limits.ts";
+import { DEFAULT_LIMITS, limitsRule } from "../../federation/runtime/graphql/limits.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 

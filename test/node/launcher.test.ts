@@ -10,10 +10,10 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bindingsFor, REPO_ROOT, startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
-import { parseOptions, planWorkers, UsageError } from "../../federation/launcher/options.ts";
-import { checkPorts, PortError } from "../../federation/launcher/ports.ts";
-import { loadSecrets } from "../../federation/launcher/secrets.ts";
+import { bindingsFor, REPO_ROOT, startMesh, type Mesh } from "../../federation/node/launcher/mesh.ts";
+import { parseOptions, planWorkers, UsageError } from "../../federation/node/launcher/options.ts";
+import { checkPorts, PortError } from "../../federation/node/launcher/ports.ts";
+import { loadSecrets } from "../../federation/node/launcher/secrets.ts";
 import { launchMesh, type LaunchedMesh } from "./mesh-client.ts";
 
 const HOST = "127.0.0.1";

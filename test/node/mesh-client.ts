@@ -9,8 +9,8 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startMesh, type Mesh } from "../../federation/launcher/mesh.ts";
-import { REPO_ROOT } from "../../federation/launcher/options.ts";
+import { startMesh, type Mesh } from "../../federation/node/launcher/mesh.ts";
+import { REPO_ROOT } from "../../federation/node/launcher/options.ts";
 import { httpCall, type Call } from "../http-call.ts";
 
 /** A call to one of the mesh's Workers over loopback. */
@@ -65,7 +65,7 @@ export function launchMesh(args: string[], env: Record<string, string> = {}): La
   const pinned = path.join(REPO_ROOT, "node_modules", ".bin", "node");
   const base = { ...process.env };
   for (const key of ["MESH_ADMIN_TOKEN", "MESH_STATE_DIR", "HEARTBEAT_TIMEOUT_MS", "DIGEST_TTL_MS"]) delete base[key];
-  const child = spawn(existsSync(pinned) ? pinned : process.execPath, ["federation/launcher/start.ts", ...args], {
+  const child = spawn(existsSync(pinned) ? pinned : process.execPath, ["federation/node/launcher/start.ts", ...args], {
     cwd: REPO_ROOT,
     env: { ...base, ...env },
     stdio: ["ignore", "pipe", "pipe"],

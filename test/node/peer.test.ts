@@ -14,10 +14,10 @@ import path from "node:path";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { digestSchema, MAX_DIGEST_BYTES, type Digest } from "../../federation/digest.ts";
-import { createMeshNode, type MeshNode } from "../../federation/peer/node.ts";
-import { AVAILABILITY_TOPIC, loadOrCreateKey, peerIdOf, startPeer, type Peer } from "../../federation/peer/peer.ts";
-import { createDigestGate } from "../../federation/peer/validator.ts";
+import { digestSchema, MAX_DIGEST_BYTES, type Digest } from "../../federation/wire/digest.ts";
+import { createMeshNode, type MeshNode } from "../../federation/node/peer/node.ts";
+import { AVAILABILITY_TOPIC, loadOrCreateKey, peerIdOf, startPeer, type Peer } from "../../federation/node/peer/peer.ts";
+import { createDigestGate } from "../../federation/node/peer/validator.ts";
 
 const LISTEN = ["/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/tcp/0/ws"];
 const DEADLINE_MS = 15_000;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../federation/launcher/options.ts";
+import { REPO_ROOT } from "../../federation/node/launcher/options.ts";
 import { call, eventually, launchMesh, type LaunchedMesh } from "./mesh-client.ts";
 
 const EDGE_PORT = 38787;

@@ -1,5 +1,5 @@
 /**
- * Which documents the gateway plans (federation/gateway/plans.ts), and what each
+ * Which documents the gateway plans (federation/runtime/gateway/plans.ts), and what each
  * member is sent for them: the sites' own fields under `agents`, `sites` and
  * `site` only, the client's selection as written, and the variables and fragments
  * it uses. What a plan answers is checked against stitching at the edge
@@ -7,7 +7,7 @@
  */
 import { buildSchema, parse } from "graphql";
 import { describe, expect, it } from "vitest";
-import { HIDDEN_ID, memberRequest, Planner } from "../../federation/gateway/plans.ts";
+import { HIDDEN_ID, memberRequest, Planner } from "../../federation/runtime/gateway/plans.ts";
 import { typeDefs } from "../../workers/site/graphql/types.generated.ts";
 
 const planner = () => new Planner(buildSchema(typeDefs), new Set(["Site.health"]));

@@ -1,6 +1,6 @@
 /** Small meshes and needs for the scheduler's tests: fixed timestamps, no wall clock. */
-import type { DigestAgent } from "../../federation/digest.ts";
-import type { MemberHealth, MeshMember } from "../../federation/mesh-view.ts";
+import type { DigestAgent } from "../../federation/wire/digest.ts";
+import type { MemberHealth, MeshMember } from "../../federation/runtime/mesh-view.ts";
 import type { CallbackNeed, SchedulingContext } from "../../objects/callback-cloud/scheduling/index.ts";
 import { DEFAULT_WEIGHTS } from "../../objects/callback-cloud/scheduling/index.ts";
 

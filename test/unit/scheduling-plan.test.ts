@@ -1,7 +1,7 @@
 /** The scheduler's joint plan: optimal assignment, no double booking, re-planning, overflow. */
 import { describe, expect, it } from "vitest";
-import type { DigestAgent } from "../../federation/digest.ts";
-import type { MeshMember } from "../../federation/mesh-view.ts";
+import type { DigestAgent } from "../../federation/wire/digest.ts";
+import type { MeshMember } from "../../federation/runtime/mesh-view.ts";
 import { maxAssignment } from "../../objects/callback-cloud/scheduling/assign.ts";
 // The greedy baseline is for comparison only: not in the production barrel.
 import { planGreedy } from "../../objects/callback-cloud/scheduling/greedy.ts";

@@ -1,6 +1,6 @@
 /** The scheduler's scoring: each term moves the score the right way, and the weights are the provider's. */
 import { describe, expect, it } from "vitest";
-import type { MeshMember } from "../../federation/mesh-view.ts";
+import type { MeshMember } from "../../federation/runtime/mesh-view.ts";
 import {
   DEFAULT_WEIGHTS,
   planTogether,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkTransition, TRANSITIONS } from "../../objects/roster/state-machine.ts";
-import { AGENT_STATES, REPORTABLE_STATES } from "../../federation/vocabulary.ts";
+import { AGENT_STATES, REPORTABLE_STATES } from "../../federation/wire/vocabulary.ts";
 
 describe("agent state machine", () => {
   it("has a row for every state, naming only reportable states", () => {

@@ -5,7 +5,7 @@ import type { SimulatedMediaServer } from "../../objects/media-server/simulated-
 import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 
 /** Bindings of the edge Worker (wrangler.toml, top level); secrets come from `wrangler secret put`. */
-export interface EdgeEnv extends CloudEnv {
+export interface EdgeEnv extends Omit<CloudEnv, "MESH_VIEW"> {
   /** One per provider: its registration and intent engine. */
   PROVIDERS: DurableObjectNamespace<CallbackProvider>;
   /** A provider's callbacks, spread over its shards (see shards.ts). */

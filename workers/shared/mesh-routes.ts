@@ -4,7 +4,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { membershipSchema } from "../../federation/membership.ts";
+import { membershipSchema } from "../../federation/wire/membership.ts";
 import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 import { digestReceiptSchema, meshStatusSchema, ownPeerReportSchema } from "../../objects/mesh-view/views.ts";
 import { allow } from "./access.ts";

@@ -7,8 +7,8 @@
  * plan never stacks more on an agent than its free units, and the assignment sees each
  * unit as a column of its own.
  */
-import type { Digest, DigestAgent } from "../../../federation/digest.ts";
-import type { MeshMember } from "../../../federation/mesh-view.ts";
+import type { Digest, DigestAgent } from "../../../federation/wire/digest.ts";
+import type { MeshMember } from "../../../federation/runtime/mesh-view.ts";
 import { covers, earliestFit, withSpan } from "./intervals.ts";
 import type { CallbackNeed, Interval, SchedulingContext } from "./types.ts";
 

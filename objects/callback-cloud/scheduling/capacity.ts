@@ -2,7 +2,7 @@
  * Offered slots from the same model as the plan: how many callbacks each slot can still
  * take for an intent across the provider's sites.
  */
-import type { MeshMember } from "../../../federation/mesh-view.ts";
+import type { MeshMember } from "../../../federation/runtime/mesh-view.ts";
 import { lanesOf } from "./candidates.ts";
 import { covers } from "./intervals.ts";
 

@@ -4,7 +4,7 @@
  * callbacks before it took. Same candidates, starts and scores as the plan; no
  * alternatives.
  */
-import type { MeshMember } from "../../../federation/mesh-view.ts";
+import type { MeshMember } from "../../../federation/runtime/mesh-view.ts";
 import { candidatesFor, earliestOutside, meshOf } from "./candidates.ts";
 import { without } from "./intervals.ts";
 import { optionsOf } from "./plan.ts";

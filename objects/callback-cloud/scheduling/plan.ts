@@ -18,7 +18,7 @@
  * if a row's optimal agent were outside its n best, at most n − 1 of those are taken by the
  * other rows, so a free one at least as good could replace it.
  */
-import type { MeshMember } from "../../../federation/mesh-view.ts";
+import type { MeshMember } from "../../../federation/runtime/mesh-view.ts";
 import { maxAssignment, TopN, type Option } from "./assign.ts";
 import { candidatesFor, earliestOutside, meshOf, startOn, type Mesh, type MeshAgent } from "./candidates.ts";
 import { Heap } from "./heap.ts";

@@ -5,8 +5,8 @@
  * the sites refused, a callback goes to what is really left (another agent, or the same
  * one later in its window) rather than waiting a minute for the next re-plan.
  */
-import type { DigestAgent } from "../../../federation/digest.ts";
-import type { MeshMember } from "../../../federation/mesh-view.ts";
+import type { DigestAgent } from "../../../federation/wire/digest.ts";
+import type { MeshMember } from "../../../federation/runtime/mesh-view.ts";
 import { planTogether } from "./plan.ts";
 import type { CallbackNeed, PlanResult, SchedulingContext } from "./types.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Planned documents at the edge (federation/gateway/plans.ts, planned.ts): a query of
+ * Planned documents at the edge (federation/runtime/gateway/plans.ts, planned.ts): a query of
  * the sites' own fields is sent to each member as written and merged by the gateway,
  * without stitching. It must answer exactly what stitching answers. `__typename` at
  * the root has no plan, so the same query with it added is the stitched answer.

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { MAX_DIGEST_BYTES, parseDigest } from "../../../federation/digest.ts";
+import { MAX_DIGEST_BYTES, parseDigest } from "../../../federation/wire/digest.ts";
 // Answers checked against the OpenAPI document.
 import { api, report } from "./contract.ts";
 import { PEER, putAgent, T0, useClock } from "./helpers.ts";

@@ -1,8 +1,8 @@
 import { env, SELF } from "cloudflare:test";
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { signViewer } from "../../../federation/gateway/viewer-token.ts";
-import type { Viewer } from "../../../federation/graphql/viewer.ts";
+import { signViewer } from "../../../federation/runtime/gateway/viewer-token.ts";
+import type { Viewer } from "../../../federation/runtime/graphql/viewer.ts";
 import { ADMIN, api, CLOUD, PEER, putAgent, report, useClock } from "./helpers.ts";
 
 interface GraphAnswer {

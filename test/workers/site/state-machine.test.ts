@@ -5,7 +5,7 @@ import type { Roster } from "../../../objects/roster/roster.ts";
 // Answers checked against the OpenAPI document.
 import { api, report } from "./contract.ts";
 import { putAgent, roster, T0, useClock } from "./helpers.ts";
-import { AGENT_STATES, REPORTABLE_STATES } from "../../../federation/vocabulary.ts";
+import { AGENT_STATES, REPORTABLE_STATES } from "../../../federation/wire/vocabulary.ts";
 
 /** Puts the agent straight into a state, as if it had got there by earlier moves. */
 async function force(id: string, state: string, untilMs: number | null = null): Promise<void> {

@@ -7,10 +7,10 @@
  */
 import { GraphQLScalarType, Kind, type ValueNode } from "graphql";
 import { z } from "zod";
-import { FREE_HORIZON_MS, type Digest } from "../../../federation/digest.ts";
-import { MAX_MESH_SLOTS, meshSlots } from "../../../federation/gateway/mesh-availability.ts";
-import { DirectMeshView, GossipMeshView } from "../../../federation/mesh-view.ts";
-import { SiteClient } from "../../../federation/site-client.ts";
+import { FREE_HORIZON_MS, type Digest } from "../../../federation/wire/digest.ts";
+import { MAX_MESH_SLOTS, meshSlots } from "../../../federation/runtime/gateway/mesh-availability.ts";
+import { DirectMeshView, GossipMeshView } from "../../../federation/runtime/mesh-view.ts";
+import { SiteClient } from "../../../federation/runtime/site-client.ts";
 import { normalizeConfirmation, placeOf } from "../../../objects/callback-cloud/confirmation.ts";
 import type { AgentKey, CallbackCursor, GraphCallback } from "../../../objects/callback-cloud/graph-reads.ts";
 import type { IntentAnalysis as StoredAnalysis } from "../../../objects/callback-cloud/intents.ts";
@@ -18,8 +18,8 @@ import type { PublicProvider } from "../../../objects/callback-cloud/provider.ts
 import { customerDetail } from "../../../objects/callback-cloud/views.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { batcher } from "../../shared/graphql/batch.ts";
-import { graphError, parseArgs } from "../../../federation/graphql/errors.ts";
-import { firstArg } from "../../../federation/graphql/limits.ts";
+import { graphError, parseArgs } from "../../../federation/runtime/graphql/errors.ts";
+import { firstArg } from "../../../federation/runtime/graphql/limits.ts";
 import { meshViewOf } from "../../shared/mesh-routes.ts";
 import { shardIndexes } from "../../../objects/callback-cloud/shards.ts";
 import type { DirectoryEntry } from "../../../objects/directory/directory.ts";
@@ -27,7 +27,7 @@ import { directoryOf, providerOf, shardOf } from "../app-types.ts";
 import { memoized, type CloudGraphContext } from "./context.ts";
 import type { AgentParent, CallbackParent } from "./parents.ts";
 import type { AttemptOutcome, CallbackConnection, CallbackStatus, IntentAnalysis, Resolvers } from "./types.generated.ts";
-import { CHANNELS, skillName } from "../../../federation/vocabulary.ts";
+import { CHANNELS, skillName } from "../../../federation/wire/vocabulary.ts";
 
 /** What an agent "holds": callbacks planned on it that are not over. */
 export const HELD_STATUSES = ["scheduled", "dialing", "connected", "retrying"] as const;

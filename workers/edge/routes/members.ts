@@ -1,13 +1,13 @@
 /** The federation's membership, owned by the edge: add, list and remove members; the list is signed. */
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { memberInput, membershipSchema } from "../../../federation/membership.ts";
+import { memberInput, membershipSchema } from "../../../federation/wire/membership.ts";
 import { allow, open } from "../../shared/access.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { meshViewOf } from "../../shared/mesh-routes.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import type { EdgeApp } from "../app-types.ts";
-import { siteIdSchema } from "../../../federation/vocabulary.ts";
+import { siteIdSchema } from "../../../federation/wire/vocabulary.ts";
 
 const tags = ["federation"];
 

@@ -6,7 +6,7 @@ import { allow } from "../../shared/access.ts";
 import { issuedTokenSchema, issueToken, tokenTtlSeconds as ttlSeconds } from "../../shared/auth.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { edgeAuth, type EdgeApp } from "../app-types.ts";
-import { siteIdSchema } from "../../../federation/vocabulary.ts";
+import { siteIdSchema } from "../../../federation/wire/vocabulary.ts";
 
 const tokenRequest = z.discriminatedUnion("role", [
   // An agent is known to the cloud by its site and its opaque ref (GET /v1/agents/:id at its site shows it).

@@ -9,7 +9,7 @@
  */
 import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from "graphql-yoga";
 import type { GraphQLError } from "graphql";
-import { DEFAULT_LIMITS, limitsRule, type QueryLimits } from "../../../federation/graphql/limits.ts";
+import { DEFAULT_LIMITS, limitsRule, type QueryLimits } from "../../../federation/runtime/graphql/limits.ts";
 
 /** Errors recorded beside data: the field still answers (with what it has), the error names what is missing. */
 export interface SideErrors {

@@ -5,14 +5,14 @@
 import { z } from "zod";
 import { MAX_PAGE, MAX_REFS } from "../../../objects/roster/graph-reads.ts";
 import { availabilityQuery } from "../../../objects/roster/model.ts";
-import { graphError, parseArgs } from "../../../federation/graphql/errors.ts";
-import { firstArg } from "../../../federation/graphql/limits.ts";
-import { seesWhole } from "../../../federation/graphql/viewer.ts";
+import { graphError, parseArgs } from "../../../federation/runtime/graphql/errors.ts";
+import { firstArg } from "../../../federation/runtime/graphql/limits.ts";
+import { seesWhole } from "../../../federation/runtime/graphql/viewer.ts";
 import { rosterOf } from "../app-types.ts";
 import type { SiteGraphContext } from "./context.ts";
 import type { AgentParent } from "./parents.ts";
 import type { AgentState, Channel, Exposure, ReservationStatus, ResourceKind, Resolvers } from "./types.generated.ts";
-import { skillName } from "../../../federation/vocabulary.ts";
+import { skillName } from "../../../federation/wire/vocabulary.ts";
 
 const upper = <T extends string>(value: string) => value.toUpperCase() as T;
 const lower = (value: string | null | undefined) => (value ? value.toLowerCase() : null);

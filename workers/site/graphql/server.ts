@@ -7,9 +7,9 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { Context } from "hono";
 import { ApiError } from "../../shared/errors.ts";
 import { graphServer, type GraphServer } from "../../shared/graphql/server.ts";
-import { verifyViewer } from "../../../federation/gateway/viewer-token.ts";
+import { verifyViewer } from "../../../federation/runtime/gateway/viewer-token.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
-import { VIEWER_HEADER, type Viewer } from "../../../federation/graphql/viewer.ts";
+import { VIEWER_HEADER, type Viewer } from "../../../federation/runtime/graphql/viewer.ts";
 import type { Principal } from "../../shared/auth.ts";
 import type { SiteApp } from "../app-types.ts";
 import type { SiteGraphContext } from "./context.ts";
@@ -38,7 +38,7 @@ export async function serveSiteGraph(c: Context<SiteApp>): Promise<Response> {
 /**
  * The viewer of a request to a site's /graphql, or null when the principal may not
  * query it. The cloud (the edge's gateway) speaks for its own caller with a viewer
- * the edge signed for this site (federation/gateway/viewer-token.ts); without one it
+ * the edge signed for this site (federation/runtime/gateway/viewer-token.ts); without one it
  * gets the federation's view.
  */
 function siteViewer(principal: Principal | null, signed: Viewer | null): Viewer | null {

@@ -1,7 +1,7 @@
 /** What crosses the site's boundary: its digest (to its peer) and reservations (from the cloud). */
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { digestSchema } from "../../../federation/digest.ts";
+import { digestSchema } from "../../../federation/wire/digest.ts";
 import { reservationInput } from "../../../objects/roster/model.ts";
 import { reservationViewSchema } from "../../../objects/roster/views.ts";
 import { allow } from "../../shared/access.ts";

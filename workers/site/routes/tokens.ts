@@ -8,7 +8,7 @@ import { issuedTokenSchema, issueToken, tokenTtlSeconds as ttlSeconds } from "..
 import { unwrap } from "../../shared/errors.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { rosterOf, siteAuth, type SiteApp } from "../app-types.ts";
-import { siteIdSchema } from "../../../federation/vocabulary.ts";
+import { siteIdSchema } from "../../../federation/wire/vocabulary.ts";
 
 const tokenRequest = z.discriminatedUnion("role", [
   z.strictObject({ role: z.literal("agent"), agentId: resourceId, ttlSeconds }),

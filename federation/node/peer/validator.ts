@@ -8,7 +8,7 @@
  * - Newer only: a digest whose seq is not above the last accepted one for its site
  *   is dropped, so a replay can never roll a site's view back.
  */
-import { parseDigest, type Digest } from "../digest.ts";
+import { parseDigest, type Digest } from "../../wire/digest.ts";
 
 export type RejectReason = "unsigned" | "non_member" | "oversized" | "not_json" | "malformed" | "forged";
 export type IgnoreReason = "replayed" | "stale";

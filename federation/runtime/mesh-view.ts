@@ -4,7 +4,7 @@
  * the gossip issue replaces it with digests received over libp2p, behind the
  * same interface.
  */
-import type { Digest } from "./digest.ts";
+import type { Digest } from "../wire/digest.ts";
 import type { SiteClient } from "./site-client.ts";
 
 export const MEMBER_HEALTH = ["up", "stale", "down"] as const;

@@ -3,7 +3,7 @@
  * while the digest is within its time to live, `stale` after, `down` when stale for
  * long or when it announced leaving. Pure: time comes in as an argument.
  */
-import type { MemberHealth } from "./mesh-view.ts";
+import type { MemberHealth } from "../runtime/mesh-view.ts";
 
 /** How long a member may stay stale before it counts as down, in multiples of its time to live. */
 export const DOWN_AFTER_TTLS = 3;

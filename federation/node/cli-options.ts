@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { siteIdSchema } from "./vocabulary.ts";
+import { siteIdSchema } from "../wire/vocabulary.ts";
 
 /** Under the user's config folder: a private key has no business in a work tree. */
 export const KEY_DIR_NAME = "callback-mesh";

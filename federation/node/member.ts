@@ -16,8 +16,8 @@
  * so a site whose Worker died ages out exactly like a site whose peer died.
  */
 import type { JWK } from "jose";
-import type { Digest } from "./digest.ts";
-import { siteOfPeer, verifyMembership, type Membership } from "./membership.ts";
+import type { Digest } from "../wire/digest.ts";
+import { siteOfPeer, verifyMembership, type Membership } from "../wire/membership.ts";
 import { startPeer, type Peer } from "./peer/peer.ts";
 
 export interface MemberOptions {

@@ -3,8 +3,8 @@
  * breaks and log off, each move a legal one of the state machine, sent as the
  * status reports their desktops would send. Seeds the agents on first run only.
  */
-import { TRANSITIONS } from "../../objects/roster/state-machine.ts";
-import type { AgentState, ReportableState } from "../vocabulary.ts";
+import { TRANSITIONS } from "../../../objects/roster/state-machine.ts";
+import type { AgentState, ReportableState } from "../../wire/vocabulary.ts";
 
 /** Skill mixes of the simulated agents (the fixture provider's intents); benchmarks reuse them. */
 export const SKILL_SETS: Record<string, number>[] = [

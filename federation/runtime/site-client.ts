@@ -5,9 +5,9 @@
  * time is "unreachable", never an exception.
  */
 import type { z } from "zod";
-import type { reservationInput } from "../objects/roster/model.ts";
-import type { Digest } from "./digest.ts";
-import { parseDigest } from "./digest.ts";
+import type { reservationInput } from "../../objects/roster/model.ts";
+import type { Digest } from "../wire/digest.ts";
+import { parseDigest } from "../wire/digest.ts";
 
 export interface SiteTransportEnv {
   CLOUD_SECRET: string;

@@ -6,8 +6,8 @@
  */
 import { TopicValidatorResult, type Message } from "@libp2p/gossipsub";
 import type { PeerId } from "@libp2p/interface";
-import type { Digest } from "../digest.ts";
-import { parseDigest } from "../digest.ts";
+import type { Digest } from "../../wire/digest.ts";
+import { parseDigest } from "../../wire/digest.ts";
 import { loadOrCreateKey } from "./keys.ts";
 import { AVAILABILITY_TOPIC, createMeshNode } from "./node.ts";
 import { startRedialer } from "./redial.ts";

@@ -1,4 +1,4 @@
-import { siteIdSchema } from "../vocabulary.ts";
+import { siteIdSchema } from "../../wire/vocabulary.ts";
 /**
  * Who a GraphQL query is answered for. At a site it follows from the bearer token;
  * when the edge's gateway asks a site (with the cloud secret) it names the viewer

@@ -5,7 +5,7 @@
 import path from "node:path";
 
 /** The repo root (two folders up), where wrangler.toml and the default state folder are. */
-export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
+export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
 /** wrangler.toml's environment of the edge Worker (the top level deploys nothing). */
 export const EDGE_ENV = "edge";
 /** The sites wrangler.toml declares, in port order. */

@@ -4,7 +4,7 @@
  * Pure: digests and times come in as arguments. Digests look a day ahead (their
  * free intervals), so a window is cut to that horizon.
  */
-import type { Digest, DigestAgent } from "../digest.ts";
+import type { Digest, DigestAgent } from "../../wire/digest.ts";
 
 export interface MeshSlotQuery {
   skill: string;
