@@ -8,7 +8,6 @@ export const TEST_SECRETS = {
   SITE_JWT_SECRET: "test-site-jwt-secret-0123456789abcdef",
   EDGE_JWT_SECRET: "test-edge-jwt-secret-0123456789abcdef",
   PEER_SECRET: "test-peer-secret",
-  CLOUD_SECRET: "test-cloud-secret",
   // A key made for the tests only: the edge signs membership lists with it.
   EDGE_MEMBERSHIP_KEY: '{"crv":"Ed25519","d":"TE-8pECpSnLlkmHwiHW4xGQgxdcaCXdBdD7pDn7BJGc","x":"QnoWKw_gw8StGdMyVjCS1ttYUQJq04rka2MfpH-rNgc","kty":"OKP"}',
   EDGE_MEMBERSHIP_PUBLIC_KEY: '{"crv":"Ed25519","x":"QnoWKw_gw8StGdMyVjCS1ttYUQJq04rka2MfpH-rNgc","kty":"OKP"}',

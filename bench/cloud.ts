@@ -11,7 +11,7 @@ import { percentile, runLoad, runLoop, runTasks, type LoadStats, type Outcome } 
 import { numberOption as num, readOptions } from "./lib/options.ts";
 import { profileWhile, summarize } from "./lib/profile.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
-import { freePort, startBareInsertWorker, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
+import { freePort, membershipKeyPair, startBareInsertWorker, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
 import { call, CUSTOMER_PHONE, registerProvider, requestCallback, seedAgents, setState, SITES, type Answer, type EdgeCall, type SiteId } from "./lib/edge-client.ts";
 
 /**
@@ -169,7 +169,7 @@ export async function main(args: string[]): Promise<number> {
   const secrets = {
     MESH_ADMIN_TOKEN: secret(24),
     EDGE_JWT_SECRET: secret(32),
-    CLOUD_SECRET: secret(24),
+    ...membershipKeyPair(),
   };
   const adminToken = secrets.MESH_ADMIN_TOKEN;
   const run = startRun({
@@ -201,7 +201,7 @@ export async function main(args: string[]): Promise<number> {
             bindings: {
               ...secretBindings({
                 MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN,
-                CLOUD_SECRET: secrets.CLOUD_SECRET,
+                EDGE_MEMBERSHIP_PUBLIC_KEY: secrets.EDGE_MEMBERSHIP_PUBLIC_KEY,
                 SITE_JWT_SECRET: secret(32),
                 PEER_SECRET: secret(24),
               }),
@@ -228,7 +228,7 @@ export async function main(args: string[]): Promise<number> {
       env: "edge",
       port: edgePort,
       bindings: {
-        ...secretBindings({ MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN, EDGE_JWT_SECRET: secrets.EDGE_JWT_SECRET, CLOUD_SECRET: secrets.CLOUD_SECRET }),
+        ...secretBindings({ MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN, EDGE_JWT_SECRET: secrets.EDGE_JWT_SECRET, EDGE_MEMBERSHIP_KEY: secrets.EDGE_MEMBERSHIP_KEY }),
         SITE_URLS: { type: "plain_text", value: JSON.stringify(siteUrls) },
         PUBLIC_URL: { type: "plain_text", value: `http://127.0.0.1:${edgePort}` },
       },

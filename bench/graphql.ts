@@ -126,7 +126,6 @@ export async function main(args: string[]): Promise<number> {
   const publicJwk = JSON.stringify(membershipKey.publicKey.export({ format: "jwk" }));
   const secrets = {
     MESH_ADMIN_TOKEN: secret(24),
-    CLOUD_SECRET: secret(24),
     EDGE_JWT_SECRET: secret(32),
     EDGE_MEMBERSHIP_KEY: JSON.stringify(membershipKey.privateKey.export({ format: "jwk" })),
     EDGE_MEMBERSHIP_PUBLIC_KEY: publicJwk,
@@ -162,7 +161,6 @@ export async function main(args: string[]): Promise<number> {
           bindings: {
             ...secretBindings({
               MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN,
-              CLOUD_SECRET: secrets.CLOUD_SECRET,
               SITE_JWT_SECRET: secret(32),
               PEER_SECRET: secret(24),
               EDGE_MEMBERSHIP_PUBLIC_KEY: publicJwk,

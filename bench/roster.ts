@@ -7,7 +7,8 @@ import { startAll, startRun } from "./lib/harness.ts";
 import { runLoad, runTasks, type Call, type LoadStats } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
-import { startBareInsertWorker, startLocalWorker, type LocalWorker } from "./lib/workers.ts";
+import { signCloudToken } from "../federation/wire/edge-tokens.ts";
+import { membershipKeyPair, startBareInsertWorker, startLocalWorker, type LocalWorker } from "./lib/workers.ts";
 
 /** The goal: at least half the bare insert rate, p99 under 50 ms, at 20 concurrent clients. */
 const GOAL = { minRatio: 0.5, maxP99Ms: 50, concurrency: 20 } as const;
@@ -26,7 +27,7 @@ Durable Object (bench/bare-insert) in local workerd, then measures with the same
 client, path shape and concurrency:
   bare insert       POST /v1/inserts/:key -> one INSERT in one DO      (run before and after)
   status reports    POST /v1/agents/:id/status, agent JWTs, legal moves only (all must be 200)
-  reservations      POST /federation/reservations, cloud secret, distinct callbacks (201 or 409)
+  reservations      POST /federation/reservations, the edge's token, distinct callbacks (201 or 409)
 Ratios are against the mean of the two bare runs. Result: bench/results/roster.json.
 
 options:
@@ -83,11 +84,14 @@ export async function main(args: string[]): Promise<number> {
   const options = readOptions("roster", HELP, () => parseOptions(args));
   if (typeof options === "number") return options;
   const started = performance.now();
+  // Reservations come from the edge: signed with its key for this site, as the callback cloud's are.
+  const edgeKeys = membershipKeyPair();
+  const cloudToken = await signCloudToken(edgeKeys.EDGE_MEMBERSHIP_KEY, "paris", null, Date.now());
   const secrets = {
     MESH_ADMIN_TOKEN: randomBytes(24).toString("hex"),
     SITE_JWT_SECRET: randomBytes(32).toString("hex"),
     PEER_SECRET: randomBytes(24).toString("hex"),
-    CLOUD_SECRET: randomBytes(24).toString("hex"),
+    EDGE_MEMBERSHIP_PUBLIC_KEY: edgeKeys.EDGE_MEMBERSHIP_PUBLIC_KEY,
   };
   const run = startRun({ name: "roster", budgetMs: 45_000 + 4 * (options.warmupMs + options.durationMs), stopping: "the Workers" });
 
@@ -190,7 +194,7 @@ export async function main(args: string[]): Promise<number> {
         start: new Date(startMs).toISOString(),
         end: new Date(startMs + RESERVATION_MS).toISOString(),
       };
-      return post(new URL("/federation/reservations", site.url), secrets.CLOUD_SECRET, JSON.stringify(body));
+      return post(new URL("/federation/reservations", site.url), cloudToken, JSON.stringify(body));
     }, [201, 409], sitePid);
 
     stage("bare insert (after)");
@@ -297,7 +301,7 @@ export async function main(args: string[]): Promise<number> {
         agents: options.agents,
         target: site.direct ? "workerd socket of each Worker" : "wrangler dev proxy Worker",
         statusAuth: "agent JWT",
-        reservationAuth: "cloud secret",
+        reservationAuth: "edge token (EdDSA, verified once, then cached)",
       },
       goal: GOAL,
       baseline: {

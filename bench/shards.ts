@@ -11,7 +11,7 @@ import { percentile, runTasks } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
 import { profileWhile, stackShareMs, summarize } from "./lib/profile.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
-import { freePort, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
+import { freePort, membershipKeyPair, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
 
 /** The issue's goals: 4 shards within 10% of even over 10,000 callbacks; the busiest of 4 at most 0.3 × one shard's CPU. */
 const GOAL = { spreadCallbacks: 10_000, maxSpread: 0.1, maxBusiestRatio: 0.3 } as const;
@@ -188,7 +188,8 @@ export async function main(args: string[]): Promise<number> {
   const options = readOptions("shards", HELP, () => parseOptions(args));
   if (typeof options === "number") return options;
   const secret = (bytes: number) => randomBytes(bytes).toString("hex");
-  const secrets = { MESH_ADMIN_TOKEN: secret(24), EDGE_JWT_SECRET: secret(32), CLOUD_SECRET: secret(24) };
+  const { EDGE_MEMBERSHIP_KEY, EDGE_MEMBERSHIP_PUBLIC_KEY } = membershipKeyPair();
+  const secrets = { MESH_ADMIN_TOKEN: secret(24), EDGE_JWT_SECRET: secret(32), EDGE_MEMBERSHIP_KEY };
   const admin = { authorization: `Bearer ${secrets.MESH_ADMIN_TOKEN}` };
   const run = startRun({ name: "shards", budgetMs: 900_000, stopping: "the Workers" });
   const started = performance.now();
@@ -206,7 +207,7 @@ export async function main(args: string[]): Promise<number> {
           config: join(root, "wrangler.toml"),
           env: siteId,
           bindings: {
-            ...secretBindings({ MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN, CLOUD_SECRET: secrets.CLOUD_SECRET, SITE_JWT_SECRET: secret(32), PEER_SECRET: secret(24) }),
+            ...secretBindings({ MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN, EDGE_MEMBERSHIP_PUBLIC_KEY, SITE_JWT_SECRET: secret(32), PEER_SECRET: secret(24) }),
             HEARTBEAT_TIMEOUT_MS: { type: "plain_text", value: "900000" },
           },
           persist: join(state, siteId),

@@ -2,6 +2,7 @@
  * Starts a Worker from a wrangler config in local workerd, through wrangler's
  * programmatic dev API, and hands back its URL and a dispose function.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -195,4 +196,16 @@ function describe(event: unknown): string {
     return [e.reason, e.cause?.message].filter((x) => typeof x === "string").join(": ") || JSON.stringify(event);
   }
   return String(event);
+}
+
+/**
+ * The edge's membership key pair, as a deployment has it (JWK JSON): the edge signs the
+ * membership list and each call to a site with the private half; sites hold the public half.
+ */
+export function membershipKeyPair(): { EDGE_MEMBERSHIP_KEY: string; EDGE_MEMBERSHIP_PUBLIC_KEY: string } {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  return {
+    EDGE_MEMBERSHIP_KEY: JSON.stringify(privateKey.export({ format: "jwk" })),
+    EDGE_MEMBERSHIP_PUBLIC_KEY: JSON.stringify(publicKey.export({ format: "jwk" })),
+  };
 }

@@ -1,16 +1,19 @@
 /**
  * How the callback cloud talks to a site's resource manager: by a service binding
  * (`SITE_<ID>`) when the edge is deployed beside the sites, else by URL from
- * SITE_URLS. Every call carries the cloud's secret. A site that does not answer in
- * time is "unreachable", never an exception.
+ * SITE_URLS. Every call carries a token the edge signs for that site alone
+ * (federation/wire/edge-tokens.ts). A site that does not answer in time is
+ * "unreachable", never an exception.
  */
 import type { z } from "zod";
 import type { reservationInput } from "../../objects/roster/model.ts";
 import type { Digest } from "../wire/digest.ts";
 import { parseDigest } from "../wire/digest.ts";
+import { cloudTokenFor } from "../wire/edge-tokens.ts";
 
 export interface SiteTransportEnv {
-  CLOUD_SECRET: string;
+  /** The edge's Ed25519 private key (JWK JSON): it signs the membership list and each call to a site. */
+  EDGE_MEMBERSHIP_KEY?: string;
   /** JSON object: siteId -> base URL, e.g. {"paris":"http://127.0.0.1:8801"}. */
   SITE_URLS?: string;
   /** Service bindings to sites beside this node, `SITE_<ID>` (SITE_URLS and a site's own SITE_ID share the prefix). */
@@ -113,9 +116,13 @@ export class SiteClient {
   ): Promise<SiteAnswer<T>> {
     const route = siteRoute(this.env, siteId);
     if (!route) return { ok: false, status: 404, code: "unknown_site", message: `no route to site ${siteId}` };
+    const key = this.env.EDGE_MEMBERSHIP_KEY;
+    if (!key) return { ok: false, status: 503, code: "not_configured", message: "the edge has no membership key (EDGE_MEMBERSHIP_KEY) to sign its calls with" };
+    // Signed on the real clock: a token's time is about trust, not about the business time tests move.
+    const token = await cloudTokenFor(key, siteId, null, Date.now());
     const init: RequestInit = {
       method,
-      headers: { authorization: `Bearer ${this.env.CLOUD_SECRET}`, ...(body ? { "content-type": "application/json" } : {}) },
+      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(SITE_TIMEOUT_MS),
     };

@@ -3,7 +3,8 @@
  * member shares. The edge owns it and signs it (EdDSA, jose); peers and Workers
  * trust nothing that is not on a list signed by the edge's key.
  */
-import { CompactSign, compactVerify, importJWK, type JWK } from "jose";
+import { calculateJwkThumbprint, CompactSign, compactVerify, importJWK, type JWK } from "jose";
+import { edgeKeySet } from "./edge-tokens.ts";
 import { z } from "zod";
 import { siteIdSchema } from "./vocabulary.ts";
 
@@ -37,19 +38,18 @@ export type Membership = z.infer<typeof membershipSchema>;
 
 const ALG = "EdDSA";
 
-/** The list as a compact JWS signed with the edge's Ed25519 private key (a JWK). */
+/** The list as a compact JWS signed with the edge's Ed25519 private key (a JWK), naming the key (kid: its thumbprint). */
 export async function signMembership(membership: Membership, privateJwk: JWK): Promise<string> {
   const key = await importJWK(privateJwk, ALG);
   return new CompactSign(new TextEncoder().encode(JSON.stringify(membership)))
-    .setProtectedHeader({ alg: ALG, typ: "membership+jws" })
+    .setProtectedHeader({ alg: ALG, typ: "membership+jws", kid: await calculateJwkThumbprint(privateJwk) })
     .sign(key);
 }
 
-/** The list inside a signed one, or null when the signature or the shape is wrong. */
-export async function verifyMembership(jws: string, publicJwk: JWK): Promise<Membership | null> {
+/** The list inside a signed one, or null when the signature or the shape is wrong. `keys`: one JWK, or a set while the edge rotates. */
+export async function verifyMembership(jws: string, keys: JWK | { keys: JWK[] }): Promise<Membership | null> {
   try {
-    const key = await importJWK(publicJwk, ALG);
-    const { payload, protectedHeader } = await compactVerify(jws, key, { algorithms: [ALG] });
+    const { payload, protectedHeader } = await compactVerify(jws, await edgeKeySet(keys), { algorithms: [ALG] });
     if (protectedHeader.typ !== "membership+jws") return null;
     const parsed = membershipSchema.safeParse(JSON.parse(new TextDecoder().decode(payload)));
     return parsed.success ? parsed.data : null;

@@ -301,6 +301,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
   }
 }
 
+/** A key as a setting holds it (JSON): a JWK, or for the edge's public keys while it rotates, a set. */
 function parseJwk(raw: string | undefined): JWK | null {
   if (!raw) return null;
   try {

@@ -142,7 +142,7 @@ describe("launcher secrets and bindings", () => {
     expect(Object.keys(first.workers)).toEqual(["edge", "paris", "austin", "manila"]);
     const again = await loadSecrets(dir, planWorkers({ sites: 4, edgePort: 8787, sitePort: 8801 }));
     expect(again.MESH_ADMIN_TOKEN).toBe(first.MESH_ADMIN_TOKEN);
-    expect(again.CLOUD_SECRET).toBe(first.CLOUD_SECRET);
+    expect(again.EDGE_MEMBERSHIP_KEY).toBe(first.EDGE_MEMBERSHIP_KEY);
     expect(again.workers.paris).toEqual(first.workers.paris);
     expect(again.workers.site4?.jwtSecret).not.toBe(first.workers.paris!.jwtSecret);
     // A token from the environment wins and is never written down.
@@ -159,7 +159,7 @@ describe("launcher secrets and bindings", () => {
     const edge = text(bindingsFor(plan[0]!, plan, options, secrets));
     expect(edge).toMatchObject({
       MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN,
-      CLOUD_SECRET: secrets.CLOUD_SECRET,
+      EDGE_MEMBERSHIP_KEY: secrets.EDGE_MEMBERSHIP_KEY,
       EDGE_JWT_SECRET: secrets.workers.edge!.jwtSecret,
       PUBLIC_URL: "http://127.0.0.1:8787",
       DIGEST_TTL_MS: "5000",
@@ -173,11 +173,14 @@ describe("launcher secrets and bindings", () => {
     const site4 = text(bindingsFor(plan[4]!, plan, options, secrets));
     expect(site4).toMatchObject({
       SITE_ID: "site4",
-      CLOUD_SECRET: secrets.CLOUD_SECRET,
+      EDGE_MEMBERSHIP_PUBLIC_KEY: secrets.EDGE_MEMBERSHIP_PUBLIC_KEY,
       SITE_JWT_SECRET: secrets.workers.site4!.jwtSecret,
       PEER_SECRET: secrets.workers.site4!.peerSecret,
     });
     expect(site4).not.toHaveProperty("SITE_URLS");
+    // A site holds no key of the edge's, and no secret that works anywhere else.
+    expect(site4).not.toHaveProperty("EDGE_MEMBERSHIP_KEY");
+    expect(Object.values(site4)).not.toContain(secrets.workers.paris!.jwtSecret);
   });
 });
 

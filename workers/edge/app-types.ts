@@ -10,7 +10,7 @@ export type EdgeApp = { Bindings: EdgeEnv; Variables: AuthVariables };
 export const EDGE_ISSUER = "edge";
 
 export const edgeAuth = (env: EdgeEnv): AuthConfig => ({
-  secrets: { admin: env.MESH_ADMIN_TOKEN, peer: env.PEER_SECRET, cloud: env.CLOUD_SECRET },
+  secrets: { admin: env.MESH_ADMIN_TOKEN, peer: env.PEER_SECRET },
   jwtSecret: env.EDGE_JWT_SECRET,
   issuer: EDGE_ISSUER,
 });

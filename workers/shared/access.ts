@@ -17,8 +17,8 @@ export const bearerScheme = {
   scheme: "bearer",
   description:
     "`Authorization: Bearer <token>`: the admin token (MESH_ADMIN_TOKEN); a JWT this node signed with POST /v1/tokens " +
-    "(ops, agent, partner); the node's own federation peer (PEER_SECRET) and the callback cloud (CLOUD_SECRET) by " +
-    "their shared secrets. Each operation names the roles it accepts in its security requirement and in `x-roles`.",
+    "(ops, agent, partner; it must expire); the node's own federation peer by its shared secret (PEER_SECRET); at a site, " +
+    "the callback cloud by a token the edge signed for that site alone (EdDSA, typ cloud+jwt, five minutes). Each operation names the roles it accepts in its security requirement and in `x-roles`.",
 } as const;
 
 const sentence = (callers: readonly Caller[]) => `Who may call it: ${callers.join(", ")}.`;

@@ -1,11 +1,14 @@
 /**
  * The one auth middleware. A bearer token is either a shared secret (admin, the
- * node's own peer, the callback cloud) compared in constant time, or a JWT this
- * node signed (agents, ops, partners). Tokens are never logged.
+ * node's own peer) compared in constant time, a JWT this node signed (agents, ops,
+ * partners), or at a site, a token the edge signed for this site alone (the callback
+ * cloud, see federation/wire/edge-tokens.ts). Tokens are never logged.
  */
 import type { MiddlewareHandler } from "hono";
-import { jwtVerify, SignJWT } from "jose";
+import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
+import { CLOUD_TOKEN_TYPE, verifyCloudToken } from "../../federation/wire/edge-tokens.ts";
+import type { Viewer } from "../../federation/wire/viewer.ts";
 import { ApiError } from "./errors.ts";
 
 export type Principal =
@@ -14,16 +17,24 @@ export type Principal =
   | { role: "agent"; agentId: string }
   | { role: "partner"; partnerId: string }
   | { role: "peer" }
-  | { role: "cloud" };
+  /** The edge's callback cloud or gateway; a GraphQL query names whom it is answered for. */
+  | { role: "cloud"; viewer: Viewer | null };
 export type Role = Principal["role"];
 
 export interface AuthConfig {
   /** Shared secrets by role; an empty or missing one never matches. */
-  secrets: Partial<Record<"admin" | "peer" | "cloud", string | undefined>>;
+  secrets: Partial<Record<"admin" | "peer", string | undefined>>;
   /** HMAC key of the JWTs this node issues, and the issuer/audience it stamps on them. */
   jwtSecret: string | undefined;
   issuer: string;
+  /** At a site: the edge's public keys (a JWK or a key set, JSON) and this site's id, the tokens' audience. */
+  edge?: { publicKeys: string | undefined; siteId: string };
+  /** The clock tokens are checked against. */
+  now?: () => number;
 }
+
+/** The longest a token this node issues may live: 30 days. */
+const MAX_TOKEN_TTL_S = 30 * 86_400;
 
 export type AuthVariables = { principal: Principal | null };
 
@@ -51,17 +62,28 @@ function secretDigest(secret: string): Promise<ArrayBuffer> {
 
 export async function principalOf(token: string, config: AuthConfig): Promise<Principal | null> {
   const given = sha256(token);
-  for (const role of ["admin", "peer", "cloud"] as const) {
+  for (const role of ["admin", "peer"] as const) {
     const secret = config.secrets[role];
     if (secret && crypto.subtle.timingSafeEqual(await given, await secretDigest(secret))) return { role };
   }
-  if (!config.jwtSecret || token.split(".").length !== 3) return null;
+  if (token.split(".").length !== 3) return null;
+  const nowMs = (config.now ?? Date.now)();
+  if (config.edge && typOf(token) === CLOUD_TOKEN_TYPE) {
+    const call = await verifyCloudToken(token, config.edge.publicKeys, config.edge.siteId, nowMs);
+    return call ? { role: "cloud", viewer: call.viewer } : null;
+  }
+  if (!config.jwtSecret) return null;
   try {
     const { payload } = await jwtVerify(token, encoder.encode(config.jwtSecret), {
       issuer: config.issuer,
       audience: config.issuer,
       algorithms: ["HS256"],
+      // A token that never expires, or lives longer than this node issues them for, is refused.
+      requiredClaims: ["exp", "iat"],
+      maxTokenAge: MAX_TOKEN_TTL_S,
+      currentDate: new Date(nowMs),
     });
+    if ((payload.exp as number) - (payload.iat as number) > MAX_TOKEN_TTL_S) return null;
     const sub = typeof payload.sub === "string" ? payload.sub : "";
     switch (payload.role) {
       case "ops":
@@ -78,6 +100,15 @@ export async function principalOf(token: string, config: AuthConfig): Promise<Pr
   }
 }
 
+/** The protected header's `typ`, or null when the token has no readable header. */
+function typOf(token: string): string | null {
+  try {
+    return decodeProtectedHeader(token).typ ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export const ISSUABLE_ROLES = ["agent", "ops", "partner"] as const;
 export type IssuableRole = (typeof ISSUABLE_ROLES)[number];
 
@@ -87,7 +118,7 @@ export const issuedTokenSchema = z
   .meta({ id: "IssuedToken", description: "A JWT this node signed (HS256) for a role and a subject, and when it expires." });
 
 /** How long an issued token lives: a minute to 30 days, half a day by default. */
-export const tokenTtlSeconds = z.number().int().min(60).max(30 * 86_400).default(12 * 3600);
+export const tokenTtlSeconds = z.number().int().min(60).max(MAX_TOKEN_TTL_S).default(12 * 3600);
 
 export async function issueToken(
   config: AuthConfig,

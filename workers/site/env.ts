@@ -5,7 +5,10 @@ import type { Roster, RosterEnv } from "../../objects/roster/roster.ts";
 export interface SiteEnv extends RosterEnv {
   ROSTER: DurableObjectNamespace<Roster>;
   MESH_VIEW: DurableObjectNamespace<MeshView>;
-  /** The edge's public key (JWK JSON): membership lists must be signed by it. */
+  /**
+   * The edge's public key (JWK JSON), or its keys while it rotates (`{"keys":[…]}`):
+   * membership lists and the callback cloud's calls here must be signed by one of them.
+   */
   EDGE_MEMBERSHIP_PUBLIC_KEY?: string;
   /** Bearer token of the `admin` role. */
   MESH_ADMIN_TOKEN: string;
@@ -13,6 +16,4 @@ export interface SiteEnv extends RosterEnv {
   SITE_JWT_SECRET: string;
   /** Shared with this site's federation peer (the loopback bridge). */
   PEER_SECRET: string;
-  /** Shared with the callback cloud, which reserves and claims agents here. */
-  CLOUD_SECRET: string;
 }

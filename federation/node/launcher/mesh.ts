@@ -233,7 +233,6 @@ export function bindingsFor(worker: WorkerPlan, plan: readonly WorkerPlan[], opt
   const vars: Record<string, string> = {
     ...options.settings,
     MESH_ADMIN_TOKEN: secrets.MESH_ADMIN_TOKEN,
-    CLOUD_SECRET: secrets.CLOUD_SECRET,
     PEER_SECRET: own.peerSecret,
     EDGE_MEMBERSHIP_PUBLIC_KEY: secrets.EDGE_MEMBERSHIP_PUBLIC_KEY,
   };

@@ -20,9 +20,7 @@ export interface MeshSecrets {
   MESH_ADMIN_TOKEN: string;
   /** Where the admin token came from, so the CLI can say so. */
   adminTokenSource: "env" | "state";
-  /** Shared by the edge (the callback cloud) and every site it reserves at. */
-  CLOUD_SECRET: string;
-  /** The edge's Ed25519 key pair (JWK JSON) that signs the membership list; the public half goes everywhere. */
+  /** The edge's Ed25519 key pair (JWK JSON) that signs the membership list and its calls to sites; the public half goes everywhere. */
   EDGE_MEMBERSHIP_KEY: string;
   EDGE_MEMBERSHIP_PUBLIC_KEY: string;
   workers: Record<string, WorkerSecrets>;
@@ -32,7 +30,8 @@ export interface MeshSecrets {
 interface StoredSecrets {
   version: 1;
   adminToken: string;
-  cloudSecret: string;
+  /** Written by versions that shared one secret between the edge and every site; no longer read. */
+  cloudSecret?: string;
   /** Added after the first version of this file; made on first need. */
   membershipKey?: { privateJwk: string; publicJwk: string };
   workers: Record<string, WorkerSecrets>;
@@ -48,7 +47,7 @@ export async function loadSecrets(stateDir: string, workers: readonly WorkerPlan
   const file = path.join(stateDir, SECRETS_FILE);
   const stored = await readStored(file);
   let changed = stored === null;
-  const next: StoredSecrets = stored ?? { version: 1, adminToken: newSecret(), cloudSecret: newSecret(), workers: {} };
+  const next: StoredSecrets = stored ?? { version: 1, adminToken: newSecret(), workers: {} };
   if (!next.membershipKey) {
     next.membershipKey = newMembershipKey();
     changed = true;
@@ -62,7 +61,6 @@ export async function loadSecrets(stateDir: string, workers: readonly WorkerPlan
   return {
     MESH_ADMIN_TOKEN: envAdminToken ?? next.adminToken,
     adminTokenSource: envAdminToken ? "env" : "state",
-    CLOUD_SECRET: next.cloudSecret,
     EDGE_MEMBERSHIP_KEY: next.membershipKey.privateJwk,
     EDGE_MEMBERSHIP_PUBLIC_KEY: next.membershipKey.publicJwk,
     workers: next.workers,
@@ -84,7 +82,7 @@ async function readStored(file: string): Promise<StoredSecrets | null> {
   }
   const parsed = JSON.parse(text) as Partial<StoredSecrets>;
   // A damaged file must not silently become new secrets: every token issued so far would die.
-  if (parsed.version !== 1 || typeof parsed.adminToken !== "string" || typeof parsed.cloudSecret !== "string" || typeof parsed.workers !== "object") {
+  if (parsed.version !== 1 || typeof parsed.adminToken !== "string" || typeof parsed.workers !== "object") {
     throw new Error(`${file} is not a secrets file this launcher wrote; fix it or start with --fresh`);
   }
   return parsed as StoredSecrets;

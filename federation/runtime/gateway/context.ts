@@ -19,8 +19,8 @@ export type GatewayContext = {
   /** Errors that go beside the data (a member that did not answer, named). */
   sideErrors: GraphQLError[];
   siteCalls: SiteCalls;
-  /** The caller's viewer signed for each member (viewer-token.ts); a member without one gets the federation's view. */
-  viewerTokens?: ReadonlyMap<string, string>;
+  /** The edge's token for each member, naming the caller's viewer (federation/wire/edge-tokens.ts); a member without one is not asked. */
+  siteTokens?: ReadonlyMap<string, string>;
 };
 
 export function newSiteCalls(nowMs: number, timeoutMs: number): SiteCalls {

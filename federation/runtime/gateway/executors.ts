@@ -1,8 +1,9 @@
 /**
  * How the gateway asks a member: one client per member, over the transport the
  * callback cloud already uses to reach sites (a service binding, SITE_URLS), or the
- * member's registered subgraph URL. It authenticates as the cloud and names the
- * viewer it asks for, so each site draws its own boundary. A site that does not
+ * member's registered subgraph URL. It authenticates with a token the edge signed
+ * for that member alone, which names the viewer it asks for, so each site draws its
+ * own boundary. A site that does not
  * answer by the request's deadline is answered for with an error naming it, and is
  * not waited for again in the same request.
  *
@@ -14,7 +15,7 @@
  */
 import type { ExecutionRequest, ExecutionResult, Executor } from "@graphql-tools/utils";
 import { GraphQLError, print, type DocumentNode } from "graphql";
-import { VIEWER_HEADER, type Viewer } from "../graphql/viewer.ts";
+import type { Viewer } from "../../wire/viewer.ts";
 import { siteRoute, type SiteRoute, type SiteTransportEnv } from "../site-client.ts";
 import type { GatewayContext, SiteCalls } from "./context.ts";
 import type { GatewayMember } from "./members.ts";
@@ -74,20 +75,19 @@ async function readResult(res: Response): Promise<ExecutionResult> {
   return result;
 }
 
-export function memberClient(env: SiteTransportEnv & { CLOUD_SECRET: string }, member: GatewayMember, now: () => number = Date.now): MemberClient {
+export function memberClient(env: SiteTransportEnv, member: GatewayMember, now: () => number = Date.now): MemberClient {
   const { siteId } = member;
   const route = subgraphRoute(env, member);
   if (!route) {
     const error = unreachable(siteId, `no route to site ${siteId}: no service binding, SITE_URLS entry or subgraph URL`);
     return { siteId, send: async () => ({ errors: [error] }) };
   }
-  const authorization = `Bearer ${env.CLOUD_SECRET}`;
   // One controller per request and site: the deadline aborts what is still on the wire.
   const aborts = new WeakMap<SiteCalls, AbortController>();
   const post = async (request: MemberRequest, ctx: Partial<GatewayContext> | undefined, signal?: AbortSignal): Promise<ExecutionResult> => {
-    const token = ctx?.viewerTokens?.get(siteId);
-    const headers: Record<string, string> = { authorization, "content-type": "application/json", accept: ACCEPT };
-    if (token) headers[VIEWER_HEADER] = token;
+    const token = ctx?.siteTokens?.get(siteId);
+    if (!token) return { errors: [unreachable(siteId, "the edge has no membership key (EDGE_MEMBERSHIP_KEY) to sign its calls with")] };
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, "content-type": "application/json", accept: ACCEPT };
     const res = await route.fetch(route.endpoint, { method: "POST", headers, body: JSON.stringify(request), ...(signal ? { signal } : {}) });
     return readResult(res);
   };

@@ -38,7 +38,7 @@ export interface GatewayParts {
   cloudSchema: GraphQLSchema;
   /** The site subgraph's SDL (every member serves it). */
   siteTypeDefs: string;
-  env: SiteTransportEnv & { CLOUD_SECRET: string };
+  env: SiteTransportEnv;
   /** Where each site's health comes from (the edge's mesh view); a site not in it answered, so it is up. */
   healthOf?: (ctx: GatewayContext) => Promise<Map<string, string>>;
 }

@@ -169,11 +169,11 @@ describe("who sees what", () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.body).toEqual({ error: { code: "unauthorized", message: expect.any(String), details: null } });
     expect((await gql("{ sites { id } }", "not-a-token")).status).toBe(401);
-    for (const role of ["test-peer-secret", "test-cloud-secret"]) {
-      const refused = await gql("{ sites { id } }", role);
-      expect(refused.status).toBe(403);
-      expect(refused.body.error.code).toBe("forbidden");
-    }
+    const refused = await gql("{ sites { id } }", "test-peer-secret");
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe("forbidden");
+    // The shared cloud secret is gone: it is nobody's credential, at the edge or anywhere.
+    expect((await gql("{ sites { id } }", "test-cloud-secret")).status).toBe(401);
     const agent = await token({ role: "agent", siteId: "paris", agentId: "r_00000000000000000000" });
     expect((await gql("{ sites { id } }", agent)).status).toBe(403);
   });

@@ -9,7 +9,6 @@ import { ManualClock } from "../../../objects/shared/clock.ts";
 import type { EdgeEnv } from "../../../workers/edge/env.ts";
 
 export const ADMIN = "test-admin-token";
-export const CLOUD = "test-cloud-secret";
 export const EDGE_SECRET = "test-edge-jwt-secret-0123456789abcdef";
 export const ACME = acme;
 

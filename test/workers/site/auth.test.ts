@@ -1,8 +1,11 @@
-import { SignJWT } from "jose";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 // Answers checked against the OpenAPI document.
 import { api, report } from "./contract.ts";
-import { agentToken, CLOUD, PEER, putAgent, useClock } from "./helpers.ts";
+import { agentToken, CLOUD, cloudToken, EDGE_KEY, PEER, putAgent, useClock } from "./helpers.ts";
+
+const SITE_SECRET = new TextEncoder().encode("test-site-jwt-secret-0123456789abcdef");
+const reservation = { callbackId: "cb_x", skill: "appliance_repair", channel: "voice", start: "2030-01-09T09:15:00.000Z", end: "2030-01-09T09:30:00.000Z" };
 
 describe("auth", () => {
   it("asks for a token, and refuses one it did not issue", async () => {
@@ -22,6 +25,51 @@ describe("auth", () => {
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode("not-the-site-secret-not-the-site-secret"));
     expect((await report("ana", "available", undefined, forged)).status).toBe(401);
+  });
+
+  it("refuses a token of its own that never expires or lives longer than it issues them for", async () => {
+    await useClock();
+    await putAgent("ana");
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (exp: number | null, iat: number | null = now) => {
+      const jwt = new SignJWT({ role: "ops" }).setProtectedHeader({ alg: "HS256" }).setSubject("x").setIssuer("site:paris").setAudience("site:paris");
+      if (iat !== null) jwt.setIssuedAt(iat);
+      if (exp !== null) jwt.setExpirationTime(exp);
+      return jwt.sign(SITE_SECRET);
+    };
+    // The same key and claims, good for an hour: accepted, so the refusals below are for the lifetime alone.
+    expect((await api("GET", "/v1/agents", undefined, await signed(now + 3600))).status).toBe(200);
+    expect((await api("GET", "/v1/agents", undefined, await signed(null))).status).toBe(401);
+    expect((await api("GET", "/v1/agents", undefined, await signed(now + 3600, null))).status).toBe(401);
+    expect((await api("GET", "/v1/agents", undefined, await signed(now + 365 * 86_400))).status).toBe(401);
+  });
+
+  it("takes the callback cloud's word only in a token the edge signed for this site, and keeps it to the cloud's routes", async () => {
+    await useClock();
+    const ana = await putAgent("ana");
+    await report("ana", "available");
+    const reserve = async (token: string) => (await api("POST", "/federation/reservations", { ...reservation, agentId: ana.ref }, token)).status;
+    // Signed for another site (say a partner's, which the edge calls too): refused here.
+    expect(await reserve(await cloudToken("austin"))).toBe(401);
+    // Signed by a key that is not the edge's.
+    const stranger = JSON.stringify(await exportJWK((await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true })).privateKey));
+    expect(await reserve(await cloudToken("paris", null, stranger))).toBe(401);
+    // The edge's key, for this site, but too long-lived or without an expiry: refused.
+    const key = await importJWK(JSON.parse(EDGE_KEY) as JWK, "EdDSA");
+    const kid = await calculateJwkThumbprint(JSON.parse(EDGE_KEY) as JWK);
+    const now = Math.floor(Date.now() / 1000);
+    const edgeSigned = (exp: number | null) => {
+      const jwt = new SignJWT({}).setProtectedHeader({ alg: "EdDSA", typ: "cloud+jwt", kid }).setIssuer("edge").setAudience("paris").setIssuedAt(now);
+      if (exp !== null) jwt.setExpirationTime(exp);
+      return jwt.sign(key);
+    };
+    expect(await reserve(await edgeSigned(null))).toBe(401);
+    expect(await reserve(await edgeSigned(now + 86_400))).toBe(401);
+    // A partner token this site issued may read, never reserve.
+    const partner = (await api("POST", "/v1/tokens", { role: "partner", partnerId: "globex" })).body.token;
+    expect(await reserve(partner)).toBe(403);
+    // The edge's own token for this site: reserved.
+    expect(await reserve(await edgeSigned(now + 300))).toBe(201);
   });
 
   it("lets an agent report and heartbeat for itself only", async () => {

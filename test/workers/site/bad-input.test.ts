@@ -2,7 +2,7 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 // Answers checked against the OpenAPI document.
 import { api, report } from "./contract.ts";
-import { agentBody, ADMIN, CLOUD, iso, PEER, putAgent, T0, useClock } from "./helpers.ts";
+import { agentBody, ADMIN, CLOUD, cloudToken, iso, PEER, putAgent, T0, useClock } from "./helpers.ts";
 
 type Case = { name: string; method: string; path: string; body?: unknown; token?: string; status: number; code: string; field?: string };
 
@@ -61,8 +61,9 @@ describe("bad input", () => {
     await putAgent("ana", { shift: { timezone: "Europe/Paris", weekly: { wed: [["09:00", "17:00"]] } } });
     await report("ana", "available");
     const before = await snapshot();
+    const cloud = await cloudToken();
     for (const c of CASES) {
-      const headers: Record<string, string> = { authorization: `Bearer ${c.token ?? ADMIN}` };
+      const headers: Record<string, string> = { authorization: `Bearer ${c.token === CLOUD ? cloud : (c.token ?? ADMIN)}` };
       let body: string | undefined;
       if (c.body !== undefined) {
         body = typeof c.body === "string" ? c.body : JSON.stringify(c.body);

@@ -1,9 +1,8 @@
-import { env, SELF } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { signViewer } from "../../../federation/runtime/gateway/viewer-token.ts";
-import type { Viewer } from "../../../federation/runtime/graphql/viewer.ts";
-import { ADMIN, api, CLOUD, PEER, putAgent, report, useClock } from "./helpers.ts";
+import type { Viewer } from "../../../federation/wire/viewer.ts";
+import { ADMIN, api, CLOUD, cloudToken, PEER, putAgent, report, useClock } from "./helpers.ts";
 
 interface GraphAnswer {
   status: number;
@@ -110,22 +109,18 @@ describe("the site subgraph", () => {
     // The site's own partner sees its site whole.
     expect((await gql(query, await partnerToken("paris"))).body.data.agents).toHaveLength(2);
 
-    // The gateway (cloud secret) names whom it asks for, signed by the edge for this site; without a viewer it
-    // gets the federation's view.
-    const key = (env as unknown as { EDGE_MEMBERSHIP_KEY: string }).EDGE_MEMBERSHIP_KEY;
-    const signed = (viewer: Viewer, siteId = "paris") => signViewer(key, viewer, siteId, Date.now());
-    const as = async (viewer: string) => (await gql(query, CLOUD, undefined, { "x-mesh-viewer": viewer })).body.data.agents;
-    expect((await gql(query, CLOUD)).body.data.agents).toHaveLength(1);
-    expect(await as(await signed({ kind: "staff" }))).toHaveLength(2);
-    expect((await as(await signed({ kind: "partner", siteId: "globex" })))[0].name).toBeNull();
-    // The cloud secret alone claims nothing (every site, a partner's too, holds it): a bare viewer, a viewer signed
-    // for another site, or one signed with another key gets the federation's view.
-    expect(await as("staff")).toHaveLength(1);
-    expect(await as(await signed({ kind: "staff" }, "austin"))).toHaveLength(1);
+    // The gateway names whom it asks for in the token the edge signed for this site; without a viewer it gets the
+    // federation's view.
+    const as = async (viewer: Viewer | null) => (await gql(query, await cloudToken("paris", viewer))).body.data.agents;
+    expect(await as(null)).toHaveLength(1);
+    expect(await as({ kind: "staff" })).toHaveLength(2);
+    expect((await as({ kind: "partner", siteId: "globex" }))[0].name).toBeNull();
+    // Nothing else claims the edge's word: a token signed for another site, or with another key, is refused whole.
+    expect((await gql(query, await cloudToken("austin", { kind: "staff" }))).status).toBe(401);
     const otherKey = JSON.stringify(await exportJWK((await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true })).privateKey));
-    expect(await as(await signViewer(otherKey, { kind: "staff" }, "paris", Date.now()))).toHaveLength(1);
-    // Nobody else may claim a viewer: a partner's header is ignored.
-    expect((await gql(query, globex, undefined, { "x-mesh-viewer": await signed({ kind: "staff" }) })).body.data.agents).toHaveLength(1);
+    expect((await gql(query, await cloudToken("paris", { kind: "staff" }, otherKey))).status).toBe(401);
+    // The old shared secret is nobody's credential now.
+    expect((await gql(query, "test-cloud-secret")).status).toBe(401);
   });
 
   it("asks for a token (401 in the error shape) and refuses roles that may not query it (403)", async () => {

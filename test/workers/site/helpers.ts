@@ -2,18 +2,28 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { ManualClock } from "../../../objects/shared/clock.ts";
 import type { Roster } from "../../../objects/roster/roster.ts";
 import { httpCall, type Call } from "../../http-call.ts";
+import { signCloudToken } from "../../../federation/wire/edge-tokens.ts";
+import type { Viewer } from "../../../federation/wire/viewer.ts";
 
 export const ADMIN = "test-admin-token";
-export const CLOUD = "test-cloud-secret";
 export const PEER = "test-peer-secret";
+
+/** The edge's membership key in these tests (vitest.config.ts): what it signs its calls to a site with. */
+export const EDGE_KEY = (env as unknown as { EDGE_MEMBERSHIP_KEY: string }).EDGE_MEMBERSHIP_KEY;
+
+/** A token the edge signs for one site, as the callback cloud and the gateway call it, signed now (it lives five minutes). */
+export const cloudToken = (siteId = "paris", viewer: Viewer | null = null, key = EDGE_KEY) => signCloudToken(key, siteId, viewer, Date.now());
+
+/** Stands for the edge's token for this site in `api` calls (tables of cases name it before any token can be signed). */
+export const CLOUD = "<the edge's token for paris>";
 
 /** A fixed Wednesday morning in Paris, far enough ahead of the real date that no alarm fires by itself. */
 export const T0 = Date.parse("2030-01-09T09:00:00Z");
 
 export type { Call } from "../../http-call.ts";
 
-export const api = (method: string, path: string, body?: unknown, token: string | null = ADMIN): Promise<Call> =>
-  httpCall(SELF, `http://paris.test${path}`, method, body, token);
+export const api = async (method: string, path: string, body?: unknown, token: string | null = ADMIN): Promise<Call> =>
+  httpCall(SELF, `http://paris.test${path}`, method, body, token === CLOUD ? await cloudToken() : token);
 
 export const roster = () => env.ROSTER.getByName("paris");
 

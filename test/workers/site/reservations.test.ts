@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 // Answers checked against the OpenAPI document.
 import { api, report } from "./contract.ts";
-import { CLOUD, iso, PEER, putAgent, roster, T0, useClock } from "./helpers.ts";
+import { CLOUD, cloudToken, iso, PEER, putAgent, roster, T0, useClock } from "./helpers.ts";
 
 const SLOT = { start: iso(T0 + 15 * 60_000), end: iso(T0 + 30 * 60_000) };
 const reserve = (body: Record<string, unknown>, token: string | null = CLOUD) =>
@@ -13,11 +13,12 @@ describe("reservations", () => {
     await useClock();
     const agent = await putAgent("ana", { capacity: 3 });
     await report("ana", "available");
+    const token = await cloudToken();
     const answers = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
         SELF.fetch("http://paris.test/federation/reservations", {
           method: "POST",
-          headers: { authorization: `Bearer ${CLOUD}`, "content-type": "application/json" },
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
           body: JSON.stringify({ callbackId: `cb-${i}`, agentId: agent.ref, skill: "appliance_repair", channel: "voice", ...SLOT }),
         }),
       ),

@@ -1,7 +1,7 @@
 import type { GatewayContext } from "../../../federation/runtime/gateway/context.ts";
 import type { GatewayMembership } from "../../../federation/runtime/gateway/members.ts";
 import type { SideErrors } from "../../shared/graphql/server.ts";
-import type { Viewer } from "../../../federation/runtime/graphql/viewer.ts";
+import type { Viewer } from "../../../federation/wire/viewer.ts";
 import type { EdgeEnv } from "../env.ts";
 
 /** What every resolver of the cloud subgraph gets. */

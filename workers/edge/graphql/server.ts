@@ -15,12 +15,12 @@ import { newSiteCalls } from "../../../federation/runtime/gateway/context.ts";
 import { viewerFor } from "../../../federation/runtime/gateway/executors.ts";
 import { currentMembership } from "../../../federation/runtime/gateway/members.ts";
 import { usePlannedDocuments } from "../../../federation/runtime/gateway/planned.ts";
-import { ViewerTokens } from "../../../federation/runtime/gateway/viewer-token.ts";
+import { cloudTokenFor } from "../../../federation/wire/edge-tokens.ts";
 import { GatewayCache } from "../../../federation/runtime/gateway/stitch.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { graphServer, type GraphServer } from "../../shared/graphql/server.ts";
-import type { Viewer } from "../../../federation/runtime/graphql/viewer.ts";
+import type { Viewer } from "../../../federation/wire/viewer.ts";
 import { meshViewOf } from "../../shared/mesh-routes.ts";
 import { typeDefs as siteTypeDefs } from "../../site/graphql/types.generated.ts";
 import type { EdgeApp } from "../app-types.ts";
@@ -50,7 +50,6 @@ const gateways = new GatewayCache(() => ({
 }));
 
 let federated: GraphServer<FederatedContext> | null = null;
-const signedViewers = new ViewerTokens();
 let cloudOnly: GraphServer<CloudGraphContext> | null = null;
 
 /** `extensions.members`: how many requests each member was sent and how long they took, for ops reading a slow answer. */
@@ -93,17 +92,18 @@ async function requestContext(c: Context<EdgeApp>): Promise<FederatedContext> {
   gatewayEnv ??= c.env;
   const membership = await currentMembership(meshViewOf(c.env), c.env, now, positive(c.env.GRAPHQL_MEMBERSHIP_TTL_MS, DEFAULT_MEMBERSHIP_TTL_MS));
   const key = c.env.EDGE_MEMBERSHIP_KEY;
-  const viewerTokens = key
+  // Kept per isolate and reused for minutes: a query costs no signature in the usual case.
+  const siteTokens = key
     ? new Map(
         await Promise.all(
-          membership.members.map(async (m) => [m.siteId, await signedViewers.tokenFor(key, viewerFor(m, viewer), m.siteId, now)] as const),
+          membership.members.map(async (m) => [m.siteId, await cloudTokenFor(key, m.siteId, viewerFor(m, viewer), now)] as const),
         ),
       )
     : undefined;
   return {
     env: c.env,
     viewer,
-    viewerTokens,
+    siteTokens,
     membership,
     memo: new Map(),
     sideErrors: [],

@@ -1,4 +1,4 @@
-import type { Viewer } from "../../../federation/runtime/graphql/viewer.ts";
+import type { Viewer } from "../../../federation/wire/viewer.ts";
 import type { SiteEnv } from "../env.ts";
 
 /** What every resolver of the site subgraph gets: the Worker's bindings and whom it answers for. */

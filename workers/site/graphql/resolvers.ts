@@ -7,7 +7,7 @@ import { MAX_PAGE, MAX_REFS } from "../../../objects/roster/graph-reads.ts";
 import { availabilityQuery } from "../../../objects/roster/model.ts";
 import { graphError, parseArgs } from "../../../federation/runtime/graphql/errors.ts";
 import { firstArg } from "../../../federation/runtime/graphql/limits.ts";
-import { seesWhole } from "../../../federation/runtime/graphql/viewer.ts";
+import { seesWhole } from "../../../federation/wire/viewer.ts";
 import { rosterOf } from "../app-types.ts";
 import type { SiteGraphContext } from "./context.ts";
 import type { AgentParent } from "./parents.ts";

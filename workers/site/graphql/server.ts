@@ -7,9 +7,7 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { Context } from "hono";
 import { ApiError } from "../../shared/errors.ts";
 import { graphServer, type GraphServer } from "../../shared/graphql/server.ts";
-import { verifyViewer } from "../../../federation/runtime/gateway/viewer-token.ts";
-import { systemClock } from "../../../objects/shared/clock.ts";
-import { VIEWER_HEADER, type Viewer } from "../../../federation/runtime/graphql/viewer.ts";
+import type { Viewer } from "../../../federation/wire/viewer.ts";
 import type { Principal } from "../../shared/auth.ts";
 import type { SiteApp } from "../app-types.ts";
 import type { SiteGraphContext } from "./context.ts";
@@ -30,18 +28,18 @@ function yoga() {
 export async function serveSiteGraph(c: Context<SiteApp>): Promise<Response> {
   const principal = c.get("principal");
   if (!principal) throw new ApiError(401, "unauthorized", "GraphQL needs a bearer token", null, { "www-authenticate": "Bearer" });
-  const viewer = siteViewer(principal, await verifyViewer(c.req.header(VIEWER_HEADER), c.env.EDGE_MEMBERSHIP_PUBLIC_KEY, c.env.SITE_ID, systemClock.now()));
+  const viewer = siteViewer(principal);
   if (!viewer) throw new ApiError(403, "forbidden", `the ${principal.role} role may not query the site subgraph`, { allowed: ["admin", "ops", "partner", "cloud"] });
   return yoga().fetch(c.req.raw, { env: c.env, viewer });
 }
 
 /**
  * The viewer of a request to a site's /graphql, or null when the principal may not
- * query it. The cloud (the edge's gateway) speaks for its own caller with a viewer
- * the edge signed for this site (federation/runtime/gateway/viewer-token.ts); without one it
- * gets the federation's view.
+ * query it. The cloud (the edge's gateway) speaks for its own caller with the viewer
+ * its token names (signed by the edge for this site: federation/wire/edge-tokens.ts);
+ * without one it gets the federation's view.
  */
-function siteViewer(principal: Principal | null, signed: Viewer | null): Viewer | null {
+function siteViewer(principal: Principal | null): Viewer | null {
   switch (principal?.role) {
     case "admin":
     case "ops":
@@ -49,7 +47,7 @@ function siteViewer(principal: Principal | null, signed: Viewer | null): Viewer 
     case "partner":
       return { kind: "partner", siteId: principal.partnerId };
     case "cloud":
-      return signed ?? { kind: "mesh" };
+      return principal.viewer ?? { kind: "mesh" };
     default:
       return null;
   }

@@ -32,7 +32,7 @@ export const federation = newApp<SiteApp>()
       operationId: "getDigest",
       tags,
       summary: "This site's current digest (its own peer, and the callback cloud)",
-      // The cloud reads it directly until gossip brings digests to the edge.
+      // The cloud reads it directly when gossip has not brought it (an edge without peers).
       ...allow("admin", "peer", "cloud"),
       request: { headers: z.object({ "if-none-match": z.string().max(64).optional() }) },
       responses: {

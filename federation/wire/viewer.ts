@@ -1,8 +1,8 @@
-import { siteIdSchema } from "../../wire/vocabulary.ts";
+import { siteIdSchema } from "./vocabulary.ts";
 /**
  * Who a GraphQL query is answered for. At a site it follows from the bearer token;
- * when the edge's gateway asks a site (with the cloud secret) it names the viewer
- * it asks for, and the site draws its own boundary for that viewer.
+ * when the edge's gateway asks a site, the token the edge signed for that site names
+ * the viewer it asks for, and the site draws its own boundary for that viewer.
  */
 
 export type Viewer =
@@ -12,9 +12,6 @@ export type Viewer =
   | { kind: "partner"; siteId: string }
   /** The federation: what a member exposes to the others (no names, nothing internal). */
   | { kind: "mesh" };
-
-/** The header the gateway sends its signed viewer in; sites believe it from the cloud only. */
-export const VIEWER_HEADER = "x-mesh-viewer";
 
 export function encodeViewer(viewer: Viewer): string {
   return viewer.kind === "partner" ? `partner:${viewer.siteId}` : viewer.kind;
