@@ -65,7 +65,9 @@ export default defineConfig({
                     ROSTER: { className: "Roster", useSQLite: true },
                     MESH_VIEW: { className: "MeshView", useSQLite: true },
                   },
-                  bindings: { ...TEST_SECRETS, SITE_ID: siteId, HEARTBEAT_TIMEOUT_MS: "30000", DIGEST_TTL_MS: "15000" },
+                  // These sites run on the real clock while the cloud's tests move theirs to 2030: reservations
+                  // years ahead of the site's now are what they see, so the horizon is wide here (91 days deployed).
+                  bindings: { ...TEST_SECRETS, SITE_ID: siteId, HEARTBEAT_TIMEOUT_MS: "30000", DIGEST_TTL_MS: "15000", RESERVATION_HORIZON_DAYS: "3650" },
                   })),
                 ],
               },

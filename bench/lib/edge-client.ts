@@ -9,6 +9,20 @@ export const SITES = ["austin", "paris", "manila"] as const;
 export type SiteId = (typeof SITES)[number];
 export const CUSTOMER_PHONE = "+15125550142";
 
+/**
+ * A customer's own phone number: intake counts callbacks per number, so a bench's
+ * thousands of customers must not share one. Never ends in 0001–0004 (the simulated
+ * media server's busy, no answer, voicemail and failure): every call is answered.
+ */
+export function phoneOf(userId: string): string {
+  let h = 0;
+  for (const ch of userId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return `+1512555${1000 + (h % 9000)}`;
+}
+
+/** Intake limits far above what a bench sends (it measures throughput, not refusals); the counting still runs. */
+export const BENCH_LIMITS = { callbacksPerOffer: 1, perAddressPerMinute: 6000, perPhonePerHour: 100, perMinute: 100_000 };
+
 export interface Answer {
   status: number;
   // The edge's JSON answers, read loosely.
@@ -57,7 +71,7 @@ export async function requestCallback(edge: EdgeCall, providerId: string, userId
     res = await edge(
       "POST",
       "/v1/callbacks",
-      { indicia: offer.body.token, when: { asap: true }, media: ["voice"], contact: { phone: CUSTOMER_PHONE }, reason },
+      { indicia: offer.body.token, when: { asap: true }, media: ["voice"], contact: { phone: phoneOf(userId) }, reason },
       { "idempotency-key": key },
     );
   } catch (err) {
@@ -88,6 +102,7 @@ export async function registerProvider(
     ...fixture,
     id,
     rules: { ...fixture.rules, businessHours: ROUND_THE_CLOCK, holidays: [] },
+    limits: BENCH_LIMITS,
     ...over,
   };
   const res = await edge("POST", "/v1/providers", registration, admin);

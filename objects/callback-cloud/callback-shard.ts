@@ -4,7 +4,7 @@
  * and one alarm. It wires the modules that each do one job and answers their RPC methods.
  * - provider-record.ts: its copy of the registration and the trained intent engine;
  * - offers.ts: what a page shows before the customer asks;
- * - intake.ts: a request becomes a durable callback;
+ * - intake.ts: a request becomes a durable callback; intake-guard.ts: anonymous intake's limits;
  * - planning.ts: which agent, where and when, reserved at the agent's site;
  * - session-manager.ts: what the alarm does when callbacks fall due (claim, dial, outcomes);
  * - callback-actions.ts: status, cancel and the staff's actions, call progress;
@@ -25,6 +25,7 @@ import type { Actor, CloudContext, CloudEnv } from "./cloud-context.ts";
 import { EventStreams } from "./event-streams.ts";
 import { callbackByConfirmation, callbackPage, callbacksOfAgents, type AgentKey, type CallbackPageQuery, type GraphCallback } from "./graph-reads.ts";
 import { Intake } from "./intake.ts";
+import { IntakeGuard, type IntakeCaller, type OfferUse } from "./intake-guard.ts";
 import { CLOUD_MIGRATIONS } from "./migrations.ts";
 import { Planner } from "./planning.ts";
 import { makeOffer, type Offer } from "./offers.ts";
@@ -51,6 +52,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   private readonly planner: Planner;
   private readonly session: SessionManager;
   private readonly intake: Intake;
+  private readonly guard: IntakeGuard;
   private readonly actions: CallbackActions;
 
   constructor(ctx: DurableObjectState, env: CloudEnv) {
@@ -67,7 +69,8 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     this.alarmSchedule = new AlarmSchedule(c);
     this.planner = new Planner(c, this.store, this.provider);
     this.session = new SessionManager(c, this.store, this.provider, this.planner);
-    this.intake = new Intake(c, this.store, this.provider, this.planner, this.alarmSchedule);
+    this.guard = new IntakeGuard(c);
+    this.intake = new Intake(c, this.store, this.provider, this.planner, this.alarmSchedule, this.guard);
     this.actions = new CallbackActions(c, this.store, this.provider, this.planner, this.session, this.alarmSchedule);
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, CLOUD_MIGRATIONS, this.clock.now());
@@ -83,8 +86,12 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     this.provider.configure(registration, place);
   }
 
-  async offer(reason?: string): Promise<Result<Offer>> {
-    return guarded("shard.offer", () => makeOffer(this.cloud, this.provider, reason));
+  async offer(caller: IntakeCaller, reason?: string): Promise<Result<Offer>> {
+    return guarded("shard.offer", async () => {
+      const p = this.provider.get();
+      const admitted = p ? await this.guard.admit(p, caller, null, this.clock.now()) : null;
+      return admitted && !admitted.ok ? admitted : makeOffer(this.cloud, this.provider, reason);
+    });
   }
 
   // ---- callbacks ----------------------------------------------------------------------------
@@ -93,8 +100,10 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     input: CallbackRequest,
     userId: string,
     idempotencyKey: string,
+    caller: IntakeCaller,
+    offer: OfferUse,
   ): Promise<Result<CallbackReceipt>> {
-    return guarded("shard.request", () => this.intake.request(input, userId, idempotencyKey));
+    return guarded("shard.request", () => this.intake.request(input, userId, idempotencyKey, caller, offer));
   }
 
   async status(confirmation: string, actor: Actor): Promise<Result<CallbackView>> {

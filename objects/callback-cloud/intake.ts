@@ -1,13 +1,15 @@
 /**
  * Intake: a customer's callback request becomes a durable callback. Idempotent by
  * key (the same key and body answer the same callback and verifier; another body is a
- * 409); checked against the provider's rules (422 with the reason); analysed;
- * persisted with its first events; planned and reserved; the alarm set. It answers
- * only once the callback is durable.
+ * 409); held to anonymous intake's limits (429, intake-guard.ts); checked against the
+ * provider's rules (422 with the reason); analysed; persisted with its first events
+ * and its use of the offer; the alarm set. It answers only once the callback is
+ * durable; planning and reserving follow.
  */
 import { fail, ok, type Result } from "../shared/problem.ts";
 import type { AlarmSchedule } from "./alarm-schedule.ts";
 import type { CallbackStore } from "./callback-store.ts";
+import type { IntakeCaller, IntakeGuard, OfferUse } from "./intake-guard.ts";
 import { iso, noProvider, type CloudContext } from "./cloud-context.ts";
 import { deriveVerifier, hashVerifier, newConfirmation } from "./confirmation.ts";
 import type { Planner } from "./planning.ts";
@@ -23,6 +25,7 @@ export class Intake {
     private readonly provider: ProviderRecord,
     private readonly planner: Planner,
     private readonly alarm: AlarmSchedule,
+    private readonly guard: IntakeGuard,
   ) {}
 
   /**
@@ -36,6 +39,8 @@ export class Intake {
     input: CallbackRequest,
     userId: string,
     idempotencyKey: string,
+    caller: IntakeCaller,
+    offer: OfferUse,
   ): Promise<Result<CallbackReceipt>> {
     const p = this.provider.get();
     if (!p) return noProvider();
@@ -52,6 +57,13 @@ export class Intake {
       }
       const verifier = await deriveVerifier(this.c.env.EDGE_JWT_SECRET, prior.confirmation);
       return ok(receiptOf(this.store.view(prior, { role: "admin" }), verifier));
+    }
+    // A retry (above) is the same callback and counts for nothing; anything new counts, refused or not.
+    const admitted = await this.guard.admit(p, caller, input.contact.phone ?? null, now);
+    if (!admitted.ok) return admitted;
+    if (input.contact.phone) {
+      const dial = this.guard.destination(p, input.contact.phone);
+      if (!dial.ok) return dial;
     }
 
     const window = checkWindow(
@@ -80,7 +92,8 @@ export class Intake {
     const confirmation = newConfirmation(p.ordinal, p.shard);
     const verifier = await deriveVerifier(this.c.env.EDGE_JWT_SECRET, confirmation);
     const verifierHash = await hashVerifier(verifier);
-    this.c.storage.transactionSync(() => {
+    const stored = this.c.storage.transactionSync(() => {
+      if (!this.guard.takeOfferUse(p, offer, now)) return false;
       this.c.sql`INSERT INTO callbacks (id, confirmation, verifier_hash, idempotency_key, request_hash, user_id, status, reason, notes,
         language, intent, skill, skill_level, priority, media, contact, window_start_ms, window_end_ms, channel, due_at_ms,
         created_at_ms, updated_at_ms, asap)
@@ -99,7 +112,14 @@ export class Intake {
         priority: analysis.priority,
         ...(analysis.urgency.length > 0 ? { urgency: analysis.urgency } : {}),
       });
+      return true;
     });
+    if (!stored) {
+      const max = this.guard.limits(p).callbacksPerOffer;
+      return fail(409, "offer_used", `this offer was good for ${max} callback${max === 1 ? "" : "s"} and has been used; ask for a new one`, {
+        callbacksPerOffer: max,
+      });
+    }
     // Only the alarm plans: one planner at a time, so no callback is planned twice at once.
     await this.alarm.rearm();
     const estimate = await this.planner.estimate(this.store.mustGet(id), now);

@@ -101,6 +101,16 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
     // Which of the provider's callback shards this object is, and how many there are.
     up: ["ALTER TABLE provider ADD COLUMN shard INTEGER NOT NULL DEFAULT 0", "ALTER TABLE provider ADD COLUMN shards INTEGER NOT NULL DEFAULT 1"],
   },
+  {
+    version: 7,
+    name: "callbacks asked for per offer",
+    // An offer token is good for a few callbacks at most: counted here until it expires (a customer's offer and
+    // requests reach the same shard, so the count is exact).
+    up: [
+      "CREATE TABLE offer_uses (offer_id TEXT PRIMARY KEY, uses INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL)",
+      "CREATE INDEX offer_uses_by_expiry ON offer_uses (expires_at_ms)",
+    ],
+  },
 ];
 
 /** The provider object's schema: the registration, its ordinal and its shard count. */

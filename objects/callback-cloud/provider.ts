@@ -24,6 +24,8 @@ import { DateTime } from "luxon";
 import { z } from "zod";
 import { isValidHHMM, isValidTimeZone, minutesOf, WEEKDAYS } from "../shared/weekly-hours.ts";
 import { MAX_SHARDS } from "./confirmation.ts";
+import { limitsSchema } from "./limits.ts";
+import { displayName } from "../shared/text.ts";
 import { weightsSchema } from "./scheduling/weights.ts";
 import { type Channel, CHANNELS, siteIdSchema, skillName } from "../../federation/wire/vocabulary.ts";
 
@@ -216,7 +218,7 @@ const schedulingSchema = z.strictObject({
 export const providerRegistration = z
   .strictObject({
     id: providerId,
-    name: z.string().trim().min(1, "a name is required").max(120),
+    name: displayName(120),
     timezone: z.string().refine(isValidTimeZone, "not an IANA time zone (e.g. America/Chicago)"),
     sites: z.array(siteSlug).min(1, "at least one site serves the provider").max(64),
     channels: z.array(channelSchema).min(1, "at least one channel").max(CHANNELS.length),
@@ -226,6 +228,8 @@ export const providerRegistration = z
     webhook: webhookSchema.optional(),
     /** How the scheduler weighs candidates (see scheduling/weights.ts), and what each site costs. */
     scheduling: schedulingSchema.optional(),
+    /** What anonymous intake may do (rates, callbacks per offer, where it dials): limits.ts; defaults when absent. */
+    limits: limitsSchema.optional(),
     /** How many callback shards (objects) hold the provider's callbacks: more for more traffic; grows only. */
     shards: z
       .number()

@@ -1,4 +1,5 @@
 /** The roster's request schemas (zod is the source of the types) and its records. */
+import { displayName } from "../shared/text.ts";
 import { z } from "zod";
 import { CHANNELS, REPORTABLE_STATES, skillName, type AgentState, type Channel } from "../../federation/wire/vocabulary.ts";
 import { isValidRange, isValidTimeZone, WEEKDAYS } from "../shared/weekly-hours.ts";
@@ -25,7 +26,7 @@ export type Shift = z.infer<typeof shiftSchema>;
 
 export const agentInput = z.strictObject({
   kind: z.enum(RESOURCE_KINDS).default("agent"),
-  name: z.string().trim().min(1).max(120),
+  name: displayName(120),
   skills: z
     .record(skillName, z.number().int().min(1).max(5))
     .refine((s) => Object.keys(s).length <= 32, "at most 32 skills"),
@@ -38,6 +39,11 @@ export const agentInput = z.strictObject({
 export type AgentInput = z.infer<typeof agentInput>;
 
 const isoInstant = z.iso.datetime({ offset: true });
+
+/** The furthest ahead a break, a call or wrap-up may say it ends: longer is not a state but an absence (a shift). */
+export const MAX_UNTIL_AHEAD_MS = 7 * 86_400_000;
+/** The furthest ahead a reservation may start, in days: past any provider's booking horizon (90 days). */
+export const DEFAULT_RESERVATION_HORIZON_DAYS = 91;
 
 export const statusReport = z
   .strictObject({ state: z.enum(REPORTABLE_STATES), until: isoInstant.optional() })

@@ -13,7 +13,7 @@ import { rankForChoice } from "./choose-agent.ts";
 import { digestOf } from "./digest-of.ts";
 import { agentIdsRefs, agentPageRows, agentRowsByRef, reservationPageRows, type AgentPageQuery, type ReservationPageQuery } from "./graph-reads.ts";
 import { ROSTER_MIGRATIONS } from "./migrations.ts";
-import type { AgentInput, AvailabilityQuery, Reservation, ReservationInput, Resource, StatusReport } from "./model.ts";
+import { DEFAULT_RESERVATION_HORIZON_DAYS, MAX_UNTIL_AHEAD_MS, type AgentInput, type AvailabilityQuery, type Reservation, type ReservationInput, type Resource, type StatusReport } from "./model.ts";
 import { checkTransition, isMonitored, MONITORED_STATES } from "./state-machine.ts";
 import { effectiveStatus, iso, LIST_LIMIT, newRef, notFoundAgent, notFoundReservation, positiveInt, RosterStore, toReservation, type GraphAgent, type ReservationRow, type ResourceRow } from "./roster-store.ts";
 import type { AgentView, ReservationView, SlotView } from "./views.ts";
@@ -34,6 +34,8 @@ export interface RosterEnv {
   SITE_ID: string;
   HEARTBEAT_TIMEOUT_MS?: string;
   DIGEST_TTL_MS?: string;
+  /** How far ahead a reservation may start, in days (default 91: past any provider's booking horizon). */
+  RESERVATION_HORIZON_DAYS?: string;
 }
 
 export class Roster extends DurableObject<RosterEnv> {
@@ -150,6 +152,9 @@ export class Roster extends DurableObject<RosterEnv> {
       if (untilMs !== null && untilMs <= now) {
         return fail(400, "invalid_request", "`until` must be in the future", { fields: [{ path: "until", message: "in the past" }] });
       }
+      if (untilMs !== null && untilMs > now + MAX_UNTIL_AHEAD_MS) {
+        return fail(400, "invalid_request", "`until` is at most 7 days ahead", { fields: [{ path: "until", message: "more than 7 days ahead" }] });
+      }
       this.sql`UPDATE resources SET state = ${report.state}, until_ms = ${untilMs}, last_report_at_ms = ${now}, updated_at_ms = ${now}
         WHERE id = ${id}`;
       if (isMonitored(report.state)) await this.ensureAlarmBy(now + this.heartbeatTimeoutMs);
@@ -209,6 +214,12 @@ export class Roster extends DurableObject<RosterEnv> {
       const endMs = Date.parse(input.end);
       if (endMs <= now) {
         return fail(400, "invalid_request", "the window is already over", { fields: [{ path: "end", message: "in the past" }] });
+      }
+      const horizonDays = positiveInt(this.env.RESERVATION_HORIZON_DAYS) ?? DEFAULT_RESERVATION_HORIZON_DAYS;
+      if (startMs > now + horizonDays * 86_400_000) {
+        return fail(400, "invalid_request", `a reservation starts at most ${horizonDays} days ahead`, {
+          fields: [{ path: "start", message: `more than ${horizonDays} days ahead` }],
+        });
       }
       const prior = this.sql<ReservationRow>`SELECT * FROM reservations WHERE callback_id = ${input.callbackId}
         AND status IN ('held', 'claimed') LIMIT ${LIST_LIMIT}`

@@ -691,8 +691,22 @@ export interface components {
                     [key: string]: number;
                 };
             };
+            limits?: components["schemas"]["IntakeLimits"];
             /** @description How many objects hold the provider's callbacks (1..16); absent keeps the current count (1 at first). It can grow, not shrink. */
             shards?: number;
+        };
+        /** @description What anonymous intake may do for this provider; every field has a default. */
+        IntakeLimits: {
+            /** @description How many callbacks one offer token may ask for (default 1). */
+            callbacksPerOffer?: number;
+            /** @description Offers and requests one client address may make a minute (default 60). */
+            perAddressPerMinute?: number;
+            /** @description Callbacks one phone number may be asked for an hour (default 10). */
+            perPhonePerHour?: number;
+            /** @description Offers and requests the provider takes a minute, from everyone (default 6000). */
+            perMinute?: number;
+            /** @description The only countries it calls or texts (ISO 3166-1 alpha-2); absent: anywhere. */
+            destinationCountries?: string[];
         };
         /** @description Every error: a stable `code`, a `message` for people, and `details` (null, or an object; bad input names each field in `details.fields`). */
         Error: {
@@ -1082,6 +1096,7 @@ export interface operations {
                             [key: string]: number;
                         };
                     };
+                    limits?: components["schemas"]["IntakeLimits"];
                     /** @description How many objects hold the provider's callbacks (1..16); absent keeps the current count (1 at first). It can grow, not shrink. */
                     shards?: number;
                 };
@@ -1392,6 +1407,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description too many requests (`rate_limited`): `details` names the limit; come back after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
             500: {
                 headers: {
@@ -1495,6 +1521,17 @@ export interface operations {
             /** @description understood, but the provider's rules forbid it (`details` says what would be allowed) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many requests (`rate_limited`): `details` names the limit; come back after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

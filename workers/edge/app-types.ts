@@ -1,4 +1,6 @@
+import type { Context } from "hono";
 import type { Actor } from "../../objects/callback-cloud/callback-shard.ts";
+import type { IntakeCaller } from "../../objects/callback-cloud/intake-guard.ts";
 import { normalizeConfirmation, placeOf } from "../../objects/callback-cloud/confirmation.ts";
 import { shardName } from "../../objects/callback-cloud/shards.ts";
 import type { AuthConfig, AuthVariables, Principal } from "../shared/auth.ts";
@@ -14,6 +16,12 @@ export const edgeAuth = (env: EdgeEnv): AuthConfig => ({
   jwtSecret: env.EDGE_JWT_SECRET,
   issuer: EDGE_ISSUER,
 });
+
+/**
+ * Who is asking, for anonymous intake's limits: the client address Cloudflare puts in
+ * CF-Connecting-IP (a client cannot set it there). Absent (local tools), no address limit.
+ */
+export const callerOf = (c: Context<EdgeApp>): IntakeCaller => ({ address: c.req.header("cf-connecting-ip")?.slice(0, 64) ?? null });
 
 export const directoryOf = (env: EdgeEnv) => env.DIRECTORY.getByName("providers");
 /** A provider's object: registration and intent engine. */

@@ -21,6 +21,7 @@ export { CallbackShard } from "../../objects/callback-cloud/callback-shard.ts";
 export { Directory } from "../../objects/directory/directory.ts";
 export { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
 export { MeshView } from "../../objects/mesh-view/mesh-view.ts";
+export { RateLimiter } from "../../objects/rate-limiter/rate-limiter.ts";
 
 /** A provider registration with a hundred intents of examples fits; nothing a customer sends comes near. */
 const MAX_BODY_BYTES = 256 * 1024;

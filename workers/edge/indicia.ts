@@ -15,6 +15,11 @@ export interface IndiciaClaims {
   shards: number;
 }
 
+/** What a verified token says: its claims, and the offer's own id (its callbacks are counted by it). */
+export interface VerifiedIndicia extends IndiciaClaims {
+  offerId: string;
+}
+
 /** The HMAC key of a secret, imported once per secret rather than by jose on every sign and verify. */
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -44,7 +49,7 @@ export async function signIndicia(secret: string, claims: IndiciaClaims, nowMs: 
 }
 
 /** The provider and user a token was issued for; 401 for a tampered, expired or foreign one. */
-export async function verifyIndicia(secret: string, token: string, nowMs: number): Promise<IndiciaClaims> {
+export async function verifyIndicia(secret: string, token: string, nowMs: number): Promise<VerifiedIndicia> {
   try {
     const { payload } = await jwtVerify(token, await keyOf(secret), {
       issuer: "edge",
@@ -53,9 +58,11 @@ export async function verifyIndicia(secret: string, token: string, nowMs: number
       typ: "indicia+jwt",
       currentDate: new Date(nowMs),
     });
-    if (typeof payload.pid !== "string" || typeof payload.sub !== "string") throw new Error("claims missing");
+    if (typeof payload.pid !== "string" || typeof payload.sub !== "string" || typeof payload.jti !== "string") {
+      throw new Error("claims missing");
+    }
     const shards = typeof payload.sh === "number" && Number.isInteger(payload.sh) && payload.sh >= 1 ? payload.sh : 1;
-    return { providerId: payload.pid, userId: payload.sub, shards };
+    return { providerId: payload.pid, userId: payload.sub, shards, offerId: payload.jti };
   } catch {
     throw new ApiError(401, "invalid_indicia", "the callback offer is not valid here, or it has expired; ask for a new one");
   }

@@ -20,7 +20,10 @@ export class ApiError extends Error {
   }
 
   static of(problem: Problem): ApiError {
-    return new ApiError(problem.status, problem.code, problem.message, problem.details ?? null);
+    // A refusal that says when to come back (429, 503) says it in Retry-After too, as the contract asks.
+    const wait = (problem.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    const headers: Record<string, string> = typeof wait === "number" ? { "retry-after": String(Math.ceil(wait)) } : {};
+    return new ApiError(problem.status, problem.code, problem.message, problem.details ?? null, headers);
   }
 }
 

@@ -47,7 +47,11 @@ export const errorSchema = z
     description: "Every error: a stable `code`, a `message` for people, and `details` (null, or an object; bad input names each field in `details.fields`).",
   });
 
-const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: errorSchema } } });
+const errorResponse = (description: string, headers?: Record<string, { description: string; schema: { type: "integer" } }>) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { "application/json": { schema: errorSchema } },
+});
 
 /** The error answers every route can give: bad input, a bad token, a role outside the route's, a fault of ours. */
 export const commonErrors = {
@@ -62,12 +66,15 @@ const ERRORS = {
   409: "conflicts with the current state (`details` says what is allowed)",
   413: "the body is too large",
   422: "understood, but the provider's rules forbid it (`details` says what would be allowed)",
+  429: "too many requests (`rate_limited`): `details` names the limit; come back after `Retry-After` seconds",
   503: "this node is not configured for it",
 } as const;
 
+const RETRY_AFTER = { "Retry-After": { description: "seconds to wait before trying again", schema: { type: "integer" as const } } };
+
 export const withErrors = (...codes: (keyof typeof ERRORS)[]) => ({
   ...commonErrors,
-  ...Object.fromEntries(codes.map((c) => [c, errorResponse(ERRORS[c])])),
+  ...Object.fromEntries(codes.map((c) => [c, errorResponse(ERRORS[c], c === 429 ? RETRY_AFTER : undefined)])),
 });
 
 export const jsonBody = <S extends z.ZodType>(schema: S) => ({

@@ -39,14 +39,17 @@ describe("agents of capacity above one, under a burst", () => {
       }
     }
 
-    const offers = await Promise.all(
-      Array.from({ length: CLIENTS }, (_, c) => edge("POST", "/v1/interactions", { providerId: "acme-lanes", user: { id: `client-${c}` } })),
-    );
     const answers = [];
     for (let batch = 0; batch < CALLBACKS / CLIENTS; batch++) {
+      // Each customer asks with an offer of its own (an offer is good for one callback), from a phone of its own.
+      const offers = await Promise.all(
+        Array.from({ length: CLIENTS }, (_, c) => edge("POST", "/v1/interactions", { providerId: "acme-lanes", user: { id: `client-${batch}-${c}` } })),
+      );
       answers.push(
         ...(await Promise.all(
-          offers.map((offer, c) => requestOnly({ indicia: offer.body.token, reason: REASONS[(batch * CLIENTS + c) % REASONS.length] })),
+          offers.map((offer, c) =>
+            requestOnly({ indicia: offer.body.token, reason: REASONS[(batch * CLIENTS + c) % REASONS.length], contact: { phone: `+1512555${String(100 + c).padStart(4, "0")}` } }),
+          ),
         )),
       );
       // The cloud's alarm, due with the first of them, plans what arrived (the runtime runs one alarm at a time).

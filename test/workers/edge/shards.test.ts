@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { newConfirmation, placeOf } from "../../../objects/callback-cloud/confirmation.ts";
 import { shardForKey } from "../../../objects/callback-cloud/shards.ts";
 import { edge, offer, requestOnly, status } from "./contract.ts";
-import { ACME, ADMIN, edgeEnv, planNow, registerAcme, staff } from "./helpers.ts";
+import { ACME, ADMIN, edgeEnv, planNow, registerAcme, ROOMY_LIMITS, staff } from "./helpers.ts";
 
 const USERS = Array.from({ length: 12 }, (_, i) => `customer-${i}`);
 
@@ -101,12 +101,12 @@ describe("the number of shards", () => {
     expect(shrink.status).toBe(409);
     expect(shrink.body.error).toMatchObject({ code: "shards_cannot_shrink", details: { shards: 2 } });
 
-    const same = await edge("POST", "/v1/providers", { ...ACME, name: "Acme, renamed" }, ADMIN);
+    const same = await edge("POST", "/v1/providers", { ...ACME, limits: ROOMY_LIMITS, name: "Acme, renamed" }, ADMIN);
     expect(same.status).toBe(200);
     expect(same.body.shards).toBe(2);
     expect((await edge("GET", "/v1/providers/acme")).body).toMatchObject({ name: "Acme, renamed", shards: 2 });
 
-    const grown = await edge("POST", "/v1/providers", { ...ACME, shards: 5 }, ADMIN);
+    const grown = await edge("POST", "/v1/providers", { ...ACME, limits: ROOMY_LIMITS, shards: 5 }, ADMIN);
     expect(grown.body.shards).toBe(5);
     // The callbacks made before keep their shards; the new ones spread over five.
     for (const m of made) expect((await status(m.confirmation, m.verifier)).status).toBe(200);

@@ -14,7 +14,7 @@ import type { Principal } from "../../shared/auth.ts";
 import { ApiError, invalid, unwrap } from "../../shared/errors.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { shardForKey } from "../../../objects/callback-cloud/shards.ts";
-import { actorOf, cloudForConfirmation, shardOf, type EdgeApp } from "../app-types.ts";
+import { actorOf, callerOf, cloudForConfirmation, shardOf, type EdgeApp } from "../app-types.ts";
 import { verifyIndicia } from "../indicia.ts";
 
 const tags = ["callbacks"];
@@ -84,7 +84,7 @@ export const callbacks = app
           requestedCallbackSchema,
           "accepted and durable (the same answer again for a repeated Idempotency-Key). A new callback is `pending`, with `scheduledFor` the mesh view's estimate; its agent is reserved at once after, as its status and events report",
         ),
-        ...withErrors(409, 413, 422),
+        ...withErrors(409, 413, 422, 429),
       },
     }),
     async (c) => {
@@ -92,8 +92,9 @@ export const callbacks = app
       const key = c.req.valid("header")["idempotency-key"];
       // The provider named in an indicia this edge signed exists, and the indicia says how many shards it
       // had: no directory look-up on the hot path. The customer's shard is the offer's, so a retry meets its key.
-      const { providerId, userId, shards } = await verifyIndicia(c.env.EDGE_JWT_SECRET, body.indicia, systemClock.now());
-      const receipt = unwrap(await shardOf(c.env, providerId, shardForKey(userId, shards)).request(body, userId, key));
+      const { providerId, userId, shards, offerId } = await verifyIndicia(c.env.EDGE_JWT_SECRET, body.indicia, systemClock.now());
+      const shard = shardOf(c.env, providerId, shardForKey(userId, shards));
+      const receipt = unwrap(await shard.request(body, userId, key, callerOf(c), { id: offerId }));
       // Absolute, so a customer can follow the links as given even where the edge has no PUBLIC_URL.
       const statusUrl = `${(c.env.PUBLIC_URL ?? new URL(c.req.url).origin).replace(/\/+$/, "")}/v1/callbacks/${receipt.confirmation}`;
       const query = `?verifier=${encodeURIComponent(receipt.verifier)}`;

@@ -9,7 +9,7 @@ import { open } from "../../shared/access.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
 import { shardForKey } from "../../../objects/callback-cloud/shards.ts";
-import { directoryOf, shardOf, type EdgeApp } from "../app-types.ts";
+import { callerOf, directoryOf, shardOf, type EdgeApp } from "../app-types.ts";
 import { signIndicia } from "../indicia.ts";
 
 export const offerSchema = z
@@ -35,7 +35,7 @@ export const interactions = newApp<EdgeApp>().openapi(
     summary: "A signed callback offer: slots, channels, estimated wait and where to ask",
     ...open("customer", "an offer is what a page shows before anyone asks."),
     request: { body: jsonBody(interactionRequest) },
-    responses: { 200: jsonAnswer(offerSchema, "the offer, its token signed for this customer"), ...withErrors(404, 413) },
+    responses: { 200: jsonAnswer(offerSchema, "the offer, its token signed for this customer"), ...withErrors(404, 413, 429) },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -43,7 +43,7 @@ export const interactions = newApp<EdgeApp>().openapi(
     if (!provider) throw new ApiError(404, "provider_not_found", `no provider ${body.providerId}`);
     // The customer's own shard: the one its request will reach (the indicia carries the count).
     const shard = shardForKey(body.user.id, provider.shards);
-    const offer = unwrap(await shardOf(c.env, body.providerId, shard).offer(body.context?.reason));
+    const offer = unwrap(await shardOf(c.env, body.providerId, shard).offer(callerOf(c), body.context?.reason));
     const { token, expiresAt } = await signIndicia(
       c.env.EDGE_JWT_SECRET,
       { providerId: body.providerId, userId: body.user.id, shards: provider.shards },
