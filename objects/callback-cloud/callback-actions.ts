@@ -16,6 +16,9 @@ import { verify as verifySignature } from "./signing.ts";
 import type { AttemptRow, CallbackView } from "./views.ts";
 import type { AttemptOutcome } from "../../federation/wire/vocabulary.ts";
 
+/** Notes a callback takes at most: its history must stay readable (and its events bounded). */
+export const MAX_ANNOTATIONS = 100;
+
 export class CallbackActions {
   constructor(
     private readonly c: CloudContext,
@@ -49,6 +52,11 @@ export class CallbackActions {
   async annotate(confirmation: string, actor: Actor, text: string): Promise<Result<CallbackView>> {
     const cb = await this.store.visible(confirmation, actor);
     if (!cb) return notFound();
+    // Bounded, so that notes cannot bury a callback's history (or fill its shard).
+    const notes = this.c.sql<{ n: number }>`SELECT count(*) AS n FROM events WHERE callback_id = ${cb.id} AND type = 'annotated'`.one().n;
+    if (notes >= MAX_ANNOTATIONS) {
+      return fail(409, "too_many_annotations", `a callback takes at most ${MAX_ANNOTATIONS} notes`, { max: MAX_ANNOTATIONS });
+    }
     this.store.event(cb.id, this.c.now(), "annotated", { by: actor.role, text });
     return ok(this.store.view(cb, actor));
   }

@@ -82,8 +82,10 @@ export class CallbackStore {
   }
 
   events(callbackId: string, staff: boolean): EventView[] {
-    return this.c.sql<{ at_ms: number; type: string; detail: string }>`SELECT at_ms, type, detail FROM events
-      WHERE callback_id = ${callbackId} ORDER BY seq LIMIT 500`
+    // The newest 500, oldest first: a long history keeps its end (where a cancel or an outcome is), not its start.
+    return this.c.sql<{ at_ms: number; type: string; detail: string }>`SELECT at_ms, type, detail FROM (
+        SELECT seq, at_ms, type, detail FROM events WHERE callback_id = ${callbackId} ORDER BY seq DESC LIMIT 500)
+      ORDER BY seq`
       .toArray()
       .map((e) => {
         const detail = JSON.parse(e.detail) as Record<string, unknown>;

@@ -10,7 +10,7 @@ import type { Sql, SqlValue } from "../shared/sql.ts";
 import type { AttemptRow, CallbackRow } from "./views.ts";
 
 export const MAX_PAGE = 100;
-/** History events per callback a read returns (a callback's life is a few dozen at most). */
+/** History events per callback a read returns, the newest (a callback's life is a few dozen, plus its annotations). */
 export const MAX_EVENTS = 200;
 export const MAX_AGENT_KEYS = 500;
 
@@ -111,7 +111,7 @@ function withDetails(sql: Sql, providerId: string, rows: readonly CallbackRow[])
   }
   const events = new Map<string, GraphCallback["events"]>();
   for (const e of sql<{ callback_id: string; at_ms: number; type: string; detail: string } & Record<string, SqlValue>>`SELECT callback_id, at_ms, type, detail FROM (
-        SELECT *, row_number() OVER (PARTITION BY callback_id ORDER BY seq) AS nth FROM events
+        SELECT *, row_number() OVER (PARTITION BY callback_id ORDER BY seq DESC) AS nth FROM events
         WHERE callback_id IN (SELECT value FROM json_each(${ids})))
       WHERE nth <= ${MAX_EVENTS} ORDER BY callback_id, seq LIMIT ${rows.length * MAX_EVENTS}`.toArray()) {
     const list = events.get(e.callback_id) ?? [];

@@ -48,7 +48,9 @@ export class Intake {
     const now = this.c.now();
     const requestHash = await sha256(JSON.stringify({ userId, input }));
 
-    const prior = this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE idempotency_key = ${idempotencyKey}`.toArray()[0];
+    // Keys are the caller's own: another customer's same key is another request, and learns nothing of this one.
+    const scopedKey = `${userId}\u0000${idempotencyKey}`;
+    const prior = this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE idempotency_key = ${scopedKey}`.toArray()[0];
     if (prior) {
       if (prior.request_hash !== requestHash) {
         return fail(409, "idempotency_key_reused", "this Idempotency-Key was used for a different request", {
@@ -97,7 +99,7 @@ export class Intake {
       this.c.sql`INSERT INTO callbacks (id, confirmation, verifier_hash, idempotency_key, request_hash, user_id, status, reason, notes,
         language, intent, skill, skill_level, priority, media, contact, window_start_ms, window_end_ms, channel, due_at_ms,
         created_at_ms, updated_at_ms, asap)
-        VALUES (${id}, ${confirmation}, ${verifierHash}, ${idempotencyKey}, ${requestHash}, ${userId}, 'pending',
+        VALUES (${id}, ${confirmation}, ${verifierHash}, ${scopedKey}, ${requestHash}, ${userId}, 'pending',
         ${input.reason}, ${input.notes ?? null}, ${language}, ${JSON.stringify(analysis)}, ${skill?.name ?? null}, ${skill?.level ?? 1},
         ${analysis.priority}, ${JSON.stringify(media)}, ${JSON.stringify(input.contact)}, ${window.startMs}, ${window.endMs},
         ${media[0]}, ${now}, ${now}, ${now}, ${"asap" in input.when ? 1 : 0})`;

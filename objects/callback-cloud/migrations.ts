@@ -111,6 +111,12 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX offer_uses_by_expiry ON offer_uses (expires_at_ms)",
     ],
   },
+  {
+    version: 8,
+    name: "idempotency keys scoped to their customer",
+    // A key is the customer's own (user id, NUL, key): another customer's same key is another request.
+    up: ["UPDATE callbacks SET idempotency_key = user_id || char(0) || idempotency_key"],
+  },
 ];
 
 /** The provider object's schema: the registration, its ordinal and its shard count. */

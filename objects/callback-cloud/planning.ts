@@ -380,7 +380,8 @@ export class Planner {
     const affected = this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE site_id = ${siteId}
       AND status IN ('scheduled', 'retrying') LIMIT ${ALARM_BATCH}`.toArray();
     for (const cb of affected) {
-      this.store.event(cb.id, now, "replanned", { reason: `site ${siteId} went down`, siteId });
+      // The customer reads `reason`; which site went down (`why`, `siteId`) is for staff.
+      this.store.event(cb.id, now, "replanned", { reason: "the team that was to call you became unavailable; planning again", why: `site ${siteId} went down`, siteId });
       // Its hold there expires by itself; the site cannot be told.
       this.store.forgetAgent(cb.id);
       this.c.sql`UPDATE callbacks SET due_at_ms = ${now} WHERE id = ${cb.id}`;

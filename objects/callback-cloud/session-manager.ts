@@ -109,7 +109,8 @@ export class SessionManager {
           const claimed = await this.c.sites.claim(cb.site_id as string, cb.reservation_id as string);
           if (!claimed.ok) {
             this.store.event(cb.id, now, "replanned", {
-              reason: `the agent's reservation could not be confirmed (${claimed.code}: ${claimed.message})`,
+              reason: "the agent could not be confirmed; planning again",
+              why: `the agent's reservation could not be confirmed (${claimed.code}: ${claimed.message})`,
               siteId: cb.site_id,
             });
             this.store.forgetAgent(cb.id);

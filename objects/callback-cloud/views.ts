@@ -122,8 +122,11 @@ export type AttemptRow = {
   issued_at_ms: number | null;
 };
 
-/** Keys of event details that name the agent or the site, or carry staff notes: customers never see them. */
-const STAFF_ONLY_DETAIL = new Set(["siteId", "agentId", "reservationId", "text"]);
+/**
+ * Keys of event details that name the agent or the site, or carry staff notes or the
+ * inside story of a change (`why`, beside the customer's `reason`): customers never see them.
+ */
+const STAFF_ONLY_DETAIL = new Set(["siteId", "agentId", "reservationId", "text", "why"]);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -72,6 +72,11 @@ export class RosterStore {
     return r;
   }
 
+  findRef(ref: string): Resource | null {
+    const row = this.sql<ResourceRow>`SELECT * FROM resources WHERE ref = ${ref}`.toArray()[0];
+    return row ? toResource(row) : null;
+  }
+
   findByRef(refOrId: string): Resource | null {
     const row = this.sql<ResourceRow>`SELECT * FROM resources WHERE ref = ${refOrId} OR id = ${refOrId} LIMIT 1`.toArray()[0];
     return row ? toResource(row) : null;

@@ -115,9 +115,10 @@ export class Roster extends DurableObject<RosterEnv> {
     });
   }
 
-  async getAgent(id: string): Promise<Result<AgentView>> {
+  /** One agent by its roster id, or by its opaque ref (how anyone outside the site knows it). */
+  async getAgent(id: string, by: "id" | "ref" = "id"): Promise<Result<AgentView>> {
     return guarded("roster.getAgent", async () => {
-      const r = this.store.findResource(id);
+      const r = by === "ref" ? this.store.findRef(id) : this.store.findResource(id);
       return r ? ok(this.store.view(r, this.clock.now())) : notFoundAgent(id);
     });
   }

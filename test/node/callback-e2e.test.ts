@@ -131,7 +131,7 @@ describe("a callback on the local mesh", () => {
       (r) => r.body.agent?.siteId === "paris",
     );
     expect(moved.body.agent.siteId).toBe("paris");
-    expect(moved.body.history.some((e: { type: string; detail: { reason?: string } }) => e.type === "replanned" && e.detail.reason === "site austin went down")).toBe(true);
+    expect(moved.body.history.some((e: { type: string; detail: { why?: string } }) => e.type === "replanned" && e.detail.why === "site austin went down")).toBe(true);
     // The others never blinked.
     expect((await health(mesh.urls.edge)).paris).toBe("up");
   }, 60_000);

@@ -8,6 +8,7 @@
 import { buildSchema, parse } from "graphql";
 import { describe, expect, it } from "vitest";
 import { HIDDEN_ID, memberRequest, Planner } from "../../federation/runtime/gateway/plans.ts";
+import { nestingOf } from "../../federation/runtime/graphql/limits.ts";
 import { typeDefs } from "../../workers/site/graphql/types.generated.ts";
 
 const planner = () => new Planner(buildSchema(typeDefs), new Set(["Site.health"]));
@@ -74,5 +75,16 @@ describe("planned documents", () => {
     const p = planner();
     const document = parse("{ agents { id } }");
     expect(p.planFor(document, undefined)).toBe(p.planFor(document, null));
+  });
+});
+
+describe("nesting read before parsing", () => {
+  it("counts braces, not those inside strings, block strings or comments", () => {
+    expect(nestingOf("{ a { b { c } } }")).toBe(3);
+    expect(nestingOf('{ a(s: "{{{{") { b } }')).toBe(2);
+    expect(nestingOf('{ a(s: """ {{{ \n {{{ """) { b } }')).toBe(2);
+    expect(nestingOf("{ a # {{{{{\n { b } }")).toBe(2);
+    expect(nestingOf('{ a(s: "\\" {{{") { b } }')).toBe(2);
+    expect(nestingOf(`{${" a {".repeat(2999)} b${" }".repeat(3000)}`)).toBe(3000);
   });
 });

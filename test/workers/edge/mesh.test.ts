@@ -119,7 +119,12 @@ describe("digests received over gossip", () => {
     const moved = (await status(body.confirmation, undefined, ADMIN)).body;
     expect(moved.agent.siteId).toBe("austin");
     expect(moved.status).toBe("scheduled");
-    expect(moved.history.find((e: any) => e.type === "replanned").detail.reason).toBe("site paris went down");
+    expect(moved.history.find((e: any) => e.type === "replanned").detail.why).toBe("site paris went down");
+    // The customer is told it is planned again, never which site went down.
+    const seen = (await status(body.confirmation, body.verifier)).body;
+    const told = seen.history.find((e: any) => e.type === "replanned").detail;
+    expect(told.reason).toMatch(/planning again/);
+    expect(JSON.stringify(seen)).not.toMatch(/paris|austin|manila/);
     expect(types(moved).filter((t) => t === "agent_assigned")).toHaveLength(2);
   });
 });

@@ -124,6 +124,21 @@ describe("callback requests", () => {
     expect(other.body.error.code).toBe("idempotency_key_reused");
   });
 
+  it("keeps each customer's Idempotency-Keys to that customer: another's same key is a new callback, and learns nothing", async () => {
+    await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const indicia = (await offer(undefined, "customer-a")).body.token;
+    const mine = await requestCallback({ indicia }, "shared-key-1");
+    expect(mine.status).toBe(201);
+    const theirs = await requestCallback({ indicia: (await offer(undefined, "customer-b")).body.token, reason: "billing question" }, "shared-key-1");
+    expect(theirs.status).toBe(201);
+    expect(theirs.body.confirmation).not.toBe(mine.body.confirmation);
+    expect(theirs.text).not.toContain(mine.body.confirmation);
+    // The same customer and key still answer the first callback.
+    const again = await requestCallback({ indicia }, "shared-key-1");
+    expect(again.status === 201 && again.body.confirmation === mine.body.confirmation).toBe(true);
+  });
+
   it("refuses tampered, expired and foreign indicia with 401", async () => {
     await registerAcme();
     const good = (await offer()).body.token as string;

@@ -114,6 +114,18 @@ describe("auth", () => {
     expect(text).not.toContain("ivr-main");
     expect(text).not.toContain('"ana"');
     expect((await api("GET", "/v1/agents/ivr-main", undefined, issued.body.token)).status).toBe(404);
+    // A partner knows an agent by its opaque ref; a roster id tells it nothing: a known one answers exactly as an unknown one.
+    const ref = list.body.agents[0].id as string;
+    const byRef = await api("GET", `/v1/agents/${ref}`, undefined, issued.body.token);
+    expect(byRef.status).toBe(200);
+    expect(byRef.body.id).toBe(ref);
+    expect(byRef.body).not.toHaveProperty("name");
+    const known = await api("GET", "/v1/agents/ana", undefined, issued.body.token);
+    const unknown = await api("GET", "/v1/agents/nobody", undefined, issued.body.token);
+    expect(known.status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect(known.body.error.code).toBe(unknown.body.error.code);
+    expect(known.body.error.message.replace("ana", "X")).toBe(unknown.body.error.message.replace("nobody", "X"));
     // A partner cannot change anything.
     expect((await report("ana", "available", undefined, issued.body.token)).status).toBe(403);
   });

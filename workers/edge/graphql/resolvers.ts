@@ -296,7 +296,8 @@ export const resolvers: Resolvers = {
         outcome: a.outcome ? upper<AttemptOutcome>(a.outcome) : null,
       })),
     history: (cb, { first }, ctx) =>
-      cb.events.slice(0, Math.max(0, Math.min(first, 500))).map((e) => {
+      // The newest `first`, oldest first: the end of a long history is what matters.
+      cb.events.slice(cb.events.length - Math.max(0, Math.min(first, cb.events.length))).map((e) => {
         const detail = JSON.parse(e.detail) as Record<string, unknown>;
         return { at: iso(e.atMs) as string, type: e.type, detail: isStaff(ctx) ? detail : customerDetail(detail) };
       }),
@@ -305,6 +306,8 @@ export const resolvers: Resolvers = {
       const c = JSON.parse(cb.contact) as { phone?: string; email?: string };
       return { phone: c.phone ?? null, email: c.email ?? null };
     },
+    // An agent's written answer can hold what the customer told it: staff only, like the contact.
+    answer: (cb, _, ctx) => (isStaff(ctx) ? cb.answer : null),
     reason: (cb, _, ctx) => (isStaff(ctx) ? cb.reason : null),
     notes: (cb, _, ctx) => (isStaff(ctx) ? cb.notes : null),
     createdAt: (cb) => iso(cb.createdAtMs) as string,

@@ -8,8 +8,8 @@
  * added to the answer.
  */
 import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from "graphql-yoga";
-import type { GraphQLError } from "graphql";
-import { DEFAULT_LIMITS, limitsRule, type QueryLimits } from "../../../federation/runtime/graphql/limits.ts";
+import { GraphQLError } from "graphql";
+import { DEFAULT_LIMITS, limitsRule, maxNesting, nestingOf, type QueryLimits } from "../../../federation/runtime/graphql/limits.ts";
 
 /** Errors recorded beside data: the field still answers (with what it has), the error names what is missing. */
 export interface SideErrors {
@@ -18,7 +18,23 @@ export interface SideErrors {
 
 export function useLimits(limits: QueryLimits = DEFAULT_LIMITS): Plugin {
   const rule = limitsRule(limits);
-  return { onValidate: ({ addValidationRule }) => addValidationRule(rule) };
+  const deepest = maxNesting(limits);
+  return {
+    // Before parsing: a document nested thousands deep would overflow graphql-js's recursive parser.
+    onParams: ({ params, setResult }) => {
+      const nesting = typeof params.query === "string" ? nestingOf(params.query) : 0;
+      if (nesting > deepest) {
+        setResult({
+          errors: [
+            new GraphQLError(`the operation nests ${nesting} levels; at most ${deepest} before it is read`, {
+              extensions: { code: "query_too_deep", details: { nesting, maxNesting: deepest }, http: { status: 400 } },
+            }),
+          ],
+        });
+      }
+    },
+    onValidate: ({ addValidationRule }) => addValidationRule(rule),
+  };
 }
 
 /** Appends the errors resolvers recorded in `context.sideErrors` to the result. */

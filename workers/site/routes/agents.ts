@@ -101,7 +101,9 @@ export const agents = newApp<SiteApp>()
       const principal = c.get("principal") as Principal;
       const { agentId } = c.req.valid("param");
       assertSelf(principal, agentId);
-      const agent = visibleTo(principal, asView(unwrap(await rosterOf(c.env).getAgent(agentId))));
+      // A partner knows agents by their opaque ref only: a roster id, known or not, is just not found.
+      const found = await rosterOf(c.env).getAgent(agentId, principal.role === "partner" ? "ref" : "id");
+      const agent = found.ok ? visibleTo(principal, asView(found.value)) : null;
       if (!agent) throw new ApiError(404, "agent_not_found", `no agent ${agentId} at this site`, { agentId });
       return c.json(agent, 200);
     },
