@@ -1,10 +1,11 @@
 /**
  * Anonymous intake's limits, enforced (the provider sets them: limits.ts). A client
- * address and a phone number are counted by a rate limiter object of their own, so
- * every shard sees the same count; the provider's whole rate is counted by each shard
+ * address and a phone number are each counted by the rate limiter object their hash
+ * names, so every shard sees the same count; the provider's whole rate is counted by each shard
  * for its share (customers spread evenly over shards), with no shared counter on every
  * request; an offer's callbacks are counted beside the callbacks, in the same write.
  */
+import { limiterFor } from "../rate-limiter/rate-limiter.ts";
 import { Windows, type Admission, type WindowLimit } from "../rate-limiter/windows.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import type { CloudContext } from "./cloud-context.ts";
@@ -83,7 +84,7 @@ export class IntakeGuard {
   }
 
   private async keyed(key: string, limit: WindowLimit, now: number, what: string): Promise<Result<void>> {
-    const a = await this.c.env.RATE_LIMITER.getByName(key).admit([limit], now);
+    const a = await this.c.env.RATE_LIMITER.getByName(limiterFor(key)).admit(key, [limit], now);
     return a.ok ? ok(undefined) : tooMany(a, what);
   }
 }
