@@ -2,6 +2,7 @@
  * The calls the cloud benches make of a local mesh: JSON over fetch, a customer's offer
  * then request, a provider registered open around the clock, agents staffed at the sites.
  */
+import { bucketOf } from "../../objects/shared/key-hash.ts";
 import { runTasks } from "./load.ts";
 import type { LocalWorker } from "./workers.ts";
 
@@ -15,9 +16,7 @@ export const CUSTOMER_PHONE = "+15125550142";
  * media server's busy, no answer, voicemail and failure): every call is answered.
  */
 export function phoneOf(userId: string): string {
-  let h = 0;
-  for (const ch of userId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return `+1512555${1000 + (h % 9000)}`;
+  return `+1512555${1000 + bucketOf(userId, 9000)}`;
 }
 
 /** Intake limits far above what a bench sends (it measures throughput, not refusals); the counting still runs. */

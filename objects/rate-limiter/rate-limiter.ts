@@ -8,7 +8,7 @@
  * caller's clock is the time: shards pass theirs, so tests move it.
  */
 import { DurableObject } from "cloudflare:workers";
-import { shardForKey } from "../callback-cloud/shards.ts";
+import { bucketOf } from "../shared/key-hash.ts";
 import { Windows, type Admission, type WindowLimit } from "./windows.ts";
 
 export type { Admission, WindowLimit } from "./windows.ts";
@@ -19,7 +19,7 @@ export const LIMITER_OBJECTS = 32;
 const MAX_KEYS = 50_000;
 
 /** The limiter object that counts a key. */
-export const limiterFor = (key: string) => `limiter-${shardForKey(key, LIMITER_OBJECTS)}`;
+export const limiterFor = (key: string) => `limiter-${bucketOf(key, LIMITER_OBJECTS)}`;
 
 export class RateLimiter extends DurableObject {
   private readonly keys = new Map<string, Windows>();

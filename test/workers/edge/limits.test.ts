@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 // Answers checked against the OpenAPI document.
 import { edge, offer, requestOnly } from "./contract.ts";
-import { ADMIN, MIN, registerAcme, ROOMY_LIMITS } from "./helpers.ts";
+import { ACME, ADMIN, MIN, registerAcme, ROOMY_LIMITS } from "./helpers.ts";
 
 /** Every callback the provider holds, across its shards (the federated schema's list). */
 const listed = async () => (await edge("POST", "/graphql", { query: "{ callbacks(first: 100) { nodes { confirmation } } }" }, ADMIN)).body.data.callbacks.nodes as unknown[];
@@ -115,7 +115,7 @@ describe("where a provider dials", () => {
   });
 
   it("refuses a list that is not of countries", async () => {
-    const bad = await edge("POST", "/v1/providers", { ...(await import("./helpers.ts")).ACME, limits: { destinationCountries: ["usa"] } }, ADMIN);
+    const bad = await edge("POST", "/v1/providers", { ...ACME, limits: { destinationCountries: ["usa"] } }, ADMIN);
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.fields.map((f: { path: string }) => f.path)).toContain("body.limits.destinationCountries.0");
   });
