@@ -157,16 +157,18 @@ export class SessionManager {
         });
       }
     });
+    // The dials are built before the call time too, so that at it they only leave.
+    const reg = this.provider.must().registration;
+    const requests = batch.map(({ cb, attempt }) => this.dialRequest(reg, cb, attempt));
     // The alarm woke a little early so that the records above are durable by the call time; wait for it.
     const at = Math.min(...batch.map((b) => b.attempt.started_at_ms));
     const wait = at - this.c.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const reg = this.provider.must().registration;
     // When the dials left this object: how late a callback fires is measured to here.
     const issuedAt = this.c.now();
     let results: DialResult[];
     try {
-      results = await this.mediaServer().dialMany(batch.map(({ cb, attempt }) => this.dialRequest(reg, cb, attempt)));
+      results = await this.mediaServer().dialMany(requests);
     } catch (err) {
       // The attempts stay under way; the alarm asks again with the same keys, and no one is called twice.
       console.error("dials failed", batch.length, (err as Error).message);
