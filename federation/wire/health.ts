@@ -1,7 +1,10 @@
 /**
  * A member's health as a node sees it, from the age of its latest digest: `up`
  * while the digest is within its time to live, `stale` after, `down` when stale for
- * long or when it announced leaving. Pure: time comes in as an argument.
+ * long or when it announced leaving. Silence counts only while this node was
+ * watching: after the node itself was away (a restart), a member it has not heard
+ * from since is stale, not down, until it has had its time to speak again.
+ * Pure: time comes in as arguments.
  */
 import type { MemberHealth } from "../runtime/mesh-view.ts";
 
@@ -16,18 +19,19 @@ export interface HeardFrom {
   left?: boolean;
 }
 
-export function healthOf(heard: HeardFrom | null, nowMs: number): MemberHealth {
+/** `watchingSinceMs`: since when this node has been listening without a gap (its start, after a restart). */
+export function healthOf(heard: HeardFrom | null, nowMs: number, watchingSinceMs = Number.NEGATIVE_INFINITY): MemberHealth {
   if (!heard || heard.left) return "down";
-  const age = nowMs - heard.receivedAtMs;
-  if (age <= heard.ttlMs) return "up";
-  return age <= heard.ttlMs * (1 + DOWN_AFTER_TTLS) ? "stale" : "down";
+  if (nowMs - heard.receivedAtMs <= heard.ttlMs) return "up";
+  const silentFor = nowMs - Math.max(heard.receivedAtMs, watchingSinceMs);
+  return silentFor <= heard.ttlMs * (1 + DOWN_AFTER_TTLS) ? "stale" : "down";
 }
 
 /** When the member's health next changes if nothing more is heard (null when it is down for good). */
-export function nextHealthChangeAt(heard: HeardFrom | null, nowMs: number): number | null {
+export function nextHealthChangeAt(heard: HeardFrom | null, nowMs: number, watchingSinceMs = Number.NEGATIVE_INFINITY): number | null {
   if (!heard || heard.left) return null;
   const staleAt = heard.receivedAtMs + heard.ttlMs + 1;
-  const downAt = heard.receivedAtMs + heard.ttlMs * (1 + DOWN_AFTER_TTLS) + 1;
+  const downAt = Math.max(heard.receivedAtMs, watchingSinceMs) + heard.ttlMs * (1 + DOWN_AFTER_TTLS) + 1;
   if (nowMs < staleAt) return staleAt;
   if (nowMs < downAt) return downAt;
   return null;

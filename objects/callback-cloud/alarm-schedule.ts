@@ -9,7 +9,11 @@ export class AlarmSchedule {
   /** The alarm as last set; null when none. Read from storage once, on start. */
   private atMs: number | null = null;
 
-  constructor(private readonly c: CloudContext) {}
+  /** `alsoDue`: other work's next time (owed releases), woken for without the dial lead. */
+  constructor(
+    private readonly c: CloudContext,
+    private readonly alsoDue: () => number | null = () => null,
+  ) {}
 
   async load(): Promise<void> {
     this.atMs = await this.c.storage.getAlarm();
@@ -21,13 +25,15 @@ export class AlarmSchedule {
   }
 
   async rearm(): Promise<void> {
-    const next = this.c.sql<{ t: number | null }>`SELECT min(due_at_ms) AS t FROM callbacks WHERE due_at_ms IS NOT NULL`.one().t;
+    const due = this.c.sql<{ t: number | null }>`SELECT min(due_at_ms) AS t FROM callbacks WHERE due_at_ms IS NOT NULL`.one().t;
+    const other = this.alsoDue();
+    const next = due === null ? other : other === null ? due - DIAL_LEAD_MS : Math.min(due - DIAL_LEAD_MS, other);
     if (next === null) {
       if (this.atMs !== null) await this.c.storage.deleteAlarm();
       this.atMs = null;
       return;
     }
-    const at = next - DIAL_LEAD_MS;
+    const at = next;
     if (this.atMs === at) return;
     this.atMs = at;
     await this.c.storage.setAlarm(at);

@@ -10,6 +10,7 @@
  * - callback-actions.ts: status, cancel and the staff's actions, call progress;
  * - callback-store.ts and event-streams.ts: rows, events, views and live events;
  * - alarm-schedule.ts: the one alarm, at the earliest due work;
+ * - hold-releases.ts: holds given up that their sites are still owed a release;
  * - graph-reads.ts: the cloud subgraph's reads.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -24,6 +25,7 @@ import { CallbackStore } from "./callback-store.ts";
 import type { Actor, CloudContext, CloudEnv } from "./cloud-context.ts";
 import { EventStreams } from "./event-streams.ts";
 import { callbackByConfirmation, callbackPage, callbacksOfAgents, type AgentKey, type CallbackPageQuery, type GraphCallback } from "./graph-reads.ts";
+import { HoldReleases, type HeldAt } from "./hold-releases.ts";
 import { Intake } from "./intake.ts";
 import { IntakeGuard, type IntakeCaller, type OfferUse } from "./intake-guard.ts";
 import { CLOUD_MIGRATIONS } from "./migrations.ts";
@@ -49,6 +51,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   private readonly provider: ProviderRecord;
   private readonly store: CallbackStore;
   private readonly alarmSchedule: AlarmSchedule;
+  private readonly releases: HoldReleases;
   private readonly planner: Planner;
   private readonly session: SessionManager;
   private readonly intake: Intake;
@@ -66,8 +69,9 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     this.cloud = c;
     this.provider = new ProviderRecord(c);
     this.store = new CallbackStore(c, new EventStreams());
-    this.alarmSchedule = new AlarmSchedule(c);
-    this.planner = new Planner(c, this.store, this.provider);
+    this.releases = new HoldReleases(c);
+    this.alarmSchedule = new AlarmSchedule(c, () => this.releases.nextAt());
+    this.planner = new Planner(c, this.store, this.provider, this.releases);
     this.session = new SessionManager(c, this.store, this.provider, this.planner);
     this.guard = new IntakeGuard(c);
     this.intake = new Intake(c, this.store, this.provider, this.planner, this.alarmSchedule, this.guard);
@@ -156,7 +160,13 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   async alarm(): Promise<void> {
     this.alarmSchedule.fired();
     await this.session.run();
+    await this.releases.settle(this.clock.now());
     await this.alarmSchedule.rearm();
+  }
+
+  /** Holds this shard gave up and still owes a release (ops and tests). */
+  async owedReleases(): Promise<HeldAt[]> {
+    return this.releases.owed();
   }
 
   // ---- graph reads (the cloud subgraph; the queries live in graph-reads.ts) ----------------

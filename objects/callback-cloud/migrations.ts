@@ -117,6 +117,21 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
     // A key is the customer's own (user id, NUL, key): another customer's same key is another request.
     up: ["UPDATE callbacks SET idempotency_key = user_id || char(0) || idempotency_key"],
   },
+  {
+    version: 9,
+    name: "releases owed to sites",
+    // A hold given up while its site did not answer (or was thought down) is released once it does: hold-releases.ts.
+    up: [
+      `CREATE TABLE owed_releases (
+        reservation_id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL,
+        until_ms INTEGER NOT NULL,
+        next_try_ms INTEGER NOT NULL,
+        tries INTEGER NOT NULL
+      )`,
+      "CREATE INDEX owed_releases_by_next_try ON owed_releases (next_try_ms)",
+    ],
+  },
 ];
 
 /** The provider object's schema: the registration, its ordinal and its shard count. */

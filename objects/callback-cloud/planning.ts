@@ -8,6 +8,7 @@
  */
 import type { MeshMember } from "../../federation/runtime/mesh-view.ts";
 import type { CallbackStore } from "./callback-store.ts";
+import type { HoldReleases } from "./hold-releases.ts";
 import { ALARM_BATCH, CLAIM_LEAD_MS, forEachLimited, iso, PREPARE_CONCURRENCY, REPLAN_INTERVAL_MS, type CloudContext } from "./cloud-context.ts";
 import { canMove, isFinal, isTextChannel } from "./lifecycle.ts";
 import type { ProviderRecord } from "./provider-record.ts";
@@ -33,6 +34,8 @@ import type { CallbackRow } from "./views.ts";
 const MAX_TRIES = 12;
 /** Callbacks holding agents in the contested slots that a plan may move, at most. */
 const MAX_HOLDERS = 32;
+/** How long a hold whose end was not kept (callbacks from before it was) is owed a release. */
+const HOLD_FALLBACK_MS = 86_400_000;
 /** Plans again on the view less what the sites refused, at most, in one planning. */
 const REFUSAL_ROUNDS = 3;
 
@@ -45,6 +48,7 @@ export class Planner {
     private readonly c: CloudContext,
     private readonly store: CallbackStore,
     private readonly provider: ProviderRecord,
+    private readonly releases: HoldReleases,
   ) {}
 
   /**
@@ -274,7 +278,7 @@ export class Planner {
         siteId: m.to.siteId,
         agentId: answer.value.agentId,
       });
-      if (oldReservation) await this.c.sites.release(m.from.siteId, oldReservation);
+      if (oldReservation) await this.releases.release({ siteId: m.from.siteId, reservationId: oldReservation, untilMs: cb.reserved_until_ms ?? now + HOLD_FALLBACK_MS }, now);
     }
   }
 
@@ -305,7 +309,7 @@ export class Planner {
       const fresh = this.store.mustGet(cb.id);
       if (fresh.status !== cb.status || isFinal(fresh.status) || (fresh.reservation_id !== null && fresh.reservation_id !== answer.value.id)) {
         // Cancelled, answered or planned elsewhere while we were reserving: give the agent back.
-        await this.c.sites.release(t.siteId, answer.value.id);
+        await this.releases.release({ siteId: t.siteId, reservationId: answer.value.id, untilMs: t.startMs + slotMs }, now);
         return true;
       }
       const agentId = answer.value.agentId;
@@ -382,16 +386,18 @@ export class Planner {
     for (const cb of affected) {
       // The customer reads `reason`; which site went down (`why`, `siteId`) is for staff.
       this.store.event(cb.id, now, "replanned", { reason: "the team that was to call you became unavailable; planning again", why: `site ${siteId} went down`, siteId });
-      // Its hold there expires by itself; the site cannot be told.
+      // Its hold there is released when the site answers again (it may not be down at all), or expires by itself.
+      if (cb.reservation_id) this.releases.owe({ siteId, reservationId: cb.reservation_id, untilMs: cb.reserved_until_ms ?? now + HOLD_FALLBACK_MS }, now);
       this.store.forgetAgent(cb.id);
       this.c.sql`UPDATE callbacks SET due_at_ms = ${now} WHERE id = ${cb.id}`;
     }
     return affected.length;
   }
 
+  /** Gives the callback's agent back: now, or when its site answers again (hold-releases.ts). */
   async releaseReservation(cb: CallbackRow): Promise<void> {
     if (!cb.site_id || !cb.reservation_id) return;
-    // Best effort: an unreleased hold expires by itself at the site.
-    await this.c.sites.release(cb.site_id, cb.reservation_id);
+    const now = this.c.now();
+    await this.releases.release({ siteId: cb.site_id, reservationId: cb.reservation_id, untilMs: cb.reserved_until_ms ?? now + HOLD_FALLBACK_MS }, now);
   }
 }

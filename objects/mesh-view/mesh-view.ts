@@ -67,7 +67,22 @@ const MIGRATIONS = [
     // What this node's peer last reported about itself: its id, connections and what it refused.
     up: ["CREATE TABLE own_peer (id INTEGER PRIMARY KEY CHECK (id = 1), report TEXT NOT NULL, at_ms INTEGER NOT NULL)"],
   },
+  {
+    version: 3,
+    name: "when this node has been watching since",
+    // The alarm as set (an alarm found long overdue means this node was not running), and since when it has been
+    // listening without a gap: members' silence counts from then, not from before a restart.
+    up: ["CREATE TABLE watch (id INTEGER PRIMARY KEY CHECK (id = 1), alarm_at_ms INTEGER, since_ms INTEGER NOT NULL)"],
+  },
 ] as const;
+
+/**
+ * An alarm found this late means the node was not running (a restart, a long stop): the
+ * members it did not hear from meanwhile are given their time to speak again. Longer than
+ * a member's whole way to `down` at the default time to live (15 s × 4), so that an alarm
+ * only delayed is never mistaken for a restart.
+ */
+export const AWAY_AFTER_MS = 60_000;
 
 export class MeshView extends DurableObject<MeshViewEnv> {
   clock: Clock = systemClock;
@@ -150,6 +165,8 @@ export class MeshView extends DurableObject<MeshViewEnv> {
    */
   async receive(digests: unknown[]): Promise<DigestReceipt> {
     const now = this.clock.now();
+    // Before the alarm moves: whether this node was away is read from the alarm as it was left.
+    this.watchingSince(now);
     const { membership } = await this.membership();
     const members = new Set(membership.members.map((m) => m.siteId));
     const rejected: Record<string, number> = {};
@@ -190,6 +207,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
   /** The members with their health, for GET /v1/mesh. */
   async members(): Promise<MeshStatus> {
     const now = this.clock.now();
+    const since = this.watchingSince(now);
     const { membership } = await this.membership();
     const heard = this.heard();
     const self = this.env.SITE_ID ?? "edge";
@@ -203,7 +221,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
         trust: m.trust,
         exposure: m.exposure,
         subgraphUrl: m.subgraphUrl ?? null,
-        health: healthOf(h, now),
+        health: this.isDown(m.siteId) ? "down" : healthOf(h, now, since),
         seq: h?.seq ?? null,
         digestAgeMs: h ? now - h.issuedAtMs : null,
         agents: {
@@ -223,10 +241,11 @@ export class MeshView extends DurableObject<MeshViewEnv> {
   /** The latest digests of the given members, with health: what the callback cloud plans from. */
   async meshMembers(siteIds: readonly string[]): Promise<MeshMember[]> {
     const now = this.clock.now();
+    const since = this.watchingSince(now);
     const heard = this.heard();
     return siteIds.map((siteId) => {
       const h = heard.get(siteId) ?? null;
-      const health = healthOf(h, now);
+      const health = this.isDown(siteId) ? "down" : healthOf(h, now, since);
       return {
         siteId,
         health: h ? health : "down",
@@ -241,9 +260,10 @@ export class MeshView extends DurableObject<MeshViewEnv> {
   /** Notices members going stale and down; acts once when one goes down. */
   async alarm(): Promise<void> {
     const now = this.clock.now();
+    const since = this.watchingSince(now);
     for (const [siteId, h] of this.heard()) {
-      if (healthOf(h, now) !== "down") continue;
-      if (this.sql`SELECT 1 FROM down WHERE site_id = ${siteId}`.toArray().length > 0) continue;
+      if (healthOf(h, now, since) !== "down") continue;
+      if (this.isDown(siteId)) continue;
       this.sql`INSERT INTO down (site_id, since_ms) VALUES (${siteId}, ${now})`;
       await this.memberDown(siteId);
     }
@@ -276,6 +296,24 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     );
   }
 
+  /** A member this node acted on as down stays down until it is heard from again. */
+  private isDown(siteId: string): boolean {
+    return this.sql`SELECT 1 FROM down WHERE site_id = ${siteId}`.toArray().length > 0;
+  }
+
+  /**
+   * Since when this node has been listening without a gap. An alarm found more than
+   * AWAY_AFTER_MS overdue says the node was not running: it has been watching since now.
+   */
+  private watchingSince(now: number): number {
+    const row = this.sql<{ alarm_at_ms: number | null; since_ms: number }>`SELECT alarm_at_ms, since_ms FROM watch WHERE id = 1`.toArray()[0];
+    if (row && (row.alarm_at_ms === null || now - row.alarm_at_ms <= AWAY_AFTER_MS)) return row.since_ms;
+    // First start, or back after a gap: silence before now is not the members'.
+    this.sql`INSERT INTO watch (id, alarm_at_ms, since_ms) VALUES (1, NULL, ${now})
+      ON CONFLICT (id) DO UPDATE SET alarm_at_ms = NULL, since_ms = excluded.since_ms`;
+    return now;
+  }
+
   private seqOf(siteId: string): number {
     return this.sql<{ seq: number }>`SELECT seq FROM digests WHERE site_id = ${siteId}`.toArray()[0]?.seq ?? -1;
   }
@@ -289,13 +327,15 @@ export class MeshView extends DurableObject<MeshViewEnv> {
   /** The alarm goes off at the next health change of any member. */
   private async rearm(): Promise<void> {
     const now = this.clock.now();
+    const since = this.watchingSince(now);
     // Only times are needed here: the digests' bodies are not read on every receipt.
     const times = this.sql<{ issued_at_ms: number; ttl_ms: number; received_at_ms: number }>`
       SELECT issued_at_ms, ttl_ms, received_at_ms FROM digests LIMIT 1000`.toArray();
     const next = times
-      .map((t) => nextHealthChangeAt({ issuedAtMs: t.issued_at_ms, ttlMs: t.ttl_ms, receivedAtMs: t.received_at_ms }, now))
+      .map((t) => nextHealthChangeAt({ issuedAtMs: t.issued_at_ms, ttlMs: t.ttl_ms, receivedAtMs: t.received_at_ms }, now, since))
       .filter((t): t is number => t !== null)
       .sort((a, b) => a - b)[0];
+    this.sql`UPDATE watch SET alarm_at_ms = ${next ?? null} WHERE id = 1`;
     if (next === undefined) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }

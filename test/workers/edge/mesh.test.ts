@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { MeshView } from "../../../objects/mesh-view/mesh-view.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
@@ -24,8 +24,8 @@ async function gossip(siteId: string) {
   return edge("POST", "/federation/digests", { digests: [digest] }, PEER);
 }
 
-async function meshClock(): Promise<ManualClock> {
-  const clock = new ManualClock(T0);
+async function meshClock(startMs = T0): Promise<ManualClock> {
+  const clock = new ManualClock(startMs);
   await runInDurableObject(meshView(), (instance: MeshView) => {
     instance.clock = clock;
   });
@@ -126,5 +126,51 @@ describe("digests received over gossip", () => {
     expect(told.reason).toMatch(/planning again/);
     expect(JSON.stringify(seen)).not.toMatch(/paris|austin|manila/);
     expect(types(moved).filter((t) => t === "agent_assigned")).toHaveLength(2);
+  });
+
+  it("after a restart, holds no member's silence against it until it has had its time to speak; a re-plan releases the hold it replaced", async () => {
+    await meshClock();
+    const cloudClock = await registerAcme();
+    for (const s of ["paris", "austin", "manila"] as const) await addMember(s);
+    await staff("paris", "ana", { appliance_repair: 5 });
+    await staff("austin", "bo", { appliance_repair: 3 });
+    for (const s of ["paris", "austin", "manila"]) await gossip(s);
+    const start = T0 + 86_400_000;
+    const { body } = await requestCallback({ when: { start: new Date(start).toISOString(), end: new Date(start + 3600_000).toISOString() } });
+    const held = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(held.agent.siteId).toBe("paris");
+
+    // The edge is stopped for ten minutes and starts again on the same state: every digest it holds is old.
+    await evictDurableObject(meshView());
+    const clock = await meshClock(T0 + 10 * 60_000);
+    const health = async () => Object.fromEntries(((await edge("GET", "/v1/mesh", undefined, ADMIN)).body.members as any[]).map((m) => [m.siteId, m.health]));
+    expect(await health()).toEqual({ austin: "stale", manila: "stale", paris: "stale" });
+    // Its overdue alarm runs first thing: nobody is declared down, nothing is moved.
+    await runDurableObjectAlarm(meshView());
+    cloudClock.set(T0 + 10 * 60_000);
+    await runDurableObjectAlarm(cloud("acme"));
+    const still = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(still.agent.siteId).toBe("paris");
+    expect(types(still)).not.toContain("replanned");
+
+    // Austin and Manila speak again; Paris stays silent for its whole time to go down, counted from the restart.
+    for (const s of ["austin", "manila"]) await gossip(s);
+    expect(await health()).toEqual({ austin: "up", manila: "up", paris: "stale" });
+    clock.advance(60_001);
+    for (const s of ["austin", "manila"]) await gossip(s);
+    expect(await health()).toEqual({ austin: "up", manila: "up", paris: "down" });
+    const parisHold = async () => (await site("paris", "GET", `/federation/reservations/${held.reservationId}`)).body.status;
+    cloudClock.set(T0 + 11 * 60_000 + 1);
+    expect(await runDurableObjectAlarm(meshView())).toBe(true);
+    // Paris is thought down, so its hold is not asked for now but owed; it holds until the cloud's alarm asks.
+    expect(await cloud("acme").owedReleases()).toEqual([expect.objectContaining({ siteId: "paris", reservationId: held.reservationId })]);
+    expect(await parisHold()).toBe("held");
+    cloudClock.advance(5_000);
+    await runDurableObjectAlarm(cloud("acme"));
+    const moved = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(moved.agent.siteId).toBe("austin");
+    // Paris answered after all: the hold the re-plan replaced is given back, and nothing more is owed.
+    expect(await parisHold()).toBe("released");
+    expect(await cloud("acme").owedReleases()).toEqual([]);
   });
 });
