@@ -5,6 +5,7 @@
  * running mesh and its `.mesh-state/` are never touched.
  */
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -14,7 +15,7 @@ import { bindingsFor, REPO_ROOT, startMesh, type Mesh } from "../../federation/n
 import { parseOptions, planWorkers, UsageError } from "../../federation/node/launcher/options.ts";
 import { checkPorts, PortError } from "../../federation/node/launcher/ports.ts";
 import { loadSecrets } from "../../federation/node/launcher/secrets.ts";
-import { launchMesh, type LaunchedMesh } from "./mesh-client.ts";
+import { eventually, launchMesh, type LaunchedMesh } from "./mesh-client.ts";
 
 const HOST = "127.0.0.1";
 const ctx = { cwd: "/somewhere", repoRoot: "/repo" };
@@ -295,7 +296,86 @@ describe("startMesh", () => {
   });
 });
 
+describe("supervision", () => {
+  let mesh: Mesh | undefined;
+  let stateDir: string;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(path.join(os.tmpdir(), "mesh-supervised-"));
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it("restarts a site whose runtime hangs (accepts connections, never answers), on its state", async () => {
+    const options = parseOptions(["--state", stateDir, "--edge-port", "38787", "--site-port", "38801", "--sites", "1", "--no-peers"], { MESH_ADMIN_TOKEN: "supervised-admin" }, {
+      cwd: REPO_ROOT,
+      repoRoot: REPO_ROOT,
+    })!;
+    const said: string[] = [];
+    mesh = await startMesh(options, {
+      log: (id, level, message) => said.push(`${id} ${level} ${message}`),
+      supervise: { intervalMs: 300, timeoutMs: 500, failuresBeforeRestart: 2, maxRestarts: 2 },
+    });
+    const paris = mesh.urls.sites.paris!;
+    const admin = { authorization: "Bearer supervised-admin", "content-type": "application/json" };
+    const put = await fetch(`${paris}/v1/agents/ana`, {
+      method: "PUT",
+      headers: admin,
+      body: JSON.stringify({ name: "Ana", skills: { billing: 3 }, channels: ["voice"], languages: ["en"], capacity: 1 }),
+    });
+    expect(put.status).toBe(201);
+
+    // The site's own runtime (not wrangler's proxy in front of it) is frozen: the proxy still takes connections.
+    const runtime = runtimeHolding(path.join(stateDir, "paris"));
+    expect(runtime, "the workerd that holds paris's state").not.toBeNull();
+    process.kill(runtime!, "SIGSTOP");
+    try {
+      const hung = await fetch(`${paris}/healthz`, { signal: AbortSignal.timeout(1_000) }).then(
+        (r) => `answered ${r.status}`,
+        (e: Error) => e.name,
+      );
+      expect(hung).toBe("TimeoutError");
+
+      // Two failed checks, then a restart on the same state: the agent is still there.
+      const restarted = await eventually(
+        async () => mesh!.workers().find((w) => w.id === "paris")!,
+        (w) => w.restarts === 1 && w.health === "running",
+        30_000,
+      );
+      expect(restarted).toMatchObject({ id: "paris", health: "running", restarts: 1, failures: 0 });
+      const ana = await fetch(`${paris}/v1/agents/ana`, { headers: admin, signal: AbortSignal.timeout(2_000) });
+      expect(ana.status).toBe(200);
+      expect(((await ana.json()) as { name: string }).name).toBe("Ana");
+      expect(isAlive(runtime!), "the hung runtime was killed").toBe(false);
+      expect(said.some((line) => /paris warn paris does not answer \(no answer in 500 ms, 2 checks in a row\): restarting it \(#1\)/.test(line))).toBe(true);
+      expect(mesh.workers().find((w) => w.id === "edge")).toMatchObject({ health: "running", restarts: 0 });
+    } finally {
+      if (isAlive(runtime!)) process.kill(runtime!, "SIGCONT");
+    }
+    await mesh.stop();
+    mesh = undefined;
+  });
+});
+
 // ---- helpers ----
+
+/** The workerd process that has files open under `dir` (a Worker's persisted state), or null (Linux /proc). */
+function runtimeHolding(dir: string): number | null {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/comm`, "utf8").startsWith("workerd")) continue;
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+        if (readlinkSync(`/proc/${entry}/fd/${fd}`).startsWith(`${dir}/`)) return Number(entry);
+      }
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return null;
+}
 
 interface Launcher extends LaunchedMesh {
   interruptAndExpectCleanExit(): Promise<void>;

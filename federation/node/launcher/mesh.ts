@@ -13,6 +13,7 @@ import { startMember, type MeshMemberProcess } from "../member.ts";
 import { planWorkers, REPO_ROOT, type MeshOptions, type WorkerPlan } from "./options.ts";
 import { checkPorts, isAddressInUse, portMessage } from "./ports.ts";
 import { loadSecrets, SECRETS_FILE, type MeshSecrets } from "./secrets.ts";
+import { supervise, type Supervisor, type SupervisorOptions, type WorkerStatus } from "./supervisor.ts";
 
 // wrangler's .d.ts takes StartDevWorkerInput from @cloudflare/workers-utils, which
 // it bundles but does not install: this resolves to `any`, so the input below is
@@ -45,6 +46,8 @@ export interface Mesh {
   peers: Map<string, MeshMemberProcess>;
   /** Stops one member's peer alone (its Worker lives on). */
   stopPeer(id: string): Promise<void>;
+  /** Each Worker as the supervisor sees it: running, restarting, dead or stopped, and its restarts. */
+  workers(): WorkerStatus[];
 }
 
 export interface MeshHooks {
@@ -52,6 +55,8 @@ export interface MeshHooks {
   signal?: AbortSignal;
   /** Where each Worker's console output goes; by default stdout/stderr with a `[id]` prefix. */
   log?: (workerId: string, level: string, message: string) => void;
+  /** How the Workers are watched once up (supervisor.ts); false: not at all. */
+  supervise?: SupervisorOptions | false;
 }
 
 export async function startMesh(options: MeshOptions, hooks: MeshHooks = {}): Promise<Mesh> {
@@ -123,6 +128,25 @@ export async function startMesh(options: MeshOptions, hooks: MeshHooks = {}): Pr
   }
   const stopPeers = () => Promise.allSettled([...peers.values()].map((p) => p.stop())).then(() => peers.clear());
 
+  // A Worker that stops answering is torn down and started again on its state, on its port.
+  const restart = async (worker: WorkerPlan) => {
+    const old = running.get(worker.id);
+    running.delete(worker.id);
+    if (old) await dispose(old);
+    if (stopping) throw new Error("the mesh is stopping");
+    const dev = await unstable_startWorker(workerInput(worker, plan, options, secrets, log));
+    running.set(worker.id, dev);
+    await whenHealthy(worker, dev, urlOf(options.host, worker.port), performance.now() + options.readyTimeoutMs, new AbortController().signal, log, (reason) => `${worker.id} failed to start again: ${reason}`);
+  };
+  const supervisor: Supervisor | null =
+    hooks.supervise === false
+      ? null
+      : supervise(
+          plan.map((worker) => ({ id: worker.id, url: urlOf(options.host, worker.port), restart: () => restart(worker) })),
+          log,
+          hooks.supervise,
+        );
+
   return {
     urls,
     adminToken: secrets.MESH_ADMIN_TOKEN,
@@ -131,9 +155,11 @@ export async function startMesh(options: MeshOptions, hooks: MeshHooks = {}): Pr
     startupMs,
     peers,
     stop: async () => {
+      supervisor?.stop();
       await stopPeers();
       await disposeAll();
     },
+    workers: () => supervisor?.status() ?? plan.map((w) => ({ id: w.id, health: running.has(w.id) ? "running" : "stopped", restarts: 0, failures: 0, lastProblem: null })),
     async stopPeer(id) {
       const member = peers.get(id);
       if (!member) throw new Error(`no running peer "${id}"`);
@@ -143,6 +169,7 @@ export async function startMesh(options: MeshOptions, hooks: MeshHooks = {}): Pr
     async stopSite(siteId) {
       const dev = running.get(siteId);
       if (!dev || !(siteId in urls.sites)) throw new Error(`no running site "${siteId}"`);
+      supervisor?.stopped(siteId);
       running.delete(siteId);
       await dispose(dev);
     },
