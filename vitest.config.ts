@@ -64,6 +64,7 @@ export default defineConfig({
                   durableObjects: {
                     ROSTER: { className: "Roster", useSQLite: true },
                     MESH_VIEW: { className: "MeshView", useSQLite: true },
+                    GRAPHQL_BUDGETS: { className: "CostLimiter", useSQLite: true },
                   },
                   // These sites run on the real clock while the cloud's tests move theirs to 2030: reservations
                   // years ahead of the site's now are what they see, so the horizon is wide here (91 days deployed).

@@ -522,13 +522,13 @@ export interface paths {
         };
         /**
          * The federated schema: every member's site subgraph stitched with the cloud's (queries only)
-         * @description Who may call it: admin, ops, partner; others get 401 or 403 in the error shape before any GraphQL. Depth, alias and cost limits answer 400 with a code.
+         * @description Who may call it: admin, ops, partner; others get 401 or 403 in the error shape before any GraphQL. Depth, alias and cost limits, and arguments past their bounds (an availability window over 14 days, slots under 5 minutes), answer 400 with a code. Each caller spends from a budget of estimated cost per sliding minute (100,000 by default: 4 of the costliest operations allowed); an operation that does not fit is not run and answers 429 `rate_limited` with Retry-After.
          */
         get: operations["queryFederatedGraphGet"];
         put?: never;
         /**
          * The federated schema: every member's site subgraph stitched with the cloud's
-         * @description Who may call it: admin, ops, partner; others get 401 or 403 in the error shape before any GraphQL. Depth, alias and cost limits answer 400 with a code.
+         * @description Who may call it: admin, ops, partner; others get 401 or 403 in the error shape before any GraphQL. Depth, alias and cost limits, and arguments past their bounds (an availability window over 14 days, slots under 5 minutes), answer 400 with a code. Each caller spends from a budget of estimated cost per sliding minute (100,000 by default: 4 of the costliest operations allowed); an operation that does not fit is not run and answers 429 `rate_limited` with Retry-After.
          */
         post: operations["queryFederatedGraph"];
         delete?: never;
@@ -546,13 +546,13 @@ export interface paths {
         };
         /**
          * The callback cloud's subgraph alone (queries only)
-         * @description Who may call it: admin, ops, partner; others get 401 or 403 in the error shape before any GraphQL. Depth, alias and cost limits answer 400 with a code.
+         * @description Who may call it: admin, ops, partner; others get 401 or 403 in the error shape before any GraphQL. Depth, alias and cost limits, and arguments past their bounds (an availability window over 14 days, slots under 5 minutes), answer 400 with a code. Each caller spends from a budget of estimated cost per sliding minute (100,000 by default: 4 of the costliest operations allowed); an operation that does not fit is not run and answers 429 `rate_limited` with Retry-After.
          */
         get: operations["queryCloudGraphGet"];
         put?: never;
         /**
          * The callback cloud's subgraph alone
-         * @description Who may call it: admin, ops, partner; others get 401 or 403 in the error shape before any GraphQL. Depth, alias and cost limits answer 400 with a code.
+         * @description Who may call it: admin, ops, partner; others get 401 or 403 in the error shape before any GraphQL. Depth, alias and cost limits, and arguments past their bounds (an availability window over 14 days, slots under 5 minutes), answer 400 with a code. Each caller spends from a budget of estimated cost per sliding minute (100,000 by default: 4 of the costliest operations allowed); an operation that does not fit is not run and answers 429 `rate_limited` with Retry-After.
          */
         post: operations["queryCloudGraph"];
         delete?: never;
@@ -3209,6 +3209,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description too many requests (`rate_limited`): `details` names the limit; come back after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
             500: {
                 headers: {
@@ -3273,6 +3284,17 @@ export interface operations {
             /** @description the body is too large */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many requests (`rate_limited`): `details` names the limit; come back after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3350,6 +3372,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description too many requests (`rate_limited`): `details` names the limit; come back after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
             500: {
                 headers: {
@@ -3414,6 +3447,17 @@ export interface operations {
             /** @description the body is too large */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many requests (`rate_limited`): `details` names the limit; come back after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

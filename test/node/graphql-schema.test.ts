@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { Digest } from "../../federation/wire/digest.ts";
 import { meshSlots } from "../../federation/runtime/gateway/mesh-availability.ts";
 import { federatedSchema, generate, TARGETS } from "../../schema/codegen.ts";
-import { DEFAULT_LIMITS, limitsRule } from "../../federation/runtime/graphql/limits.ts";
+import { DEFAULT_LIMITS, limitsRule, operationCost } from "../../federation/runtime/graphql/limits.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -75,8 +75,10 @@ describe("query limits", () => {
     expect(check("{ agents(first: 100) { callbacks(first: 100) { history(first: 100) { at } } } }")).toEqual([
       { code: "query_too_costly", details: { cost: 1 + 100 * (1 + 100 * (1 + 100)), maxCost: DEFAULT_LIMITS.maxCost } },
     ]);
-    // A page given by a variable counts as the largest page.
-    expect(check("query($n: Int) { agents(first: $n) { callbacks(first: $n) { history(first: $n) { at } } } }")[0]?.code).toBe("query_too_costly");
+    // A page given by a variable counts as the page it gives, when the operation starts (validated, it is not known yet).
+    const byVariable = "query($n: Int) { agents(first: $n) { callbacks(first: $n) { history(first: $n) { at } } } }";
+    expect(check(byVariable)).toEqual([]);
+    expect(operationCost(schema, parse(byVariable), undefined, { n: 100 }).errors[0]?.extensions?.code).toBe("query_too_costly");
   });
 
   it("measure a fragment spread twice at every level once, not 2^n times", async () => {

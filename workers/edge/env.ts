@@ -3,9 +3,10 @@ import type { CallbackShard, CloudEnv } from "../../objects/callback-cloud/callb
 import type { Directory } from "../../objects/directory/directory.ts";
 import type { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
 import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
+import type { BudgetEnv } from "../shared/graphql/budget.ts";
 
 /** Bindings of the edge Worker (wrangler.toml, top level); secrets come from `wrangler secret put`. */
-export interface EdgeEnv extends Omit<CloudEnv, "MESH_VIEW"> {
+export interface EdgeEnv extends Omit<CloudEnv, "MESH_VIEW">, BudgetEnv {
   /** One per provider: its registration and intent engine. */
   PROVIDERS: DurableObjectNamespace<CallbackProvider>;
   /** A provider's callbacks, spread over its shards (see shards.ts). */

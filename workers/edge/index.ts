@@ -22,6 +22,7 @@ export { Directory } from "../../objects/directory/directory.ts";
 export { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
 export { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 export { RateLimiter } from "../../objects/rate-limiter/rate-limiter.ts";
+export { CostLimiter } from "../../objects/rate-limiter/cost-limiter.ts";
 
 /** A provider registration with a hundred intents of examples fits; nothing a customer sends comes near. */
 const MAX_BODY_BYTES = 256 * 1024;

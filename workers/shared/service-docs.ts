@@ -10,6 +10,8 @@ import { z } from "zod";
 import { open, type Security } from "./access.ts";
 import type { Role } from "./auth.ts";
 import { jsonAnswer, withErrors } from "./openapi.ts";
+import { AVAILABILITY_BOUNDS, DEFAULT_LIMITS } from "../../federation/runtime/graphql/limits.ts";
+import { DEFAULT_COST_PER_MINUTE } from "./graphql/budget.ts";
 
 export const SERVICE_TAG = {
   name: "service",
@@ -45,7 +47,8 @@ const graphqlAnswers = {
     description: "the result; partial data with an error naming each member that did not answer",
     content: { "application/graphql-response+json": { schema: graphqlResult }, "application/json": { schema: graphqlResult } },
   },
-  ...withErrors(413),
+  // 429: the caller's GraphQL budget (workers/shared/graphql/budget.ts), in the error shape with Retry-After.
+  ...withErrors(413, 429),
 };
 
 export interface GraphqlEndpoint {
@@ -74,7 +77,7 @@ export function documentServiceRoutes<E extends Env>(app: OpenAPIHono<E>, servic
     const who = {
       security: [{ bearer: [...g.roles] }] as Security,
       "x-roles": g.roles,
-      description: `Who may call it: ${g.roles.join(", ")}; others get 401 or 403 in the error shape before any GraphQL. Depth, alias and cost limits answer 400 with a code.`,
+      description: `Who may call it: ${g.roles.join(", ")}; others get 401 or 403 in the error shape before any GraphQL. Depth, alias and cost limits, and arguments past their bounds (an availability window over ${AVAILABILITY_BOUNDS.maxDays} days, slots under ${AVAILABILITY_BOUNDS.minSlotMinutes} minutes), answer 400 with a code. Each caller spends from a budget of estimated cost per sliding minute (${String(DEFAULT_COST_PER_MINUTE).replace(/\B(?=(\d{3})+$)/g, ",")} by default: ${DEFAULT_COST_PER_MINUTE / DEFAULT_LIMITS.maxCost} of the costliest operations allowed); an operation that does not fit is not run and answers 429 \`rate_limited\` with Retry-After.`,
     };
     registry.registerPath({
       method: "post",

@@ -1,8 +1,9 @@
 import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 import type { Roster, RosterEnv } from "../../objects/roster/roster.ts";
+import type { BudgetEnv } from "../shared/graphql/budget.ts";
 
 /** Bindings of a site Worker (wrangler.toml, env.<site>); secrets come from `wrangler secret put`. */
-export interface SiteEnv extends RosterEnv {
+export interface SiteEnv extends RosterEnv, BudgetEnv {
   ROSTER: DurableObjectNamespace<Roster>;
   MESH_VIEW: DurableObjectNamespace<MeshView>;
   /**

@@ -15,6 +15,7 @@ import { tokens } from "./routes/tokens.ts";
 
 export { Roster } from "../../objects/roster/roster.ts";
 export { MeshView } from "../../objects/mesh-view/mesh-view.ts";
+export { CostLimiter } from "../../objects/rate-limiter/cost-limiter.ts";
 
 /** No request to a site needs more; a bigger one is refused before it is read. */
 const MAX_BODY_BYTES = 64 * 1024;

@@ -1,14 +1,20 @@
 /**
- * Limits on what one GraphQL operation may ask, checked when it is validated
- * (before anything runs, and cached with the document): depth, aliases and an
- * estimated cost. Each refusal is a GraphQL error with its own code and the limit
- * in `extensions.details`, answered as a request error (HTTP 400 under
- * application/graphql-response+json).
+ * Limits on what one GraphQL operation may ask: depth, aliases, an estimated cost,
+ * and bounds on the arguments that size a list. Checked when a document is
+ * validated (before anything runs, and cached with the document), and the cost and
+ * the bounds again when an operation starts, with its variables. Each refusal is a
+ * GraphQL error with its own code and the limit in `extensions.details`, answered as
+ * a request error (HTTP 400 under application/graphql-response+json).
  *
  * Cost: every field costs 1, and a field that returns a list multiplies what is
- * selected under it by the page it asks for — `first` when given as a literal, the
- * largest page when given by a variable (not known at validation), else the
- * argument's default, else DEFAULT_LIST_SIZE. Introspection (`__schema`, `__type`)
+ * selected under it by the items it may return. For most lists that is the page
+ * asked (`first`, at most the largest page; else the argument's default, else
+ * DEFAULT_LIST_SIZE). The fields whose cost follows other arguments have a rule of
+ * their own in FIELD_COSTS (availability: one slot per `slotMinutes` from `from` to
+ * `to`, and the roster's work per day of the window), which also bounds those
+ * arguments. A size given by a variable is not known when the document is validated:
+ * the list counts as empty then (a lower bound, so what is refused then is too costly
+ * whatever the variables), and with the variables' values when the operation starts. Introspection (`__schema`, `__type`)
  * is answered from the schema at hand: it costs nothing, and has a depth limit of
  * its own (its standard query is deeper than any data query need be).
  */
@@ -16,19 +22,28 @@ import { z } from "zod";
 import {
   getNamedType,
   getNullableType,
+  getOperationAST,
+  getVariableValues,
   GraphQLError,
   isInterfaceType,
   isListType,
   isObjectType,
   Kind,
+  valueFromAST,
+  type DocumentNode,
   type FieldNode,
+  type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLNamedType,
+  type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
-  type ValidationContext,
   type ValidationRule,
 } from "graphql";
+import { MAX_EVENTS } from "../../../objects/callback-cloud/graph-reads.ts";
+import { MAX_REFS } from "../../../objects/roster/graph-reads.ts";
+import { FREE_HORIZON_MS } from "../../wire/digest.ts";
+import { MAX_MESH_SLOTS } from "../gateway/mesh-availability.ts";
 
 export interface QueryLimits {
   /** Nested fields below the root, the root field counting 1. */
@@ -63,20 +78,157 @@ export const firstArg = (fallback: number) =>
     .max(DEFAULT_LIMITS.maxPage, `first is at most ${DEFAULT_LIMITS.maxPage}`)
     .default(fallback);
 
+// ---- lists sized by their arguments -----------------------------------------------------------
+
+/** An argument given by a variable whose value is not known yet (when the document is validated). */
+export const UNKNOWN: unique symbol = Symbol("unknown");
+
+/** A field's arguments as the query gives them: literal values, variables' values (or UNKNOWN), else the schema's defaults. */
+export type FieldArgs = Readonly<Record<string, unknown>>;
+
+/** An argument out of the server's bounds, named as REST names a field (`args.to`). */
+export interface ArgProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * What a field costs for its arguments: `items`, for a list, how many times what is
+ * selected under it counts; `own`, work its resolver does whatever is selected
+ * (default 1, the field itself). Or why its arguments are refused.
+ */
+export type FieldCost = (args: FieldArgs, limits: QueryLimits) => { items: number; own?: number } | { refused: ArgProblem[] };
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The bounds on a site's availability window, the roster's own (objects/roster/model.ts, which
+ * refuses the same when it reads them; a unit test holds the two together), refused here before
+ * anything runs: 14 days of 5-minute slots, 4,032, is the most one field returns.
+ */
+export const AVAILABILITY_BOUNDS = { maxDays: 14, minSlotMinutes: 5, maxSlotMinutes: 240, defaultSlotMinutes: 15 } as const;
+export const MAX_AVAILABILITY_SLOTS = (AVAILABILITY_BOUNDS.maxDays * DAY_MS) / (AVAILABILITY_BOUNDS.minSlotMinutes * MINUTE_MS);
+
+/**
+ * What an availability field costs beyond its slots: the roster works out every eligible
+ * agent's time on duty over the window before it counts a slot. At 100 agents that took
+ * about 3 ms for a day and 7 ms for a fortnight (bench/abuse.ts), what 1,400 and 2,900
+ * plain fields cost there. Counted by its slots alone, a fortnight in 4-hour slots cost
+ * 253, and 30 of them (7,590) took 2.8 s while the roster worked out each agent's shift
+ * afresh.
+ */
+export const AVAILABILITY_COST = { perCall: 1_500, perDay: 150 } as const;
+
+const instant = (v: unknown) => (typeof v === "string" ? Date.parse(v) : Number.NaN);
+
+function slotMinutesOf(v: unknown): number | ArgProblem {
+  if (typeof v !== "number") return AVAILABILITY_BOUNDS.defaultSlotMinutes;
+  const { minSlotMinutes: min, maxSlotMinutes: max } = AVAILABILITY_BOUNDS;
+  return v >= min && v <= max ? v : { path: "args.slotMinutes", message: `slotMinutes is at least ${min} and at most ${max}` };
+}
+
+/** `availability(from, to, slotMinutes)` at a site: a slot per slotMinutes over at most 14 days, and the roster's work per day. */
+const availability: FieldCost = (a) => {
+  const slot = slotMinutesOf(a.slotMinutes);
+  const from = instant(a.from);
+  const to = instant(a.to);
+  const refused: ArgProblem[] = typeof slot === "number" ? [] : [slot];
+  if (to - from > AVAILABILITY_BOUNDS.maxDays * DAY_MS) refused.push({ path: "args.to", message: `a window spans at most ${AVAILABILITY_BOUNDS.maxDays} days` });
+  if (refused.length > 0) return { refused };
+  if (a.from === UNKNOWN || a.to === UNKNOWN || a.slotMinutes === UNKNOWN) return { items: 0, own: AVAILABILITY_COST.perCall };
+  // A time the roster cannot read is refused there: counted as the largest, never as less than it may be.
+  const span = Number.isFinite(from) && Number.isFinite(to) ? Math.max(0, to - from) : AVAILABILITY_BOUNDS.maxDays * DAY_MS;
+  return {
+    items: Math.ceil(span / ((slot as number) * MINUTE_MS)),
+    own: AVAILABILITY_COST.perCall + Math.ceil((span / DAY_MS) * AVAILABILITY_COST.perDay),
+  };
+};
+
+/** `meshAvailability(from, to, slotMinutes)`: at most the digests' horizon (a day), at most MAX_MESH_SLOTS. */
+const meshAvailability: FieldCost = (a) => {
+  const slot = slotMinutesOf(a.slotMinutes);
+  if (typeof slot !== "number") return { refused: [slot] };
+  if (a.from === UNKNOWN || a.to === UNKNOWN || a.slotMinutes === UNKNOWN) return { items: 0 };
+  const span = Number.isFinite(instant(a.from)) && Number.isFinite(instant(a.to)) ? instant(a.to) - instant(a.from) : FREE_HORIZON_MS;
+  return { items: Math.max(0, Math.min(MAX_MESH_SLOTS, Math.ceil(Math.min(span, FREE_HORIZON_MS) / (slot * MINUTE_MS)))) };
+};
+
+/** A list argument's length (a look-up returns one item per key), at most what its resolver takes. */
+const lengthOf = (v: unknown, max: number) => ({ items: Array.isArray(v) ? Math.min(v.length, max) : 0 });
+
+/** A `first` that its resolver may take past the largest page (up to `max`). */
+const pageUpTo = (v: unknown, max: number) => ({ items: typeof v === "number" ? Math.max(0, Math.min(v, max)) : 0 });
+
+/**
+ * Every field whose cost follows arguments other than `first`, by "Type.field" (the
+ * same names in the site and cloud subgraphs and the federated schema): the lists
+ * whose length they set, and the work availability does per call. Any other list is a
+ * page (`first`) or, without one, DEFAULT_LIST_SIZE; any other field costs 1.
+ */
+export const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
+  "Query.availability": availability,
+  "Site.availability": availability,
+  "Query.meshAvailability": meshAvailability,
+  "Query._agents": (a) => lengthOf(a.ids, MAX_REFS),
+  "Query._agentCallbacks": (a) => lengthOf(a.keys, Number.POSITIVE_INFINITY),
+  "Callback.history": (a) => pageUpTo(a.first, MAX_EVENTS),
+};
+
+/** The page of a list sized by `first` (or `last`), else by the schema's default, else DEFAULT_LIST_SIZE. */
+function pageOf(args: FieldArgs, limits: QueryLimits): number {
+  const first = args.first ?? args.last;
+  if (first === UNKNOWN) return 0;
+  return typeof first === "number" ? Math.max(0, Math.min(first, limits.maxPage)) : limits.defaultListSize;
+}
+
+/** A field's arguments: the literals written, the variables' values (UNKNOWN without them), else the schema's defaults. */
+function argumentsOf(node: FieldNode, def: GraphQLField<unknown, unknown>, variables: Record<string, unknown> | undefined): FieldArgs {
+  const out: Record<string, unknown> = {};
+  for (const arg of def.args) {
+    const given = node.arguments?.find((a) => a.name.value === arg.name);
+    if (!given) {
+      out[arg.name] = arg.defaultValue;
+    } else if (given.value.kind === Kind.VARIABLE) {
+      const name = given.value.name.value;
+      out[arg.name] = !variables ? UNKNOWN : name in variables ? variables[name] : arg.defaultValue;
+    } else {
+      // undefined: a value that does not coerce (the standard rules report it), or a variable inside a list.
+      const value = valueFromAST(given.value, arg.type, variables);
+      out[arg.name] = value === undefined && !variables ? UNKNOWN : value;
+    }
+  }
+  return out;
+}
+
+// ---- measuring an operation -------------------------------------------------------------------
+
 export interface OperationMeasure {
   depth: number;
   introspectionDepth: number;
   aliases: number;
   cost: number;
+  /** Fields whose arguments are out of bounds, each with what is wrong. */
+  refused: { field: string; node: FieldNode; problems: ArgProblem[] }[];
 }
 
-/** Depth, aliases and cost of one operation of a validated-shape document. */
-export function measureOperation(context: ValidationContext, operation: OperationDefinitionNode, limits: QueryLimits): OperationMeasure {
-  const schema = context.getSchema();
+/**
+ * Depth, aliases and cost of one operation of a validated-shape document. Without
+ * `variables` (validation) a size given by a variable counts as 0; with them (the
+ * operation's coerced variables), as they say.
+ */
+export function measureOperation(
+  schema: GraphQLSchema,
+  fragmentOf: (name: string) => FragmentDefinitionNode | null | undefined,
+  operation: OperationDefinitionNode,
+  limits: QueryLimits,
+  variables?: Record<string, unknown>,
+): OperationMeasure {
   const root =
     operation.operation === "query" ? schema.getQueryType() : operation.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
   let aliases = 0;
   let introspectionDepth = 0;
+  const refused: OperationMeasure["refused"] = [];
   // Each fragment is measured once per operation: spreading one twice at every level must not cost 2^n.
   const fragments = new Map<string, { depth: number; cost: number; aliases: number }>();
 
@@ -96,7 +248,7 @@ export function measureOperation(context: ValidationContext, operation: Operatio
         cost += m.cost;
       } else {
         const name = selection.name.value;
-        const fragment = context.getFragment(name);
+        const fragment = fragmentOf(name);
         // A cycle is reported by the standard rules; here it only must not loop.
         if (!fragment || seen.has(name)) continue;
         const key = `${name}\n${free}`;
@@ -122,63 +274,146 @@ export function measureOperation(context: ValidationContext, operation: Operatio
     const introspection = free || name === "__schema" || name === "__type";
     const def = fieldOf(parent, name);
     const children = node.selectionSet
-      ? walk(node.selectionSet, def ? getNamedType(def.type) : introspectionType(context, name), seen, introspection)
+      ? walk(node.selectionSet, def ? getNamedType(def.type) : introspectionType(schema, name), seen, introspection)
       : { depth: 0, cost: 0 };
     if (!free && introspection) {
       // The root of an introspection subtree: measured on its own, not as data.
       introspectionDepth = Math.max(introspectionDepth, 1 + children.depth);
       return { depth: 0, cost: 0 };
     }
-    const multiplier = def && isListType(getNullableType(def.type)) ? listSize(node, def, limits) : 1;
-    return { depth: 1 + children.depth, cost: introspection ? 0 : 1 + multiplier * children.cost };
+    if (introspection) return { depth: 1 + children.depth, cost: 0 };
+    if (!def) return { depth: 1 + children.depth, cost: 1 + children.cost };
+    const rule = parent ? FIELD_COSTS[`${parent.name}.${name}`] : undefined;
+    const list = isListType(getNullableType(def.type));
+    if (!rule && !list) return { depth: 1 + children.depth, cost: 1 + children.cost };
+    const args = argumentsOf(node, def, variables);
+    const cost = rule ? rule(args, limits) : { items: pageOf(args, limits) };
+    if ("refused" in cost) {
+      refused.push({ field: name, node, problems: cost.refused });
+      return { depth: 1 + children.depth, cost: 1 };
+    }
+    return { depth: 1 + children.depth, cost: (cost.own ?? 1) + (list ? cost.items : 1) * children.cost };
   };
 
   const measured = walk(operation.selectionSet, root, new Set(), false);
-  return { depth: measured.depth, introspectionDepth, aliases, cost: measured.cost };
+  return { depth: measured.depth, introspectionDepth, aliases, cost: measured.cost, refused };
 }
 
-/** The validation rule: one error per limit an operation goes over. */
+/**
+ * The errors of the limits an operation goes over. `shape` (validation) adds depth and
+ * aliases, which no variable changes; without it (when the operation starts) each error
+ * says it is a request error as yoga marks validation's (400 under
+ * application/graphql-response+json; yoga reads `http` and does not send it).
+ */
+function limitErrors(m: OperationMeasure, operation: OperationDefinitionNode, limits: QueryLimits, shape: boolean): GraphQLError[] {
+  const name = operation.name ? ` "${operation.name.value}"` : "";
+  const errors: GraphQLError[] = [];
+  const requestError = (message: string, node: OperationDefinitionNode | FieldNode, code: string, details: unknown) =>
+    new GraphQLError(message, { nodes: [node], extensions: { code, details, ...(shape ? {} : { http: { spec: true, status: 400 } }) } });
+  if (shape && m.depth > limits.maxDepth) {
+    errors.push(
+      requestError(`the operation${name} is ${m.depth} levels deep; at most ${limits.maxDepth} are allowed`, operation, "query_too_deep", {
+        depth: m.depth,
+        maxDepth: limits.maxDepth,
+      }),
+    );
+  }
+  if (shape && m.introspectionDepth > limits.maxIntrospectionDepth) {
+    errors.push(
+      requestError(
+        `the operation${name}'s introspection is ${m.introspectionDepth} levels deep; at most ${limits.maxIntrospectionDepth} are allowed`,
+        operation,
+        "query_too_deep",
+        { depth: m.introspectionDepth, maxDepth: limits.maxIntrospectionDepth },
+      ),
+    );
+  }
+  if (shape && m.aliases > limits.maxAliases) {
+    errors.push(
+      requestError(`the operation${name} uses ${m.aliases} aliases; at most ${limits.maxAliases} are allowed`, operation, "too_many_aliases", {
+        aliases: m.aliases,
+        maxAliases: limits.maxAliases,
+      }),
+    );
+  }
+  for (const r of m.refused) {
+    errors.push(
+      requestError(`the arguments of ${r.field} are not valid: ${r.problems.map((p) => p.message).join("; ")}`, r.node, "invalid_request", {
+        fields: r.problems,
+      }),
+    );
+  }
+  if (m.cost > limits.maxCost) {
+    errors.push(
+      requestError(
+        `the operation${name} could resolve about ${m.cost} fields; at most ${limits.maxCost} are allowed: ask for smaller pages (first), shorter windows or fewer nested lists`,
+        operation,
+        "query_too_costly",
+        { cost: m.cost, maxCost: limits.maxCost },
+      ),
+    );
+  }
+  return errors;
+}
+
+/** The validation rule: one error per limit an operation goes over whatever its variables. */
 export function limitsRule(limits: QueryLimits = DEFAULT_LIMITS): ValidationRule {
   return (context) => ({
     OperationDefinition: {
       leave(operation) {
-        const m = measureOperation(context, operation, limits);
-        const name = operation.name ? ` "${operation.name.value}"` : "";
-        if (m.depth > limits.maxDepth) {
-          context.reportError(
-            new GraphQLError(`the operation${name} is ${m.depth} levels deep; at most ${limits.maxDepth} are allowed`, {
-              nodes: [operation],
-              extensions: { code: "query_too_deep", details: { depth: m.depth, maxDepth: limits.maxDepth } },
-            }),
-          );
-        }
-        if (m.introspectionDepth > limits.maxIntrospectionDepth) {
-          context.reportError(
-            new GraphQLError(`the operation${name}'s introspection is ${m.introspectionDepth} levels deep; at most ${limits.maxIntrospectionDepth} are allowed`, {
-              nodes: [operation],
-              extensions: { code: "query_too_deep", details: { depth: m.introspectionDepth, maxDepth: limits.maxIntrospectionDepth } },
-            }),
-          );
-        }
-        if (m.aliases > limits.maxAliases) {
-          context.reportError(
-            new GraphQLError(`the operation${name} uses ${m.aliases} aliases; at most ${limits.maxAliases} are allowed`, {
-              nodes: [operation],
-              extensions: { code: "too_many_aliases", details: { aliases: m.aliases, maxAliases: limits.maxAliases } },
-            }),
-          );
-        }
-        if (m.cost > limits.maxCost) {
-          context.reportError(
-            new GraphQLError(
-              `the operation${name} could resolve about ${m.cost} fields; at most ${limits.maxCost} are allowed: ask for smaller pages (first) or fewer nested lists`,
-              { nodes: [operation], extensions: { code: "query_too_costly", details: { cost: m.cost, maxCost: limits.maxCost } } },
-            ),
-          );
-        }
+        const m = measureOperation(context.getSchema(), (name) => context.getFragment(name), operation, limits);
+        for (const error of limitErrors(m, operation, limits, true)) context.reportError(error);
       },
     },
   });
+}
+
+export interface OperationCost {
+  /** The estimated fields the operation resolves, with its variables. */
+  cost: number;
+  /** The limits its variables make it go over (cost, arguments' bounds): the request is refused with them. */
+  errors: GraphQLError[];
+}
+
+/** Fragments by name, per document (yoga keeps one parsed document per query text). */
+const fragmentsByDocument = new WeakMap<DocumentNode, Map<string, FragmentDefinitionNode>>();
+/** An operation without variables costs the same on every request. */
+const fixedCosts = new WeakMap<OperationDefinitionNode, OperationCost>();
+
+/**
+ * The cost of the operation a request runs, measured with its variables when it
+ * starts (after validation). Variables that do not coerce are left to graphql-js,
+ * which refuses them: the operation then runs nothing and costs 1.
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Readonly<Record<string, unknown>> | null | undefined,
+  limits: QueryLimits = DEFAULT_LIMITS,
+): OperationCost {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return { cost: 1, errors: [] };
+  const fixed = !operation.variableDefinitions?.length;
+  if (fixed) {
+    const known = fixedCosts.get(operation);
+    if (known) return known;
+  }
+  let variables: Record<string, unknown> = {};
+  if (!fixed) {
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], { ...rawVariables });
+    if (coerced.errors) return { cost: 1, errors: [] };
+    variables = coerced.coerced;
+  }
+  let fragments = fragmentsByDocument.get(document);
+  if (!fragments) {
+    fragments = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+    fragmentsByDocument.set(document, fragments);
+  }
+  const m = measureOperation(schema, (name) => fragments.get(name), operation, limits, variables);
+  const result = { cost: m.cost, errors: limitErrors(m, operation, limits, false) };
+  if (fixed) fixedCosts.set(operation, result);
+  return result;
 }
 
 function fieldOf(type: GraphQLNamedType | null | undefined, name: string): GraphQLField<unknown, unknown> | undefined {
@@ -186,18 +421,10 @@ function fieldOf(type: GraphQLNamedType | null | undefined, name: string): Graph
 }
 
 /** `__schema` and `__type` are not fields of the query type's map: their types come from the schema's introspection types. */
-function introspectionType(context: ValidationContext, name: string): GraphQLNamedType | null | undefined {
-  if (name === "__schema") return context.getSchema().getType("__Schema");
-  if (name === "__type") return context.getSchema().getType("__Type");
+function introspectionType(schema: GraphQLSchema, name: string): GraphQLNamedType | null | undefined {
+  if (name === "__schema") return schema.getType("__Schema");
+  if (name === "__type") return schema.getType("__Type");
   return null;
-}
-
-function listSize(node: FieldNode, def: GraphQLField<unknown, unknown>, limits: QueryLimits): number {
-  const arg = node.arguments?.find((a) => a.name.value === "first" || a.name.value === "last");
-  if (arg?.value.kind === Kind.INT) return Math.max(0, Math.min(Number(arg.value.value), limits.maxPage));
-  if (arg?.value.kind === Kind.VARIABLE) return limits.maxPage;
-  const declared = def.args.find((a) => a.name === "first")?.defaultValue;
-  return typeof declared === "number" ? Math.min(declared, limits.maxPage) : limits.defaultListSize;
 }
 
 /**

@@ -19,7 +19,10 @@ import { cloudTokenFor } from "../../../federation/wire/edge-tokens.ts";
 import { GatewayCache } from "../../../federation/runtime/gateway/stitch.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { ApiError } from "../../shared/errors.ts";
-import { graphServer, type GraphServer } from "../../shared/graphql/server.ts";
+import type { Principal } from "../../shared/auth.ts";
+import { budgetKey } from "../../shared/graphql/budget.ts";
+import { meterFor, type Meter } from "../../shared/graphql/meter.ts";
+import { graphServer, serveMetered, type GraphServer, type Metered } from "../../shared/graphql/server.ts";
 import type { Viewer } from "../../../federation/wire/viewer.ts";
 import { meshViewOf } from "../../shared/mesh-routes.ts";
 import { typeDefs as siteTypeDefs } from "../../site/graphql/types.generated.ts";
@@ -49,8 +52,8 @@ const gateways = new GatewayCache(() => ({
   },
 }));
 
-let federated: GraphServer<FederatedContext> | null = null;
-let cloudOnly: GraphServer<CloudGraphContext> | null = null;
+let federated: GraphServer<FederatedContext & Metered> | null = null;
+let cloudOnly: GraphServer<CloudGraphContext & Metered> | null = null;
 
 /** `extensions.members`: how many requests each member was sent and how long they took, for ops reading a slow answer. */
 const useMemberStats = (): Plugin => ({
@@ -64,30 +67,32 @@ const useMemberStats = (): Plugin => ({
 });
 
 const federatedServer = () =>
-  (federated ??= graphServer<FederatedContext>({
+  (federated ??= graphServer<FederatedContext & Metered>({
     // The schema of the caller's membership, built once per membership version.
     schema: (ctx) => gateways.schemaFor(ctx.membership),
     // Planned documents last: the other plugins' hooks apply to them too.
     plugins: [useMemberStats(), usePlannedDocuments((ctx) => gateways.gatewayFor((ctx as FederatedContext).membership))],
   }));
 
-const cloudServer = () => (cloudOnly ??= graphServer<CloudGraphContext>({ schema: cloudSchemaOnce(), graphqlEndpoint: "/graphql/cloud" }));
+const cloudServer = () => (cloudOnly ??= graphServer<CloudGraphContext & Metered>({ schema: cloudSchemaOnce(), graphqlEndpoint: "/graphql/cloud" }));
 
 const positive = (raw: string | undefined, fallback: number) => {
   const n = Number(raw);
   return raw !== undefined && Number.isFinite(n) && n >= 0 ? n : fallback;
 };
 
-function viewerOf(c: Context<EdgeApp>): Viewer {
+function askedBy(c: Context<EdgeApp>): { viewer: Viewer; principal: Principal } {
   const principal = c.get("principal");
   if (!principal) throw new ApiError(401, "unauthorized", "GraphQL needs a bearer token", null, { "www-authenticate": "Bearer" });
-  if (principal.role === "admin" || principal.role === "ops") return { kind: "staff" };
-  if (principal.role === "partner") return { kind: "partner", siteId: principal.partnerId };
+  if (principal.role === "admin" || principal.role === "ops") return { viewer: { kind: "staff" }, principal };
+  if (principal.role === "partner") return { viewer: { kind: "partner", siteId: principal.partnerId }, principal };
   throw new ApiError(403, "forbidden", `the ${principal.role} role may not query the federated schema`, { allowed: ["admin", "ops", "partner"] });
 }
 
-async function requestContext(c: Context<EdgeApp>): Promise<FederatedContext> {
-  const viewer = viewerOf(c);
+async function requestContext(c: Context<EdgeApp>): Promise<FederatedContext & { meter: Meter }> {
+  const { viewer, principal } = askedBy(c);
+  // Both endpoints spend from one budget per caller: two endpoints are not twice the allowance.
+  const meter = meterFor(c.env, budgetKey(principal, c.req.header("authorization")));
   const now = systemClock.now();
   gatewayEnv ??= c.env;
   const membership = await currentMembership(meshViewOf(c.env), c.env, now, positive(c.env.GRAPHQL_MEMBERSHIP_TTL_MS, DEFAULT_MEMBERSHIP_TTL_MS));
@@ -103,6 +108,7 @@ async function requestContext(c: Context<EdgeApp>): Promise<FederatedContext> {
   return {
     env: c.env,
     viewer,
+    meter,
     siteTokens,
     membership,
     memo: new Map(),
@@ -113,10 +119,10 @@ async function requestContext(c: Context<EdgeApp>): Promise<FederatedContext> {
 
 /** GET or POST /graphql: the federated schema. */
 export async function serveFederatedGraph(c: Context<EdgeApp>): Promise<Response> {
-  return federatedServer().fetch(c.req.raw, await requestContext(c));
+  return serveMetered(federatedServer(), c.req.raw, await requestContext(c));
 }
 
 /** GET or POST /graphql/cloud: the cloud subgraph alone. */
 export async function serveCloudGraph(c: Context<EdgeApp>): Promise<Response> {
-  return cloudServer().fetch(c.req.raw, await requestContext(c));
+  return serveMetered(cloudServer(), c.req.raw, await requestContext(c));
 }

@@ -9,11 +9,17 @@
  */
 import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from "graphql-yoga";
 import { GraphQLError } from "graphql";
-import { DEFAULT_LIMITS, limitsRule, maxNesting, nestingOf, type QueryLimits } from "../../../federation/runtime/graphql/limits.ts";
+import { DEFAULT_LIMITS, limitsRule, maxNesting, nestingOf, operationCost, type QueryLimits } from "../../../federation/runtime/graphql/limits.ts";
+import type { Meter } from "./meter.ts";
 
 /** Errors recorded beside data: the field still answers (with what it has), the error names what is missing. */
 export interface SideErrors {
   sideErrors: GraphQLError[];
+}
+
+/** A request whose cost is spent from its caller's budget (budget.ts); without a meter nothing is counted. */
+export interface Metered {
+  meter?: Meter;
 }
 
 export function useLimits(limits: QueryLimits = DEFAULT_LIMITS): Plugin {
@@ -34,7 +40,38 @@ export function useLimits(limits: QueryLimits = DEFAULT_LIMITS): Plugin {
       }
     },
     onValidate: ({ addValidationRule }) => addValidationRule(rule),
+    // When it starts: the cost with the operation's variables, refused over the limits, then spent from the caller's budget.
+    onExecute: async ({ args, setResultAndStopExecution }) => {
+      const measured = operationCost(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown> | undefined, limits);
+      if (measured.errors.length > 0) {
+        setResultAndStopExecution({ errors: measured.errors });
+        return;
+      }
+      // Every operation spends something, the free ones (introspection) included.
+      const refusal = await (args.contextValue as Metered).meter?.spend(Math.max(1, measured.cost));
+      if (refusal) {
+        // The Worker answers the meter's refusal in the API's error shape instead (serveMetered); this stands for it in GraphQL's.
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(refusal.message, {
+              extensions: { code: refusal.code, details: refusal.details, http: { status: refusal.status, headers: refusal.headers } },
+            }),
+          ],
+        });
+      }
+    },
   };
+}
+
+/**
+ * Answers a request with `server`, spending from `meter`: a refusal is thrown as the
+ * API's error (429 with Retry-After, in `{ error }`), as the transport refuses a token,
+ * rather than as a GraphQL result.
+ */
+export async function serveMetered<C extends Metered & AnyContext>(server: GraphServer<C>, request: Request, context: C & { meter: Meter }): Promise<Response> {
+  const response = await server.fetch(request, context);
+  if (context.meter.refusal) throw context.meter.refusal;
+  return response;
 }
 
 /** Appends the errors resolvers recorded in `context.sideErrors` to the result. */

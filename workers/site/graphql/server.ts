@@ -6,7 +6,9 @@
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { Context } from "hono";
 import { ApiError } from "../../shared/errors.ts";
-import { graphServer, type GraphServer } from "../../shared/graphql/server.ts";
+import { budgetKey } from "../../shared/graphql/budget.ts";
+import { meterFor } from "../../shared/graphql/meter.ts";
+import { graphServer, serveMetered, type GraphServer, type Metered } from "../../shared/graphql/server.ts";
 import type { Viewer } from "../../../federation/wire/viewer.ts";
 import type { Principal } from "../../shared/auth.ts";
 import type { SiteApp } from "../app-types.ts";
@@ -14,23 +16,23 @@ import type { SiteGraphContext } from "./context.ts";
 import { resolvers } from "./resolvers.ts";
 import { typeDefs } from "./types.generated.ts";
 
-let server: GraphServer<SiteGraphContext> | null = null;
+let server: GraphServer<SiteGraphContext & Metered> | null = null;
 
 /** The subgraph's executable schema (also what the edge's tests and tools build the gateway's view of a site from). */
 export const siteSchema = () => makeExecutableSchema<SiteGraphContext>({ typeDefs, resolvers });
 
 function yoga() {
-  server ??= graphServer<SiteGraphContext>({ schema: siteSchema() });
+  server ??= graphServer<SiteGraphContext & Metered>({ schema: siteSchema() });
   return server;
 }
 
-/** GET or POST /graphql; 401 without a token, 403 for roles that may not query it. */
+/** GET or POST /graphql; 401 without a token, 403 for roles that may not query it, 429 over the caller's budget (budget.ts). */
 export async function serveSiteGraph(c: Context<SiteApp>): Promise<Response> {
   const principal = c.get("principal");
   if (!principal) throw new ApiError(401, "unauthorized", "GraphQL needs a bearer token", null, { "www-authenticate": "Bearer" });
   const viewer = siteViewer(principal);
   if (!viewer) throw new ApiError(403, "forbidden", `the ${principal.role} role may not query the site subgraph`, { allowed: ["admin", "ops", "partner", "cloud"] });
-  return yoga().fetch(c.req.raw, { env: c.env, viewer });
+  return serveMetered(yoga(), c.req.raw, { env: c.env, viewer, meter: meterFor(c.env, budgetKey(principal, c.req.header("authorization"))) });
 }
 
 /**
