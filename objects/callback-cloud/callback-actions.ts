@@ -106,11 +106,16 @@ export class CallbackActions {
   }
 
   /** Call progress from the provider's own media server, signed with its webhook secret. */
-  async progress(confirmation: string, rawBody: string, signature: string | null, attempt: number, outcome: AttemptOutcome): Promise<Result<CallbackView>> {
+  /** Whether these raw bytes are signed by this provider's media server (with its webhook secret, recently). */
+  async signedByProvider(rawBody: string, signature: string | null): Promise<boolean> {
     const reg = this.provider.get()?.registration;
+    return reg?.webhook !== undefined && (await verifySignature(reg.webhook.secret, rawBody, signature, this.c.now()));
+  }
+
+  async progress(confirmation: string, rawBody: string, signature: string | null, attempt: number, outcome: AttemptOutcome): Promise<Result<CallbackView>> {
     const cb = this.store.byConfirmation(confirmation);
     const now = this.c.now();
-    if (!reg?.webhook || !(await verifySignature(reg.webhook.secret, rawBody, signature, now))) {
+    if (!(await this.signedByProvider(rawBody, signature))) {
       return fail(401, "bad_signature", "the progress report is not signed by this provider's media server");
     }
     if (!cb) return notFound();

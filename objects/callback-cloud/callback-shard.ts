@@ -134,6 +134,11 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     return guarded("shard.complete", () => this.actions.complete(confirmation, actor, body));
   }
 
+  /** Whether a progress report's raw bytes are signed by this provider's media server: checked before its body is read. */
+  async signedByProvider(rawBody: string, signature: string | null): Promise<boolean> {
+    return this.actions.signedByProvider(rawBody, signature);
+  }
+
   async progress(confirmation: string, rawBody: string, signature: string | null, attempt: number, outcome: AttemptOutcome): Promise<Result<CallbackView>> {
     return guarded("shard.progress", () => this.actions.progress(confirmation, rawBody, signature, attempt, outcome));
   }

@@ -73,6 +73,13 @@ describe("a provider's own telephony (webhook media server)", () => {
     expect((await post("t=1,v1=00")).status).toBe(401);
     expect((await post(await sign("not-the-secret-at-all", report, T0))).status).toBe(401);
     expect((await post(await sign(SECRET, report, T0 - 3600_000))).status).toBe(401);
+    // An unsigned caller learns nothing: not whether its body would do, nor whether the confirmation exists.
+    expect((await post("t=1,v1=00", "not json")).body.error.code).toBe("bad_signature");
+    expect((await post("t=1,v1=00", "{}")).status).toBe(401);
+    const unknown = await edge("POST", "/v1/callbacks/ZZZZ-ZZZZ-ZZZZ/progress", report, null, { "x-mesh-signature": "t=1,v1=00" });
+    expect(unknown.status).toBe(401);
+    // Signed, a malformed body is a 400 naming what is wrong.
+    expect((await post(await sign(SECRET, "{}", T0), "{}")).status).toBe(400);
     expect((await status(body.confirmation, body.verifier)).body.status).toBe("dialing");
 
     const ok = await post(await sign(SECRET, report, T0));

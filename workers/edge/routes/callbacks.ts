@@ -205,8 +205,17 @@ export const callbacks = app
       responses: { 200: jsonAnswer(callbackViewSchema, "the callback, as staff see it"), ...withErrors(404, 413) },
     }),
     async (c) => {
-      // The signature covers the raw bytes, so the body is read raw and parsed after.
+      // The signature covers the raw bytes, so the body is read raw, and only parsed once it is the provider's: an
+      // unsigned caller learns nothing, not whether its body would do, nor whether the confirmation exists.
       const raw = await c.req.text();
+      const signature = c.req.header(SIGNATURE_HEADER) ?? null;
+      const place = await cloudForConfirmation(c.env, c.req.valid("param").confirmation).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      });
+      if (!place || !(await place.cloud.signedByProvider(raw, signature))) {
+        throw new ApiError(401, "bad_signature", "the progress report is not signed by this provider's media server");
+      }
       let parsed: unknown;
       try {
         parsed = JSON.parse(raw);
@@ -215,8 +224,6 @@ export const callbacks = app
       }
       const body = progressBody.safeParse(parsed);
       if (!body.success) throw invalid(body.error);
-      const { cloud, confirmation } = await cloudForConfirmation(c.env, c.req.valid("param").confirmation);
-      const signature = c.req.header(SIGNATURE_HEADER) ?? null;
-      return c.json(unwrap(await cloud.progress(confirmation, raw, signature, body.data.attempt, body.data.outcome)), 200);
+      return c.json(unwrap(await place.cloud.progress(place.confirmation, raw, signature, body.data.attempt, body.data.outcome)), 200);
     },
   );
