@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_MEMBER_KEYS } from "./test/workers/member-keys.ts";
 
 /** Secrets the Workers read; tests use fixed ones (the local mesh makes its own). */
 export const TEST_SECRETS = {
@@ -33,7 +34,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml", environment: "paris" },
-            miniflare: { bindings: { ...TEST_SECRETS, HEARTBEAT_TIMEOUT_MS: "30000" } },
+            miniflare: { bindings: { ...TEST_SECRETS, HEARTBEAT_TIMEOUT_MS: "30000", MEMBER_SIGNING_KEY: TEST_MEMBER_KEYS.paris } },
           }),
         ],
         test: { name: "site", include: ["test/workers/site/**/*.test.ts"], setupFiles: ["test/workers/setup.ts"] },
@@ -68,7 +69,14 @@ export default defineConfig({
                   },
                   // These sites run on the real clock while the cloud's tests move theirs to 2030: reservations
                   // years ahead of the site's now are what they see, so the horizon is wide here (91 days deployed).
-                  bindings: { ...TEST_SECRETS, SITE_ID: siteId, HEARTBEAT_TIMEOUT_MS: "30000", DIGEST_TTL_MS: "15000", RESERVATION_HORIZON_DAYS: "3650" },
+                  bindings: {
+                    ...TEST_SECRETS,
+                    SITE_ID: siteId,
+                    MEMBER_SIGNING_KEY: TEST_MEMBER_KEYS[siteId],
+                    HEARTBEAT_TIMEOUT_MS: "30000",
+                    DIGEST_TTL_MS: "15000",
+                    RESERVATION_HORIZON_DAYS: "3650",
+                  },
                   })),
                 ],
               },

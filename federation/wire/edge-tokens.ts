@@ -28,9 +28,9 @@ export interface CloudCall {
 
 // ---- keys -------------------------------------------------------------------------------------
 
-/** A signing key, imported once per isolate with its kid (derived from env: keyed by the JWK text). */
+/** A signing key (the edge's, or a member's own), imported once per isolate with its kid (derived from env: keyed by the JWK text). */
 const signingKeys = new Map<string, Promise<{ key: CryptoKey | Uint8Array; kid: string }>>();
-function signingKeyOf(privateJwk: string) {
+export function signingKeyOf(privateJwk: string) {
   let entry = signingKeys.get(privateJwk);
   if (!entry) {
     if (signingKeys.size >= 4) signingKeys.clear();

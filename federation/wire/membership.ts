@@ -5,6 +5,7 @@
  */
 import { calculateJwkThumbprint, CompactSign, compactVerify, importJWK, type JWK } from "jose";
 import { edgeKeySet } from "./edge-tokens.ts";
+import { memberPublicKey } from "./member-tokens.ts";
 import { z } from "zod";
 import { siteIdSchema } from "./vocabulary.ts";
 
@@ -22,6 +23,11 @@ export const memberInput = z.strictObject({
   exposure: z.enum(["public", "federated"]).default("federated"),
   /** Multiaddrs where the member's peer listens, for others to dial. */
   addrs: z.array(z.string().max(256)).max(8).default([]),
+  /**
+   * The public halves of the member's own signing keys: tokens its site signs for its agents (and a partner for
+   * its staff) are checked with them at the edge. Two while it rotates; none: its tokens work at its site only.
+   */
+  keys: z.array(memberPublicKey).max(4).default([]),
 });
 export type Member = z.infer<typeof memberInput>;
 

@@ -120,7 +120,8 @@ export class Planner {
     };
     let refusals: Refusal[] = [];
     let result = ideal ? first : ((await withHolders(voice)) ?? first);
-    let left = await this.reserveAll(voice, result, now, slotMs, levelOf, refusals);
+    const unlisted = (cb: CallbackRow) => sitesWithUnlisted(members, cb.skill as string, cb.skill_level);
+    let left = await this.reserveAll(voice, result, now, slotMs, levelOf, refusals, unlisted);
     if (left.length > 0 && ideal) {
       const joint = await withHolders(left);
       if (joint) {
@@ -155,6 +156,7 @@ export class Planner {
     slotMs: number,
     levelOf: (siteId: string, agentId: string, skill: string) => number | undefined,
     refusals?: Refusal[],
+    unlisted: (cb: CallbackRow) => string[] = () => [],
   ): Promise<CallbackRow[]> {
     const placed = new Map(result.placements.map((p) => [p.callbackId, p]));
     const left: CallbackRow[] = [];
@@ -171,10 +173,16 @@ export class Planner {
       const earliest = Math.max(now, cb.window_start_ms);
       const sites = [...new Set(named.map((t) => t.siteId))];
       const siteChooses = (startMs: number): Try[] => sites.map((siteId) => ({ siteId, agentId: null, startMs }));
+      // Sites whose summary counts agents they do not list (public ones; every agent of a member capped at public):
+      // the plan cannot name them, so those sites choose, at the earliest start, after the named ones.
+      const bySummary = unlisted(cb)
+        .filter((siteId) => !sites.includes(siteId))
+        .map((siteId): Try => ({ siteId, agentId: null, startMs: earliest }));
       const tries = [
         ...(best && best.startMs > earliest ? siteChooses(earliest) : []),
         ...named,
         ...(best ? siteChooses(best.startMs) : []),
+        ...bySummary,
       ].filter((t) => !refusals || !wasRefused(refusals, t));
       if (!(await this.reserveFirst(cb, tries, now, slotMs, {}, refusals))) left.push(this.store.mustGet(cb.id));
     });
@@ -400,4 +408,20 @@ export class Planner {
     const now = this.c.now();
     await this.releases.release({ siteId: cb.site_id, reservationId: cb.reservation_id, untilMs: cb.reserved_until_ms ?? now + HOLD_FALLBACK_MS }, now);
   }
+}
+
+/**
+ * Members up whose digest summary counts agents with this skill (at this level) that it
+ * does not list one by one: a site that books its public agents itself, or a member
+ * capped at public exposure. Whether one is free at the time asked, the site answers.
+ */
+export function sitesWithUnlisted(members: readonly MeshMember[], skill: string, level: number): string[] {
+  return members
+    .filter((m) => {
+      const summary = m.health === "up" ? m.digest?.skills[skill] : undefined;
+      if (!m.digest || !summary || summary.maxLevel < level) return false;
+      const listed = m.digest.agents.filter((a) => (a.skills[skill] ?? 0) > 0).length;
+      return summary.agents > listed;
+    })
+    .map((m) => m.siteId);
 }

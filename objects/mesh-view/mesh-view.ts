@@ -106,6 +106,11 @@ export class MeshView extends DurableObject<MeshViewEnv> {
       : { membership: { version: 1, seq: 0, issuedAtMs: 0, members: [] }, jws: null };
   }
 
+  /** One member as the current list has it, for checking its tokens; null when it is not one. */
+  async member(siteId: string): Promise<Member | null> {
+    return (await this.membership()).membership.members.find((m) => m.siteId === siteId) ?? null;
+  }
+
   /** Edge only: adds or replaces a member and signs the new list. */
   async putMember(member: Member): Promise<Result<{ membership: Membership; created: boolean }>> {
     const { membership } = await this.membership();
@@ -169,6 +174,8 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     this.watchingSince(now);
     const { membership } = await this.membership();
     const members = new Set(membership.members.map((m) => m.siteId));
+    // A member capped at public exposure lists none of its agents here, whatever its digest carries: its summary only.
+    const summaryOnly = new Set(membership.members.filter((m) => m.exposure === "public").map((m) => m.siteId));
     const rejected: Record<string, number> = {};
     let accepted = 0;
     for (const raw of digests) {
@@ -184,7 +191,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
         rejected[reason ?? "malformed"] = (rejected[reason ?? "malformed"] ?? 0) + 1;
         continue;
       }
-      const d: Digest = parsed.data;
+      const d: Digest = summaryOnly.has(parsed.data.siteId) ? { ...parsed.data, agents: [] } : parsed.data;
       this.sql`INSERT INTO digests (site_id, seq, issued_at_ms, ttl_ms, received_at_ms, body)
         VALUES (${d.siteId}, ${d.seq}, ${d.issuedAtMs}, ${d.ttlMs}, ${now}, ${JSON.stringify(d)})
         ON CONFLICT (site_id) DO UPDATE SET seq = excluded.seq, issued_at_ms = excluded.issued_at_ms, ttl_ms = excluded.ttl_ms,

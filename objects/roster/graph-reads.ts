@@ -5,6 +5,7 @@
  * Every query is bounded by a LIMIT; every value is a bound parameter.
  */
 import type { Sql, SqlValue } from "../shared/sql.ts";
+import type { ListedOutside } from "./model.ts";
 
 /** Most rows one page may ask for. */
 export const MAX_PAGE = 100;
@@ -20,9 +21,12 @@ export interface AgentPageQuery {
   /** The ref of the last agent of the previous page. */
   after?: string | null;
   first: number;
-  /** `internal` resources count only for callers inside the site's boundary. */
-  includeInternal: boolean;
+  /** Which resources the caller may list: all (inside the site's boundary), the federated ones, or none (exposure.ts). */
+  scope: ListScope;
 }
+
+/** `whole`: inside the site's boundary; else what the site lists outside it (model.ts `listedOutside`). */
+export type ListScope = "whole" | ListedOutside;
 
 export interface ReservationPageQuery {
   /** held | claimed | released | expired, as the reservation is now (a held one past its expiry is expired). */
@@ -38,11 +42,10 @@ const bounded = (first: number, max: number) => Math.max(0, Math.min(Math.trunc(
 
 /** Resource rows of one page, ordered by ref. */
 export function agentPageRows(sql: Sql, q: AgentPageQuery): Row[] {
-  const internal = q.includeInternal ? 1 : 0;
   const skill = q.skill ?? null;
   const minLevel = Math.max(1, q.minLevel ?? 1);
   return sql`SELECT * FROM resources
-    WHERE (${internal} = 1 OR exposure != 'internal')
+    WHERE (${q.scope} = 'whole' OR (${q.scope} = 'federated' AND exposure = 'federated'))
       AND (${q.state ?? null} IS NULL OR state = ${q.state ?? null})
       AND (${skill} IS NULL OR coalesce(json_extract(skills, '$.' || ${skill}), 0) >= ${minLevel})
       AND (${q.channel ?? null} IS NULL OR EXISTS (SELECT 1 FROM json_each(channels) WHERE value = ${q.channel ?? null}))
@@ -51,11 +54,11 @@ export function agentPageRows(sql: Sql, q: AgentPageQuery): Row[] {
 }
 
 /** Resource rows with these refs (any order; the caller puts them in the order asked). */
-export function agentRowsByRef(sql: Sql, refs: readonly string[], includeInternal: boolean): Row[] {
+export function agentRowsByRef(sql: Sql, refs: readonly string[], scope: ListScope): Row[] {
   if (refs.length === 0) return [];
   const wanted = JSON.stringify(refs.slice(0, MAX_REFS));
   return sql`SELECT * FROM resources WHERE ref IN (SELECT value FROM json_each(${wanted}))
-    AND (${includeInternal ? 1 : 0} = 1 OR exposure != 'internal') LIMIT ${MAX_REFS}`.toArray();
+    AND (${scope} = 'whole' OR (${scope} = 'federated' AND exposure = 'federated')) LIMIT ${MAX_REFS}`.toArray();
 }
 
 /** Reservation rows of one page, newest first. */

@@ -7,6 +7,21 @@ import { weightsSchema } from "../callback-cloud/scheduling/weights.ts";
 
 export const EXPOSURES = ["public", "federated", "internal"] as const;
 export type Exposure = (typeof EXPOSURES)[number];
+
+/**
+ * What leaves a site of each resource. `federated`: its record (opaque ref and capabilities)
+ * is listed to the federation, in digests and GraphQL. `public`: it is bookable — counted in
+ * the site's availability and skill summaries, reserved when the site chooses — but never
+ * listed one by one outside the site. `internal`: nothing leaves. A member's `exposure` in
+ * the membership caps its resources: capped at `public`, none of them is listed outside it.
+ */
+export type ListedOutside = "federated" | "none";
+
+/** Which resources a site lists outside its boundary, given its own cap in the membership (none known: federated). */
+export const listedOutside = (cap: "public" | "federated" | null | undefined): ListedOutside => (cap === "public" ? "none" : "federated");
+
+/** Whether a resource of this exposure is listed to callers outside its site. */
+export const isListedOutside = (exposure: Exposure, listed: ListedOutside): boolean => listed === "federated" && exposure === "federated";
 export const RESOURCE_KINDS = ["agent", "bot", "ivr", "voicemail"] as const;
 
 export const resourceId = z

@@ -11,9 +11,9 @@ import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { freeCapacity, isActive, slotCapacity } from "./availability.ts";
 import { rankForChoice } from "./choose-agent.ts";
 import { digestOf } from "./digest-of.ts";
-import { agentIdsRefs, agentPageRows, agentRowsByRef, reservationPageRows, type AgentPageQuery, type ReservationPageQuery } from "./graph-reads.ts";
+import { agentIdsRefs, agentPageRows, agentRowsByRef, reservationPageRows, type AgentPageQuery, type ListScope, type ReservationPageQuery } from "./graph-reads.ts";
 import { ROSTER_MIGRATIONS } from "./migrations.ts";
-import { DEFAULT_RESERVATION_HORIZON_DAYS, MAX_UNTIL_AHEAD_MS, type AgentInput, type AvailabilityQuery, type Reservation, type ReservationInput, type Resource, type StatusReport } from "./model.ts";
+import { DEFAULT_RESERVATION_HORIZON_DAYS, MAX_UNTIL_AHEAD_MS, type AgentInput, type AvailabilityQuery, type ListedOutside, type Reservation, type ReservationInput, type Resource, type StatusReport } from "./model.ts";
 import { checkTransition, isMonitored, MONITORED_STATES } from "./state-machine.ts";
 import { effectiveStatus, iso, LIST_LIMIT, newRef, notFoundAgent, notFoundReservation, positiveInt, RosterStore, toReservation, type GraphAgent, type ReservationRow, type ResourceRow } from "./roster-store.ts";
 import type { AgentView, ReservationView, SlotView } from "./views.ts";
@@ -328,13 +328,16 @@ export class Roster extends DurableObject<RosterEnv> {
     return `${this.epoch}-${this.revision}`;
   }
 
-  /** The digest, or nothing when the roster is still at revision `tag` (the peer already has it). */
-  async digestUnless(tag: string | null): Promise<{ tag: string; digest: Digest | null }> {
-    const current = await this.revisionTag();
-    return { tag: current, digest: tag === current ? null : await this.digest() };
+  /**
+   * The digest, or nothing when the roster is still at revision `tag` (the peer already has
+   * it). `listing`: what this site lists outside it, from its own cap in the membership.
+   */
+  async digestUnless(tag: string | null, listing: ListedOutside = "federated"): Promise<{ tag: string; digest: Digest | null }> {
+    const current = `${await this.revisionTag()}-${listing}`;
+    return { tag: current, digest: tag === current ? null : await this.digest(listing) };
   }
 
-  async digest(): Promise<Digest> {
+  async digest(listing: ListedOutside = "federated"): Promise<Digest> {
     const now = this.clock.now();
     const resources = this.store.allResources();
     const held = this.store.reservationsOf(
@@ -345,7 +348,7 @@ export class Roster extends DurableObject<RosterEnv> {
     // so a refresh is never mistaken for a replay.
     const seq = this.sql<{ value: number }>`UPDATE meta SET value = value + 1 WHERE key = 'digest_seq' RETURNING value`.one().value;
     const ttl = positiveInt(this.env.DIGEST_TTL_MS) ?? DEFAULT_DIGEST_TTL_MS;
-    return digestOf(this.siteId, seq, ttl, resources, (id) => held.get(id) ?? [], now);
+    return digestOf(this.siteId, seq, ttl, resources, (id) => held.get(id) ?? [], now, listing);
   }
 
   // ---- graph reads (the site subgraph; the queries live in graph-reads.ts) ----------------
@@ -355,9 +358,9 @@ export class Roster extends DurableObject<RosterEnv> {
     return this.store.graphViews(this.clock.now(), agentPageRows(this.sql, q) as ResourceRow[]);
   }
 
-  /** Agents by ref, in the order asked; null for one not here (or internal, unless `includeInternal`). */
-  async graphAgentsByRef(refs: string[], includeInternal: boolean): Promise<(GraphAgent | null)[]> {
-    const found = new Map(this.store.graphViews(this.clock.now(), agentRowsByRef(this.sql, refs, includeInternal) as ResourceRow[]).map((a) => [a.ref, a]));
+  /** Agents by ref, in the order asked; null for one not here, or not listed to this caller (`scope`). */
+  async graphAgentsByRef(refs: string[], scope: ListScope): Promise<(GraphAgent | null)[]> {
+    const found = new Map(this.store.graphViews(this.clock.now(), agentRowsByRef(this.sql, refs, scope) as ResourceRow[]).map((a) => [a.ref, a]));
     return refs.map((ref) => found.get(ref) ?? null);
   }
 

@@ -843,7 +843,7 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** @description A JWT this node signed (HS256) for a role and a subject, and when it expires. */
+        /** @description A JWT this node signed for a role and a subject, and when it expires: HS256, good at this node alone; or, from a site with a member key, an agent's (or its own partner staff's) member token (EdDSA, typ member+jwt), good at the site and at the edge. */
         IssuedToken: {
             /** @enum {string} */
             role: "agent" | "ops" | "partner";
@@ -938,7 +938,22 @@ export interface components {
                 exposure: "public" | "federated";
                 /** @default [] */
                 addrs: string[];
+                /** @default [] */
+                keys: components["schemas"]["MemberPublicKey"][];
             }[];
+        };
+        /** @description The public half of a member's signing key (JWK, Ed25519): tokens its site signs are checked with it. */
+        MemberPublicKey: {
+            /** @enum {string} */
+            kty: "OKP";
+            /** @enum {string} */
+            crv: "Ed25519";
+            x: string;
+            kid?: string;
+            /** @enum {string} */
+            alg?: "EdDSA";
+            /** @enum {string} */
+            use?: "sig";
         };
         /** @description How many digests were accepted, and how many were refused, by reason. */
         DigestReceipt: {
@@ -2325,6 +2340,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description understood, but the provider's rules forbid it (`details` says what would be allowed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
             500: {
                 headers: {
@@ -2543,6 +2567,8 @@ export interface operations {
                     exposure?: "public" | "federated";
                     /** @default [] */
                     addrs?: string[];
+                    /** @default [] */
+                    keys?: components["schemas"]["MemberPublicKey"][];
                 };
             };
         };

@@ -527,7 +527,7 @@ export interface components {
             end: string;
             capacity: number;
         };
-        /** @description A JWT this node signed (HS256) for a role and a subject, and when it expires. */
+        /** @description A JWT this node signed for a role and a subject, and when it expires: HS256, good at this node alone; or, from a site with a member key, an agent's (or its own partner staff's) member token (EdDSA, typ member+jwt), good at the site and at the edge. */
         IssuedToken: {
             /** @enum {string} */
             role: "agent" | "ops" | "partner";
@@ -587,7 +587,22 @@ export interface components {
                 exposure: "public" | "federated";
                 /** @default [] */
                 addrs: string[];
+                /** @default [] */
+                keys: components["schemas"]["MemberPublicKey"][];
             }[];
+        };
+        /** @description The public half of a member's signing key (JWK, Ed25519): tokens its site signs are checked with it. */
+        MemberPublicKey: {
+            /** @enum {string} */
+            kty: "OKP";
+            /** @enum {string} */
+            crv: "Ed25519";
+            x: string;
+            kid?: string;
+            /** @enum {string} */
+            alg?: "EdDSA";
+            /** @enum {string} */
+            use?: "sig";
         };
         /** @description The mesh as this node sees it. */
         Mesh: {

@@ -177,7 +177,12 @@ describe("launcher secrets and bindings", () => {
       EDGE_MEMBERSHIP_PUBLIC_KEY: secrets.EDGE_MEMBERSHIP_PUBLIC_KEY,
       SITE_JWT_SECRET: secrets.workers.site4!.jwtSecret,
       PEER_SECRET: secrets.workers.site4!.peerSecret,
+      MEMBER_SIGNING_KEY: secrets.workers.site4!.memberKey,
     });
+    // Each site its own member key (the edge none): one site's agents' tokens are no other's.
+    expect(JSON.parse(site4.MEMBER_SIGNING_KEY!)).toMatchObject({ kty: "OKP", crv: "Ed25519" });
+    expect(site4.MEMBER_SIGNING_KEY).not.toBe(secrets.workers.paris!.memberKey);
+    expect(edge).not.toHaveProperty("MEMBER_SIGNING_KEY");
     expect(site4).not.toHaveProperty("SITE_URLS");
     // A site holds no key of the edge's, and no secret that works anywhere else.
     expect(site4).not.toHaveProperty("EDGE_MEMBERSHIP_KEY");

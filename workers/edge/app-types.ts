@@ -15,6 +15,8 @@ export const edgeAuth = (env: EdgeEnv): AuthConfig => ({
   secrets: { admin: env.MESH_ADMIN_TOKEN, peer: env.PEER_SECRET },
   jwtSecret: env.EDGE_JWT_SECRET,
   issuer: EDGE_ISSUER,
+  // Read from the mesh view on each use: a member removed (or a key taken off) is refused from the next request.
+  members: (siteId) => env.MESH_VIEW.getByName("mesh").member(siteId),
 });
 
 /**

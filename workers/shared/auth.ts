@@ -1,13 +1,16 @@
 /**
  * The one auth middleware. A bearer token is either a shared secret (admin, the
  * node's own peer) compared in constant time, a JWT this node signed (agents, ops,
- * partners), or at a site, a token the edge signed for this site alone (the callback
- * cloud, see federation/wire/edge-tokens.ts). Tokens are never logged.
+ * partners), a member token (an agent's or a partner's, signed with a site's own
+ * member key: good at that site and, checked against the membership, at the edge;
+ * federation/wire/member-tokens.ts), or at a site, a token the edge signed for this
+ * site alone (the callback cloud, federation/wire/edge-tokens.ts). Tokens are never logged.
  */
 import type { MiddlewareHandler } from "hono";
 import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { CLOUD_TOKEN_TYPE, verifyCloudToken } from "../../federation/wire/edge-tokens.ts";
+import { claimedIssuer, MEMBER_TOKEN_TYPE, publicHalf, verifyMemberToken, type MemberPublicKey } from "../../federation/wire/member-tokens.ts";
 import type { Viewer } from "../../federation/wire/viewer.ts";
 import { ApiError } from "./errors.ts";
 
@@ -29,8 +32,18 @@ export interface AuthConfig {
   issuer: string;
   /** At a site: the edge's public keys (a JWK or a key set, JSON) and this site's id, the tokens' audience. */
   edge?: { publicKeys: string | undefined; siteId: string };
+  /** At a site: its id and its member key (private JWK JSON), which signs its agents' and its partner staff's member tokens. */
+  member?: { siteId: string; signingKey: string | undefined };
+  /** At the edge: a member as the membership lists it now (null when it is not one), to check member tokens and partners. */
+  members?: (siteId: string) => Promise<MemberRecord | null>;
   /** The clock tokens are checked against. */
   now?: () => number;
+}
+
+/** What the edge needs of a member to trust its tokens. */
+export interface MemberRecord {
+  trust: "enterprise" | "partner";
+  keys: MemberPublicKey[];
 }
 
 /** The longest a token this node issues may live: 30 days. */
@@ -68,10 +81,12 @@ export async function principalOf(token: string, config: AuthConfig): Promise<Pr
   }
   if (token.split(".").length !== 3) return null;
   const nowMs = (config.now ?? Date.now)();
-  if (config.edge && typOf(token) === CLOUD_TOKEN_TYPE) {
+  const typ = typOf(token);
+  if (config.edge && typ === CLOUD_TOKEN_TYPE) {
     const call = await verifyCloudToken(token, config.edge.publicKeys, config.edge.siteId, nowMs);
     return call ? { role: "cloud", viewer: call.viewer } : null;
   }
+  if (typ === MEMBER_TOKEN_TYPE) return memberPrincipal(token, config, nowMs);
   if (!config.jwtSecret) return null;
   try {
     const { payload } = await jwtVerify(token, encoder.encode(config.jwtSecret), {
@@ -91,13 +106,51 @@ export async function principalOf(token: string, config: AuthConfig): Promise<Pr
       case "agent":
         return sub ? { role: "agent", agentId: sub } : null;
       case "partner":
-        return sub ? { role: "partner", partnerId: sub } : null;
+        // At the edge a partner is bound to its own site, a partner member of the federation for as long as it is one.
+        if (!sub || (config.members && (await config.members(sub))?.trust !== "partner")) return null;
+        return { role: "partner", partnerId: sub };
       default:
         return null;
     }
   } catch {
     return null;
   }
+}
+
+/**
+ * A member token: at a site, only its own (checked with its own key); at the edge,
+ * any member's, checked with the keys the membership lists for the member that
+ * signed it. An agent is known at the edge by site and ref; a partner's staff only
+ * while its site is a partner member. Anything else is refused.
+ */
+async function memberPrincipal(token: string, config: AuthConfig, nowMs: number): Promise<Principal | null> {
+  const siteId = claimedIssuer(token);
+  if (!siteId) return null;
+  if (config.member) {
+    if (siteId !== config.member.siteId || !config.member.signingKey) return null;
+    const claims = await verifyMemberToken(token, siteId, [await ownPublicKey(config.member.signingKey)], nowMs);
+    if (!claims) return null;
+    return claims.role === "agent" ? { role: "agent", agentId: claims.subject } : { role: "partner", partnerId: siteId };
+  }
+  if (!config.members) return null;
+  const member = await config.members(siteId);
+  if (!member) return null;
+  const claims = await verifyMemberToken(token, siteId, member.keys, nowMs);
+  if (!claims) return null;
+  if (claims.role === "agent") return { role: "agent", agentId: `${siteId}:${claims.ref}` };
+  return member.trust === "partner" ? { role: "partner", partnerId: siteId } : null;
+}
+
+/** A site's own public key, worked out from its member key once per isolate (keyed by the key itself). */
+const ownKeys = new Map<string, Promise<MemberPublicKey>>();
+function ownPublicKey(signingKey: string): Promise<MemberPublicKey> {
+  let key = ownKeys.get(signingKey);
+  if (!key) {
+    if (ownKeys.size >= 4) ownKeys.clear();
+    key = publicHalf(signingKey);
+    ownKeys.set(signingKey, key);
+  }
+  return key;
 }
 
 /** The protected header's `typ`, or null when the token has no readable header. */
@@ -115,7 +168,12 @@ export type IssuableRole = (typeof ISSUABLE_ROLES)[number];
 /** The answer of POST /v1/tokens at every node. */
 export const issuedTokenSchema = z
   .strictObject({ role: z.enum(ISSUABLE_ROLES), subject: z.string(), token: z.string(), expiresAt: z.iso.datetime() })
-  .meta({ id: "IssuedToken", description: "A JWT this node signed (HS256) for a role and a subject, and when it expires." });
+  .meta({
+    id: "IssuedToken",
+    description:
+      "A JWT this node signed for a role and a subject, and when it expires: HS256, good at this node alone; or, from a site with a member key, " +
+      "an agent's (or its own partner staff's) member token (EdDSA, typ member+jwt), good at the site and at the edge.",
+  });
 
 /** How long an issued token lives: a minute to 30 days, half a day by default. */
 export const tokenTtlSeconds = z.number().int().min(60).max(MAX_TOKEN_TTL_S).default(12 * 3600);

@@ -15,6 +15,11 @@ export interface SiteEnv extends RosterEnv, BudgetEnv {
   MESH_ADMIN_TOKEN: string;
   /** HMAC key for the JWTs this site issues to its agents, ops and partners. */
   SITE_JWT_SECRET: string;
+  /**
+   * This member's own Ed25519 private key (JWK JSON), its public half registered with the member at the edge: it
+   * signs the agents' (and, at a partner, its staff's) tokens, which then work at the edge too. Optional.
+   */
+  MEMBER_SIGNING_KEY?: string;
   /** Shared with this site's federation peer (the loopback bridge). */
   PEER_SECRET: string;
 }

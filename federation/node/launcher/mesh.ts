@@ -216,6 +216,8 @@ async function startPeers(
         peerId: member.peer.peerId,
         addrs: member.peer.addrs(),
         ...(worker.kind === "site" ? { subgraphUrl: `${urlOf(options.host, worker.port)}/graphql` } : {}),
+        // The site's member key, so its agents' tokens work at the edge too.
+        ...(secrets.workers[worker.id]?.memberKey ? { keys: [publicJwkOf(secrets.workers[worker.id].memberKey as string)] } : {}),
       }),
     });
     if (!res.ok) throw new Error(`registering ${worker.id}'s peer at the edge: ${res.status} ${await res.text()}`);
@@ -271,6 +273,7 @@ export function bindingsFor(worker: WorkerPlan, plan: readonly WorkerPlan[], opt
     vars.SITE_URLS = JSON.stringify(Object.fromEntries(plan.filter((w) => w.kind === "site").map((w) => [w.id, urlOf(options.host, w.port)])));
   } else {
     vars.SITE_JWT_SECRET = own.jwtSecret;
+    if (own.memberKey) vars.MEMBER_SIGNING_KEY = own.memberKey;
     // Sites beyond wrangler.toml's reuse another site's environment; their identity comes from here.
     vars.SITE_ID = worker.id;
   }
@@ -376,4 +379,10 @@ function defaultLog(workerId: string, level: string, message: string) {
   const out = level === "error" || level === "warn" ? process.stderr : process.stdout;
   const prefix = `[${workerId}] `;
   out.write(`${prefix}${message.replace(/\n(?=.)/g, `\n${prefix}`)}${message.endsWith("\n") ? "" : "\n"}`);
+}
+
+/** The public half of a private Ed25519 JWK (JSON), as a member registers it. */
+function publicJwkOf(privateJwk: string): { kty: string; crv: string; x: string } {
+  const { kty, crv, x } = JSON.parse(privateJwk) as { kty: string; crv: string; x: string };
+  return { kty, crv, x };
 }

@@ -14,6 +14,8 @@ export const SECRETS_FILE = "secrets.json";
 export interface WorkerSecrets {
   jwtSecret: string;
   peerSecret: string;
+  /** A site's own member key (Ed25519 JWK JSON): it signs its agents' tokens; its public half is registered with the member. */
+  memberKey?: string;
 }
 
 export interface MeshSecrets {
@@ -52,10 +54,16 @@ export async function loadSecrets(stateDir: string, workers: readonly WorkerPlan
     next.membershipKey = newMembershipKey();
     changed = true;
   }
-  for (const { id } of workers) {
-    if (next.workers[id]) continue;
-    next.workers[id] = { jwtSecret: newSecret(), peerSecret: newSecret() };
-    changed = true;
+  for (const { id, kind } of workers) {
+    if (!next.workers[id]) {
+      next.workers[id] = { jwtSecret: newSecret(), peerSecret: newSecret() };
+      changed = true;
+    }
+    // Added after the first version of this file: a site's member key, made on first need.
+    if (kind === "site" && !next.workers[id].memberKey) {
+      next.workers[id].memberKey = newMembershipKey().privateJwk;
+      changed = true;
+    }
   }
   if (changed) await writeStored(file, next);
   return {
@@ -67,6 +75,7 @@ export async function loadSecrets(stateDir: string, workers: readonly WorkerPlan
   };
 }
 
+/** An Ed25519 key pair as JWK JSON (the edge's membership key; a site's member key uses the private half). */
 function newMembershipKey(): { privateJwk: string; publicJwk: string } {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   return { privateJwk: JSON.stringify(privateKey.export({ format: "jwk" })), publicJwk: JSON.stringify(publicKey.export({ format: "jwk" })) };

@@ -76,6 +76,10 @@ describe("a planned document", () => {
   }
 
   it("answers a partner as stitching does: its own site whole, the others as the federation sees them", async () => {
+    // A partner's token is bound to a partner member's site.
+    for (const [siteId, peerId] of Object.entries(PEERS)) {
+      await edge("POST", "/v1/federation/members", { siteId, peerId, trust: siteId === "paris" ? "partner" : "enterprise" }, ADMIN);
+    }
     const token = (await edge("POST", "/v1/tokens", { role: "partner", siteId: "paris" }, ADMIN)).body.token as string;
     const query = "{ agents { siteId name lastReportAt } }";
     const planned = await gql(query, undefined, token);

@@ -186,6 +186,8 @@ describe("who sees what", () => {
     const query = `{ callback(confirmation: "${parisCallback}") { confirmation answer } }`;
     const ops = await token({ role: "ops", name: "night lead" });
     expect((await gql(query, ops)).body.data.callback.answer).toContain("4711");
+    // A partner's token is bound to a partner member's site.
+    await member("paris", { trust: "partner" });
     const partner = (await gql(query, await token({ role: "partner", siteId: "paris" }))).body;
     expect(partner.data.callback).toEqual({ confirmation: parisCallback, answer: null });
     expect(JSON.stringify(partner)).not.toContain("4711");
@@ -210,6 +212,10 @@ describe("who sees what", () => {
     expect(staffView.data.callbacks.nodes[0].reason).toBe("my washing machine stopped spinning");
     expect(staffView.data.callbacks.nodes[0].history.find((e: any) => e.type === "agent_assigned").detail.agentId).toBeDefined();
 
+    // Paris joins as a partner (a partner's token is bound to a partner member's site); the others as the owner's.
+    await member("paris", { trust: "partner" });
+    await member("austin");
+    await member("manila");
     const paris = await token({ role: "partner", siteId: "paris" });
     const partnerView = (await gql(query, paris)).body;
     expect(partnerView.errors).toBeUndefined();

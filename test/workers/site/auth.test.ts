@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 // Answers checked against the OpenAPI document.
 import { api, report } from "./contract.ts";
 import { agentToken, CLOUD, cloudToken, EDGE_KEY, PEER, putAgent, useClock } from "./helpers.ts";
+import { TEST_MEMBER_KEYS } from "../member-keys.ts";
 
 const SITE_SECRET = new TextEncoder().encode("test-site-jwt-secret-0123456789abcdef");
 const reservation = { callbackId: "cb_x", skill: "appliance_repair", channel: "voice", start: "2030-01-09T09:15:00.000Z", end: "2030-01-09T09:30:00.000Z" };
@@ -136,5 +137,23 @@ describe("auth", () => {
     const { body } = await api("POST", "/v1/tokens", { role: "ops", name: "night shift lead" });
     expect((await api("GET", "/v1/agents", undefined, body.token)).body.agents[0].name).toBe("Ana Souza");
     expect((await report("ana", "available", undefined, body.token)).status).toBe(403);
+  });
+
+  it("signs an agent's token with its member key (one identity, good at the edge too), and takes only its own", async () => {
+    await useClock();
+    await putAgent("ana");
+    const issued = await api("POST", "/v1/tokens", { role: "agent", agentId: "ana" });
+    expect(issued.status).toBe(201);
+    const [header] = issued.body.token.split(".");
+    expect(JSON.parse(atob(header.replace(/-/g, "+").replace(/_/g, "/")))).toMatchObject({ alg: "EdDSA", typ: "member+jwt" });
+    expect((await report("ana", "available", undefined, issued.body.token)).status).toBe(200);
+    // The same claims signed with another member's key: refused here.
+    const austin = await importJWK(JSON.parse(TEST_MEMBER_KEYS.austin) as JWK, "EdDSA");
+    const claims = JSON.parse(atob(issued.body.token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    const forged = await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "member+jwt" }).sign(austin);
+    expect((await report("ana", "available", undefined, forged)).status).toBe(401);
+    // Austin's own token (its issuer) is Austin's business, not Paris's.
+    const austins = await new SignJWT({ ...claims, iss: "austin" }).setProtectedHeader({ alg: "EdDSA", typ: "member+jwt" }).sign(austin);
+    expect((await report("ana", "available", undefined, austins)).status).toBe(401);
   });
 });

@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import { MAX_DIGEST_BYTES, parseDigest } from "../../../federation/wire/digest.ts";
 // Answers checked against the OpenAPI document.
 import { api, report } from "./contract.ts";
-import { PEER, putAgent, T0, useClock } from "./helpers.ts";
+import { calculateJwkThumbprint, CompactSign, importJWK, type JWK } from "jose";
+import { EDGE_KEY, PEER, putAgent, T0, useClock } from "./helpers.ts";
+
+const PARIS_PEER = "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD";
+
+async function partnerToken(partnerId: string): Promise<string> {
+  return (await api("POST", "/v1/tokens", { role: "partner", partnerId })).body.token;
+}
 
 const digest = () => api("GET", "/federation/digest", undefined, PEER);
 
@@ -21,11 +28,35 @@ describe("the site digest", () => {
     for (const leak of ["Ana Souza", "Pat Public", "Main menu", "Sam Secret", "ivr-main", '"ana"', '"sam"', '"pat"']) {
       expect(text).not.toContain(leak);
     }
-    expect(res.body.agents.map((a: any) => a.ref).sort()).toHaveLength(2);
+    // Ana (federated) is listed; Pat (public) is bookable, so counted in the summaries, but not listed one by one.
+    expect(res.body.agents.map((a: any) => a.ref)).toEqual([ana.ref]);
     expect(res.body.agents.find((a: any) => a.ref === ana.ref)).toMatchObject({ state: "available", freeCapacity: 1 });
-    // The internal level-5 repairer does not count in the summary either.
+    // Pat counts in the summary (two repairers); the internal level-5 repairer does not.
     expect(res.body.skills.appliance_repair).toMatchObject({ agents: 2, maxLevel: 4, available: 1 });
     expect(parseDigest(text).ok).toBe(true);
+  });
+
+  it("lists no agent at all when the membership caps the site at public exposure, and says so in its ETag", async () => {
+    await useClock();
+    await putAgent("ana", { exposure: "federated" });
+    const before = await digest();
+    expect(before.body.agents).toHaveLength(1);
+    const key = await importJWK(JSON.parse(EDGE_KEY) as JWK, "EdDSA");
+    const list = { version: 1, seq: 1, issuedAtMs: T0, members: [{ siteId: "paris", peerId: PARIS_PEER, trust: "partner", exposure: "public", addrs: [], keys: [] }] };
+    const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(list)))
+      .setProtectedHeader({ alg: "EdDSA", typ: "membership+jws", kid: await calculateJwkThumbprint(JSON.parse(EDGE_KEY) as JWK) })
+      .sign(key);
+    expect((await api("POST", "/federation/membership", { jws }, PEER)).status).toBe(200);
+    // The peer asks with the ETag it has: the cap changes the answer although the roster did not.
+    const capped = await api("GET", "/federation/digest", undefined, PEER, { "if-none-match": before.headers.get("etag")! });
+    expect(capped.status).toBe(200);
+    expect(capped.body.agents).toEqual([]);
+    expect(capped.body.skills.appliance_repair).toMatchObject({ agents: 1 });
+    // Nor does a partner list Ana here, by REST or GraphQL; staff inside the site still do.
+    const partner = await partnerToken("austin");
+    expect((await api("GET", "/v1/agents", undefined, partner)).body.agents).toEqual([]);
+    expect((await api("POST", "/graphql", { query: "{ agents { id } }" }, partner)).body.data.agents).toEqual([]);
+    expect((await api("GET", "/v1/agents")).body.agents).toHaveLength(1);
   });
 
   it("tells when each agent is free: from now with no end for one logged in without a shift, none for one logged off", async () => {

@@ -22,8 +22,8 @@ export const T0 = Date.parse("2030-01-09T09:00:00Z");
 
 export type { Call } from "../../http-call.ts";
 
-export const api = async (method: string, path: string, body?: unknown, token: string | null = ADMIN): Promise<Call> =>
-  httpCall(SELF, `http://paris.test${path}`, method, body, token === CLOUD ? await cloudToken() : token);
+export const api = async (method: string, path: string, body?: unknown, token: string | null = ADMIN, headers?: Record<string, string>): Promise<Call> =>
+  httpCall(SELF, `http://paris.test${path}`, method, body, token === CLOUD ? await cloudToken() : token, headers);
 
 export const roster = () => env.ROSTER.getByName("paris");
 

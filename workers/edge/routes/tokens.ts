@@ -5,6 +5,7 @@ import { systemClock } from "../../../objects/shared/clock.ts";
 import { allow } from "../../shared/access.ts";
 import { issuedTokenSchema, issueToken, tokenTtlSeconds as ttlSeconds } from "../../shared/auth.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
+import { ApiError } from "../../shared/errors.ts";
 import { edgeAuth, type EdgeApp } from "../app-types.ts";
 import { siteIdSchema } from "../../../federation/wire/vocabulary.ts";
 
@@ -25,10 +26,14 @@ export const tokens = newApp<EdgeApp>().openapi(
     summary: "Issue a signed token (ops, a partner for its site, or an agent for its callbacks)",
     ...allow("admin"),
     request: { body: jsonBody(tokenRequest) },
-    responses: { 201: jsonAnswer(issuedTokenSchema, "the token"), ...withErrors(413, 503) },
+    responses: { 201: jsonAnswer(issuedTokenSchema, "the token"), ...withErrors(413, 422, 503) },
   }),
   async (c) => {
     const body = c.req.valid("json");
+    if (body.role === "partner" && (await c.env.MESH_VIEW.getByName("mesh").member(body.siteId))?.trust !== "partner") {
+      // A partner's token is bound to its own site: one the membership lists as a partner (and good while it does).
+      throw new ApiError(422, "not_a_partner", `site ${body.siteId} is not a partner member of the federation`, { siteId: body.siteId });
+    }
     const subject = body.role === "agent" ? `${body.siteId}:${body.agentId}` : body.role === "partner" ? body.siteId : body.name;
     const issued = await issueToken(edgeAuth(c.env), body.role, subject, body.ttlSeconds, systemClock.now());
     return c.json({ role: body.role, subject, ...issued }, 201);

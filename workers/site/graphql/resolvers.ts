@@ -8,7 +8,7 @@ import { availabilityQuery } from "../../../objects/roster/model.ts";
 import { graphError, parseArgs } from "../../../federation/runtime/graphql/errors.ts";
 import { firstArg } from "../../../federation/runtime/graphql/limits.ts";
 import { seesWhole } from "../../../federation/wire/viewer.ts";
-import { rosterOf } from "../app-types.ts";
+import { listScope, rosterOf } from "../app-types.ts";
 import type { SiteGraphContext } from "./context.ts";
 import type { AgentParent } from "./parents.ts";
 import type { AgentState, Channel, Exposure, ReservationStatus, ResourceKind, Resolvers } from "./types.generated.ts";
@@ -36,7 +36,7 @@ async function agentPage(ctx: SiteGraphContext, args: unknown): Promise<AgentPar
     channel: lower(q.channel),
     after: q.after,
     first: q.first,
-    includeInternal: seesWhole(ctx.viewer, ctx.env.SITE_ID),
+    scope: await listScope(ctx.env, seesWhole(ctx.viewer, ctx.env.SITE_ID)),
   })) as AgentParent[];
 }
 
@@ -58,7 +58,8 @@ export const resolvers: Resolvers = {
     availability: (_, args, ctx) => availability(ctx, args),
     _agents: async (_, { ids }, ctx) => {
       if (ids.length > MAX_REFS) throw graphError("invalid_request", `at most ${MAX_REFS} ids at once`, { max: MAX_REFS });
-      return (await rosterOf(ctx.env).graphAgentsByRef(ids, seesWhole(ctx.viewer, ctx.env.SITE_ID))) as (AgentParent | null)[];
+      const scope = await listScope(ctx.env, seesWhole(ctx.viewer, ctx.env.SITE_ID));
+      return (await rosterOf(ctx.env).graphAgentsByRef(ids, scope)) as (AgentParent | null)[];
     },
   },
   Site: {

@@ -7,7 +7,8 @@ import { allow } from "../../shared/access.ts";
 import type { Principal } from "../../shared/auth.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
-import { rosterOf, type SiteApp } from "../app-types.ts";
+import { ownListing, rosterOf, type SiteApp } from "../app-types.ts";
+import { isListedOutside, type ListedOutside } from "../../../objects/roster/model.ts";
 
 const params = z.object({ agentId: resourceId });
 const tags = ["agents"];
@@ -15,10 +16,13 @@ const tags = ["agents"];
 /** An agent as staff see it, or as a partner does. */
 const visibleAgent = z.union([agentViewSchema, partnerAgentViewSchema]);
 
-/** What a partner may see of an agent: no name, no internal resources, the opaque ref for an id. */
-function visibleTo(principal: Principal, agent: AgentView): AgentView | PartnerAgentView | null {
+/**
+ * What a partner may see of an agent: only what the site lists outside its boundary
+ * (federated resources, none when its cap is public), no name, the opaque ref for an id.
+ */
+function visibleTo(principal: Principal, agent: AgentView, listing: ListedOutside): AgentView | PartnerAgentView | null {
   if (principal.role !== "partner") return { ...agent };
-  if (agent.exposure === "internal") return null;
+  if (!isListedOutside(agent.exposure, listing)) return null;
   const { id: _id, name: _name, shift: _shift, lastReportAt: _seen, ref, ...rest } = agent;
   return { ...rest, id: ref };
 }
@@ -83,7 +87,8 @@ export const agents = newApp<SiteApp>()
     async (c) => {
       const principal = c.get("principal") as Principal;
       const list = await rosterOf(c.env).listAgents();
-      return c.json({ agents: list.map((a) => visibleTo(principal, asView(a))).filter((a) => a !== null) }, 200);
+      const listing = principal.role === "partner" ? await ownListing(c.env) : "federated";
+      return c.json({ agents: list.map((a) => visibleTo(principal, asView(a), listing)).filter((a) => a !== null) }, 200);
     },
   )
   .openapi(
@@ -103,7 +108,8 @@ export const agents = newApp<SiteApp>()
       assertSelf(principal, agentId);
       // A partner knows agents by their opaque ref only: a roster id, known or not, is just not found.
       const found = await rosterOf(c.env).getAgent(agentId, principal.role === "partner" ? "ref" : "id");
-      const agent = found.ok ? visibleTo(principal, asView(found.value)) : null;
+      const listing = principal.role === "partner" ? await ownListing(c.env) : "federated";
+      const agent = found.ok ? visibleTo(principal, asView(found.value), listing) : null;
       if (!agent) throw new ApiError(404, "agent_not_found", `no agent ${agentId} at this site`, { agentId });
       return c.json(agent, 200);
     },

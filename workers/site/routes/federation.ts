@@ -7,7 +7,7 @@ import { reservationViewSchema } from "../../../objects/roster/views.ts";
 import { allow } from "../../shared/access.ts";
 import { unwrap } from "../../shared/errors.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
-import { rosterOf, type SiteApp } from "../app-types.ts";
+import { ownListing, rosterOf, type SiteApp } from "../app-types.ts";
 
 const tags = ["federation"];
 const params = z.object({ reservationId: z.string().regex(/^rsv_[0-9a-f]{32}$/, "not a reservation id") });
@@ -44,7 +44,7 @@ export const federation = newApp<SiteApp>()
     async (c) => {
       // The peer polls often; while the roster has not changed it gets a 304 and nothing is computed.
       const given = c.req.valid("header")["if-none-match"]?.replace(/^"|"$/g, "") ?? null;
-      const { tag, digest } = await rosterOf(c.env).digestUnless(given);
+      const { tag, digest } = await rosterOf(c.env).digestUnless(given, await ownListing(c.env));
       c.header("etag", `"${tag}"`);
       return digest ? c.json(digest, 200) : c.body(null, 304);
     },
