@@ -112,6 +112,8 @@ export function misjudged(operation: Operation & { label: string }, caller: Call
   if (expected.allowed) return answer.status === 401 || answer.status === 403 ? `${at}: let through by its ${roles}, yet refused: ${got}` : null;
   const want = `${expected.status} ${expected.code}`;
   if (answer.status !== expected.status || answer.body?.error?.code !== expected.code) return `${at}: expected ${want} (${roles}), got ${got}`;
+  // A refusal the document does not list is a contract a client cannot read.
+  if (!(String(answer.status) in operation.op.responses)) return `${at}: answered ${answer.status}, which the document does not list for it`;
   const shape = contract.problems(contract.doc.components!.schemas!.Error, answer.body, "Error");
   return shape.length > 0 ? `${at}: the ${want} is not in the error shape { error: { code, message, details } }: ${shape.join("; ")}` : null;
 }

@@ -9,7 +9,7 @@ import type { Env } from "hono";
 import { z } from "zod";
 import { open, type Security } from "./access.ts";
 import type { Role } from "./auth.ts";
-import { jsonAnswer, withErrors } from "./openapi.ts";
+import { commonErrors, jsonAnswer, withErrors } from "./openapi.ts";
 import { AVAILABILITY_BOUNDS, DEFAULT_LIMITS } from "../../federation/runtime/graphql/limits.ts";
 import { DEFAULT_COST_PER_MINUTE } from "./graphql/budget.ts";
 
@@ -63,8 +63,17 @@ export interface GraphqlEndpoint {
 export function documentServiceRoutes<E extends Env>(app: OpenAPIHono<E>, service: z.ZodType, graphql: GraphqlEndpoint[]): void {
   const anyone = open("anyone", "the service's own description.");
   const registry = app.openAPIRegistry;
+  // No token is needed, but one that is not valid here is still refused (401), as everywhere.
   const get = (path: string, operationId: string, summary: string, responses: Record<number, object>) =>
-    registry.registerPath({ method: "get", path, operationId, summary, tags: [SERVICE_TAG.name], ...anyone, responses });
+    registry.registerPath({
+      method: "get",
+      path,
+      operationId,
+      summary,
+      tags: [SERVICE_TAG.name],
+      ...anyone,
+      responses: { ...responses, 401: commonErrors[401], 500: commonErrors[500] },
+    });
   get("/", "getService", "What this Worker is, and where its contract is", { 200: jsonAnswer(service, "the service") });
   get("/healthz", "getHealth", "Answers while the Worker runs (for load balancers and the local mesh's launcher)", {
     200: jsonAnswer(z.object({ ok: z.literal(true), siteId: z.string().optional() }), "up"),
