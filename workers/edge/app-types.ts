@@ -3,6 +3,7 @@ import type { Actor } from "../../objects/callback-cloud/callback-shard.ts";
 import type { IntakeCaller } from "../../objects/callback-cloud/intake-guard.ts";
 import { normalizeConfirmation, placeOf } from "../../objects/callback-cloud/confirmation.ts";
 import { shardName } from "../../objects/callback-cloud/shards.ts";
+import { clientKey } from "../../objects/shared/client-address.ts";
 import type { AuthConfig, AuthVariables, Principal } from "../shared/auth.ts";
 import { ApiError } from "../shared/errors.ts";
 import type { EdgeEnv } from "./env.ts";
@@ -21,9 +22,10 @@ export const edgeAuth = (env: EdgeEnv): AuthConfig => ({
 
 /**
  * Who is asking, for anonymous intake's limits: the client address Cloudflare puts in
- * CF-Connecting-IP (a client cannot set it there). Absent (local tools), no address limit.
+ * CF-Connecting-IP (a client cannot set it there), an IPv6 one by its /64. Absent (local
+ * tools), no address limit.
  */
-export const callerOf = (c: Context<EdgeApp>): IntakeCaller => ({ address: c.req.header("cf-connecting-ip")?.slice(0, 64) ?? null });
+export const callerOf = (c: Context<EdgeApp>): IntakeCaller => ({ address: clientKey(c.req.header("cf-connecting-ip")) });
 
 export const directoryOf = (env: EdgeEnv) => env.DIRECTORY.getByName("providers");
 /** A provider's object: registration and intent engine. */

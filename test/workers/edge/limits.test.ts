@@ -93,6 +93,15 @@ describe("rates", () => {
     expect((await offerFrom("203.0.113.7", "u6")).status).toBe(200);
   });
 
+  it("counts an IPv6 client by its /64: new addresses in it do not buy more", async () => {
+    await registerAcme({ limits: { ...ROOMY_LIMITS, perAddressPerMinute: 2 } });
+    expect((await offerFrom("2001:db8:abcd:12::1", "v1")).status).toBe(200);
+    expect((await offerFrom("2001:db8:abcd:12:ffff::2", "v2")).status).toBe(200);
+    expectRateLimited(await offerFrom("2001:0db8:abcd:0012:1:2:3:4", "v3"), "address/acme");
+    // The next /64 is another client.
+    expect((await offerFrom("2001:db8:abcd:13::1", "v4")).status).toBe(200);
+  });
+
   it("limits the provider's whole intake, whoever asks", async () => {
     const clock = await registerAcme({ limits: { ...ROOMY_LIMITS, perMinute: 5 } });
     for (let i = 0; i < 5; i++) expect((await offerFrom(`192.0.2.${i}`, `u${i}`)).status).toBe(200);
