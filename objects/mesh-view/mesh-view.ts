@@ -264,6 +264,23 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     });
   }
 
+  /** Members held down now (silent past their time, acted on, or never heard from), from times alone: callers skip them. */
+  async downSites(): Promise<string[]> {
+    const now = this.clock.now();
+    const since = this.watchingSince(now);
+    const { membership } = await this.membership();
+    const times = new Map(
+      this.sql<{ site_id: string; issued_at_ms: number; ttl_ms: number; received_at_ms: number }>`
+        SELECT site_id, issued_at_ms, ttl_ms, received_at_ms FROM digests LIMIT 1000`
+        .toArray()
+        .map((t) => [t.site_id, { issuedAtMs: t.issued_at_ms, ttlMs: t.ttl_ms, receivedAtMs: t.received_at_ms }]),
+    );
+    const self = this.env.SITE_ID ?? "edge";
+    return membership.members
+      .map((m) => m.siteId)
+      .filter((siteId) => siteId !== self && times.has(siteId) && (this.isDown(siteId) || healthOf(times.get(siteId) ?? null, now, since) === "down"));
+  }
+
   /** Notices members going stale and down; acts once when one goes down. */
   async alarm(): Promise<void> {
     const now = this.clock.now();

@@ -4,6 +4,7 @@
  * The edge's context has this and the cloud subgraph's own (workers/edge/graphql/context.ts).
  */
 import type { GraphQLError } from "graphql";
+import { unreachable } from "./executors.ts";
 
 export interface SiteCalls {
   /** Every call to a site must be answered by then: a silent site costs a query this long at most. */
@@ -23,6 +24,8 @@ export type GatewayContext = {
   siteTokens?: ReadonlyMap<string, string>;
 };
 
-export function newSiteCalls(nowMs: number, timeoutMs: number): SiteCalls {
-  return { deadlineMs: nowMs + timeoutMs, timeoutMs, dead: new Map(), stats: new Map() };
+/** `down`: members the mesh view holds down, answered for at once (site_unreachable) rather than waited for. */
+export function newSiteCalls(nowMs: number, timeoutMs: number, down: readonly string[] = []): SiteCalls {
+  const dead = new Map(down.map((siteId) => [siteId, unreachable(siteId, `site ${siteId} is down (no digest for too long): not asked`, { down: true })] as const));
+  return { deadlineMs: nowMs + timeoutMs, timeoutMs, dead, stats: new Map() };
 }

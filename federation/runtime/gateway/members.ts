@@ -20,29 +20,37 @@ export interface GatewayMembership {
   /** Changes whenever the members do: the stitched schema is cached by it. */
   version: string;
   members: GatewayMember[];
+  /** Members the mesh view holds down: not asked (a caller never waits out a dead member's timeout). */
+  down: readonly string[];
 }
 
 export interface MembershipSource {
   membership(): Promise<{ membership: { seq: number; members: { siteId: string; trust: GatewayMember["trust"]; exposure: GatewayMember["exposure"]; subgraphUrl?: string }[] } }>;
+  /** Members held down now (mesh-view.ts). */
+  downSites(): Promise<string[]>;
 }
 
 /** The edge's own entry in the list (its peer) is not a site. */
 export const EDGE_MEMBER_ID = "edge";
 
 export async function readMembership(source: MembershipSource, env: SiteTransportEnv): Promise<GatewayMembership> {
-  const { membership } = await source.membership();
+  const [{ membership }, down] = await Promise.all([source.membership(), source.downSites()]);
   const listed = membership.members.filter((m) => m.siteId !== EDGE_MEMBER_ID);
   if (listed.length > 0) {
+    const members = listed
+      .map((m) => ({ siteId: m.siteId, trust: m.trust, exposure: m.exposure, subgraphUrl: m.subgraphUrl ?? null }))
+      .sort((a, b) => a.siteId.localeCompare(b.siteId));
     return {
-      version: `list:${membership.seq}`,
-      members: listed
-        .map((m) => ({ siteId: m.siteId, trust: m.trust, exposure: m.exposure, subgraphUrl: m.subgraphUrl ?? null }))
-        .sort((a, b) => a.siteId.localeCompare(b.siteId)),
+      // By what the schema is built from, not the list's number alone: a list started afresh (a new mesh view) reuses numbers.
+      version: `list:${membership.seq}:${members.map((m) => `${m.siteId}|${m.trust}|${m.exposure}|${m.subgraphUrl ?? ""}`).join(",")}`,
+      down,
+      members,
     };
   }
   const sites = configuredSites(env);
   return {
     version: `configured:${sites.join(",")}`,
+    down: [],
     members: sites.map((siteId) => ({ siteId, trust: "enterprise", exposure: "federated", subgraphUrl: null })),
   };
 }

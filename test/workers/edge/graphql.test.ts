@@ -1,4 +1,6 @@
-import { listDurableObjectIds, SELF } from "cloudflare:test";
+import { listDurableObjectIds, runInDurableObject, SELF } from "cloudflare:test";
+import type { MeshView } from "../../../objects/mesh-view/mesh-view.ts";
+import { ManualClock } from "../../../objects/shared/clock.ts";
 import { describe, expect, it } from "vitest";
 import { ADMIN, edge, edgeEnv, planNow, registerAcme, requestOnly, site, staff, status } from "./helpers.ts";
 
@@ -150,6 +152,26 @@ describe("members that do not answer", () => {
     const one = await gql('{ site(id: "lyon") { id } }');
     expect(one.body.data).toEqual({ site: null });
     expect(one.body.errors[0].extensions).toMatchObject({ code: "site_unreachable", siteId: "lyon" });
+  });
+
+  it("does not ask a member the mesh view holds down: its error comes at once, and no request goes to it", async () => {
+    const clock = new ManualClock(Date.now());
+    await runInDurableObject(edgeEnv.MESH_VIEW.getByName("mesh"), (instance: MeshView) => {
+      instance.clock = clock;
+    });
+    await staff("paris", "ana", { appliance_repair: 5 });
+    await member("paris");
+    await member("lyon", { subgraphUrl: "https://lyon.hang.test/graphql" });
+    // Lyon was heard from once, then fell silent past four times its time to live.
+    const digest = { version: 1, siteId: "lyon", seq: 1, issuedAtMs: clock.now(), ttlMs: 15_000, agents: [], skills: {} };
+    expect((await edge("POST", "/federation/digests", { digests: [digest] }, "test-peer-secret")).body.accepted).toBe(1);
+    clock.advance(60_001);
+    const { body } = await gql("{ agents { id siteId } }");
+    expect(body.data.agents.map((a: any) => a.siteId)).toEqual(["paris"]);
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0].extensions).toMatchObject({ code: "site_unreachable", siteId: "lyon", down: true });
+    // Asked: Paris once; Lyon not at all (a caller never waits out a dead member's timeout).
+    expect(Object.keys(body.extensions.members)).toEqual(["paris"]);
   });
 
   it("follows the membership: a member removed is no longer asked", async () => {

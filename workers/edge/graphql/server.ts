@@ -113,7 +113,7 @@ async function requestContext(c: Context<EdgeApp>): Promise<FederatedContext & {
     membership,
     memo: new Map(),
     sideErrors: [],
-    siteCalls: newSiteCalls(now, positive(c.env.GRAPHQL_SITE_TIMEOUT_MS, DEFAULT_SITE_TIMEOUT_MS)),
+    siteCalls: newSiteCalls(now, positive(c.env.GRAPHQL_SITE_TIMEOUT_MS, DEFAULT_SITE_TIMEOUT_MS), membership.down),
   };
 }
 
