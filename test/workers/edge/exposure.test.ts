@@ -6,20 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { edge, requestCallback, site, status } from "./contract.ts";
-import { ADMIN, registerAcme, staff } from "./helpers.ts";
+import { ADMIN, gossip, PEER, PEERS, registerAcme, staff } from "./helpers.ts";
 
-const PEER = "test-peer-secret";
-const PEERS = {
-  paris: "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD",
-  austin: "12D3KooWKmENPSTL3YvWu7geiVzAkVnfnga7Dx136M7zJ9JZha3C",
-  manila: "12D3KooWDcWdfY7KMt24YXko73w5ciuu48MwQJQuR4NoD7grbt9R",
-};
-
-/** What a site's peer does: its Worker's digest, handed to the edge. */
-async function gossip(siteId: string) {
-  const digest = (await site(siteId, "GET", "/federation/digest", undefined, PEER)).body;
-  return edge("POST", "/federation/digests", { digests: [digest] }, PEER);
-}
 
 describe("a member capped at public exposure", () => {
   it("is booked by its own choice, and lists no agent outside it, in digests or GraphQL", async () => {

@@ -6,13 +6,8 @@
  */
 import { SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ADMIN, edge, staff } from "./helpers.ts";
+import { ADMIN, edge, PEERS, staff } from "./helpers.ts";
 
-const PEERS = {
-  paris: "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD",
-  austin: "12D3KooWKmENPSTL3YvWu7geiVzAkVnfnga7Dx136M7zJ9JZha3C",
-  manila: "12D3KooWDcWdfY7KMt24YXko73w5ciuu48MwQJQuR4NoD7grbt9R",
-};
 
 async function gql(query: string, variables?: Record<string, unknown>, token = ADMIN): Promise<any> {
   const res = await SELF.fetch("https://edge.test/graphql", {

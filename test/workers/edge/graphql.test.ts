@@ -2,14 +2,10 @@ import { listDurableObjectIds, runInDurableObject, SELF } from "cloudflare:test"
 import type { MeshView } from "../../../objects/mesh-view/mesh-view.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
 import { describe, expect, it } from "vitest";
-import { ADMIN, edge, edgeEnv, planNow, registerAcme, requestOnly, site, staff, status } from "./helpers.ts";
+import { ADMIN, edge, edgeEnv, PEER, PEERS as SITE_PEERS, planNow, registerAcme, requestOnly, site, staff, status } from "./helpers.ts";
 
-const PEERS = {
-  paris: "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD",
-  austin: "12D3KooWKmENPSTL3YvWu7geiVzAkVnfnga7Dx136M7zJ9JZha3C",
-  manila: "12D3KooWDcWdfY7KMt24YXko73w5ciuu48MwQJQuR4NoD7grbt9R",
-  lyon: "12D3KooWLyonLyonLyonLyonLyonLyonLyonLyonLyonLyonLyon",
-};
+// Lyon is a member of these tests alone: a subgraph that never answers.
+const PEERS = { ...SITE_PEERS, lyon: "12D3KooWLyonLyonLyonLyonLyonLyonLyonLyonLyonLyonLyon" };
 
 interface GraphAnswer {
   status: number;
@@ -164,7 +160,7 @@ describe("members that do not answer", () => {
     await member("lyon", { subgraphUrl: "https://lyon.hang.test/graphql" });
     // Lyon was heard from once, then fell silent past four times its time to live.
     const digest = { version: 1, siteId: "lyon", seq: 1, issuedAtMs: clock.now(), ttlMs: 15_000, agents: [], skills: {} };
-    expect((await edge("POST", "/federation/digests", { digests: [digest] }, "test-peer-secret")).body.accepted).toBe(1);
+    expect((await edge("POST", "/federation/digests", { digests: [digest] }, PEER)).body.accepted).toBe(1);
     clock.advance(60_001);
     const { body } = await gql("{ agents { id siteId } }");
     expect(body.data.agents.map((a: any) => a.siteId)).toEqual(["paris"]);

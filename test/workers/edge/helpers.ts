@@ -30,6 +30,20 @@ export const site = (siteId: string, method: string, path: string, body?: unknow
   call(edgeEnv[`SITE_${siteId.toUpperCase()}`], `https://${siteId}.site`, method, path, body, token);
 
 /** One of a provider's callback shards (its only one unless the test registers more). */
+/** The peer ids the tests register the three sites under, and the peers' shared secret (vitest.config.ts). */
+export const PEERS = {
+  paris: "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD",
+  austin: "12D3KooWKmENPSTL3YvWu7geiVzAkVnfnga7Dx136M7zJ9JZha3C",
+  manila: "12D3KooWDcWdfY7KMt24YXko73w5ciuu48MwQJQuR4NoD7grbt9R",
+} as const;
+export const PEER = "test-peer-secret";
+
+/** What a site's peer does: read its Worker's digest and hand it to the edge's peer, which posts it to the edge. */
+export async function gossip(siteId: string): Promise<Call> {
+  const digest = (await site(siteId, "GET", "/federation/digest", undefined, PEER)).body;
+  return edge("POST", "/federation/digests", { digests: [digest] }, PEER);
+}
+
 export const cloud = (providerId = "acme", shard = 0) => edgeEnv.CALLBACK_SHARDS.getByName(shardName(providerId, shard));
 
 /** Every callback shard of a registered provider, as the directory counts them. */

@@ -8,13 +8,8 @@ import { SignJWT, importJWK, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { TEST_MEMBER_KEYS } from "../member-keys.ts";
 import { edge, site } from "./contract.ts";
-import { ADMIN, registerAcme, requestCallback, staff, status } from "./helpers.ts";
+import { ADMIN, PEERS, registerAcme, requestCallback, staff, status } from "./helpers.ts";
 
-const PEERS = {
-  paris: "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD",
-  austin: "12D3KooWKmENPSTL3YvWu7geiVzAkVnfnga7Dx136M7zJ9JZha3C",
-  manila: "12D3KooWDcWdfY7KMt24YXko73w5ciuu48MwQJQuR4NoD7grbt9R",
-};
 type SiteId = keyof typeof PEERS;
 
 const publicKey = (siteId: SiteId) => {

@@ -4,24 +4,12 @@ import type { MeshView } from "../../../objects/mesh-view/mesh-view.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
 // Answers checked against the OpenAPI document.
 import { edge, requestCallback, site, status } from "./contract.ts";
-import { ADMIN, cloud, edgeEnv, registerAcme, staff, T0, types } from "./helpers.ts";
+import { ADMIN, cloud, edgeEnv, gossip, PEER, PEERS, registerAcme, staff, T0, types } from "./helpers.ts";
 
-const PEER = "test-peer-secret";
-const PEERS = {
-  paris: "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD",
-  austin: "12D3KooWKmENPSTL3YvWu7geiVzAkVnfnga7Dx136M7zJ9JZha3C",
-  manila: "12D3KooWDcWdfY7KMt24YXko73w5ciuu48MwQJQuR4NoD7grbt9R",
-};
 const meshView = () => edgeEnv.MESH_VIEW.getByName("mesh");
 
 async function addMember(siteId: keyof typeof PEERS) {
   return edge("POST", "/v1/federation/members", { siteId, peerId: PEERS[siteId], addrs: [`/ip4/127.0.0.1/tcp/4001/p2p/${PEERS[siteId]}`] }, ADMIN);
-}
-
-/** What a site's peer does: read its Worker's digest and hand it to the edge's peer, which posts it to the edge. */
-async function gossip(siteId: string) {
-  const digest = (await site(siteId, "GET", "/federation/digest", undefined, PEER)).body;
-  return edge("POST", "/federation/digests", { digests: [digest] }, PEER);
 }
 
 async function meshClock(startMs = T0): Promise<ManualClock> {
@@ -30,6 +18,23 @@ async function meshClock(startMs = T0): Promise<ManualClock> {
     instance.clock = clock;
   });
   return clock;
+}
+
+/** Members' health as the edge's /v1/mesh shows it. */
+const health = async () => Object.fromEntries(((await edge("GET", "/v1/mesh", undefined, ADMIN)).body.members as any[]).map((m) => [m.siteId, m.health]));
+
+/** Three members gossiping; a callback for tomorrow, held by the strongest agent, in Paris. */
+async function heldAtParis() {
+  const cloudClock = await registerAcme();
+  for (const s of ["paris", "austin", "manila"] as const) await addMember(s);
+  await staff("paris", "ana", { appliance_repair: 5 });
+  await staff("austin", "bo", { appliance_repair: 3 });
+  for (const s of ["paris", "austin", "manila"]) await gossip(s);
+  const start = T0 + 86_400_000;
+  const { body } = await requestCallback({ when: { start: new Date(start).toISOString(), end: new Date(start + 3600_000).toISOString() } });
+  const held = (await status(body.confirmation, undefined, ADMIN)).body;
+  expect(held.agent.siteId).toBe("paris");
+  return { cloudClock, body, held };
 }
 
 describe("membership", () => {
@@ -92,21 +97,11 @@ describe("digests received over gossip", () => {
 
   it("sees a silent member go stale after its time to live, then down, and moves its callbacks", async () => {
     const clock = await meshClock();
-    const cloudClock = await registerAcme();
-    for (const s of ["paris", "austin", "manila"] as const) await addMember(s);
-    await staff("paris", "ana", { appliance_repair: 5 });
-    await staff("austin", "bo", { appliance_repair: 3 });
-    for (const s of ["paris", "austin", "manila"]) await gossip(s);
-
-    // Scheduled for tomorrow with the strongest agent, in Paris.
-    const start = T0 + 86_400_000;
-    const { body } = await requestCallback({ when: { start: new Date(start).toISOString(), end: new Date(start + 3600_000).toISOString() } });
-    expect((await status(body.confirmation, undefined, ADMIN)).body.agent.siteId).toBe("paris");
+    const { cloudClock, body } = await heldAtParis();
 
     // Paris falls silent; the others keep gossiping.
     clock.advance(15_001);
     for (const s of ["austin", "manila"]) await gossip(s);
-    const health = async () => Object.fromEntries(((await edge("GET", "/v1/mesh", undefined, ADMIN)).body.members as any[]).map((m) => [m.siteId, m.health]));
     expect(await health()).toEqual({ austin: "up", manila: "up", paris: "stale" });
     clock.advance(45_000);
     for (const s of ["austin", "manila"]) await gossip(s);
@@ -130,20 +125,11 @@ describe("digests received over gossip", () => {
 
   it("after a restart, holds no member's silence against it until it has had its time to speak; a re-plan releases the hold it replaced", async () => {
     await meshClock();
-    const cloudClock = await registerAcme();
-    for (const s of ["paris", "austin", "manila"] as const) await addMember(s);
-    await staff("paris", "ana", { appliance_repair: 5 });
-    await staff("austin", "bo", { appliance_repair: 3 });
-    for (const s of ["paris", "austin", "manila"]) await gossip(s);
-    const start = T0 + 86_400_000;
-    const { body } = await requestCallback({ when: { start: new Date(start).toISOString(), end: new Date(start + 3600_000).toISOString() } });
-    const held = (await status(body.confirmation, undefined, ADMIN)).body;
-    expect(held.agent.siteId).toBe("paris");
+    const { cloudClock, body, held } = await heldAtParis();
 
     // The edge is stopped for ten minutes and starts again on the same state: every digest it holds is old.
     await evictDurableObject(meshView());
     const clock = await meshClock(T0 + 10 * 60_000);
-    const health = async () => Object.fromEntries(((await edge("GET", "/v1/mesh", undefined, ADMIN)).body.members as any[]).map((m) => [m.siteId, m.health]));
     expect(await health()).toEqual({ austin: "stale", manila: "stale", paris: "stale" });
     // Its overdue alarm runs first thing: nobody is declared down, nothing is moved.
     await runDurableObjectAlarm(meshView());
