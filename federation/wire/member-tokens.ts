@@ -92,13 +92,29 @@ export function claimedIssuer(token: string): string | null {
 }
 
 /**
+ * Members' key sets, built once per isolate (keyed by the keys themselves, so a rotated
+ * list gets its own entry): a token is then checked without working out thumbprints again.
+ */
+const keySets = new Map<string, ReturnType<typeof edgeKeySet>>();
+function keySetOf(keys: readonly MemberPublicKey[]): ReturnType<typeof edgeKeySet> {
+  const cacheKey = JSON.stringify(keys);
+  let set = keySets.get(cacheKey);
+  if (!set) {
+    if (keySets.size >= 256) keySets.clear();
+    set = edgeKeySet({ keys: keys as JWK[] });
+    keySets.set(cacheKey, set);
+  }
+  return set;
+}
+
+/**
  * The claims of a member token checked against that member's registered keys, or
  * null: wrong key, unknown member, expired, without exp, or living past 30 days.
  */
 export async function verifyMemberToken(token: string, siteId: string, keys: readonly MemberPublicKey[], nowMs: number): Promise<MemberClaims | null> {
   if (keys.length === 0) return null;
   try {
-    const { payload } = await jwtVerify(token, await edgeKeySet({ keys: keys as JWK[] }), {
+    const { payload } = await jwtVerify(token, await keySetOf(keys), {
       algorithms: [ALG],
       issuer: siteId,
       audience: MEMBER_TOKEN_AUDIENCE,

@@ -264,7 +264,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     });
   }
 
-  /** Members held down now (silent past their time, acted on, or never heard from), from times alone: callers skip them. */
+  /** Members heard from and held down now (silent past their time, or acted on as down), from times alone: callers skip them. */
   async downSites(): Promise<string[]> {
     const now = this.clock.now();
     const since = this.watchingSince(now);
