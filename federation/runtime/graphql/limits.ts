@@ -115,8 +115,7 @@ export const MAX_AVAILABILITY_SLOTS = (AVAILABILITY_BOUNDS.maxDays * DAY_MS) / (
  * agent's time on duty over the window before it counts a slot. At 100 agents that took
  * about 3 ms for a day and 7 ms for a fortnight (bench/abuse.ts), what 1,400 and 2,900
  * plain fields cost there. Counted by its slots alone, a fortnight in 4-hour slots cost
- * 253, and 30 of them (7,590) took 2.8 s while the roster worked out each agent's shift
- * afresh.
+ * 253, and ten of them took 0.9 s while the roster worked out each agent's shift afresh.
  */
 export const AVAILABILITY_COST = { perCall: 1_500, perDay: 150 } as const;
 
