@@ -50,8 +50,10 @@ export function defaultKeyFile(env: Env): string {
   throw new CliUsageError("neither XDG_CONFIG_HOME nor HOME is set: say where the key goes with --key FILE");
 }
 
+export const KEYGEN_OPTIONS = { key: { type: "string" }, force: { type: "boolean", default: false } } as const satisfies ParseArgsOptionsConfig;
+
 export function parseKeygen(args: readonly string[], env: Env, cwd: string): KeygenOptions {
-  const values = strictParse(args, { key: { type: "string" }, force: { type: "boolean", default: false } });
+  const values = strictParse(args, KEYGEN_OPTIONS);
   return { keyFile: keyFileOf(values.key as string | undefined, env, cwd), force: values.force === true };
 }
 
@@ -62,16 +64,18 @@ const REQUIRED = [
   ["edge", "--edge URL"],
 ] as const;
 
+export const MEMBER_OPTIONS = {
+  site: { type: "string" },
+  worker: { type: "string" },
+  edge: { type: "string" },
+  "edge-key": { type: "string" },
+  "edge-thumbprint": { type: "string" },
+  key: { type: "string" },
+  listen: { type: "string", multiple: true },
+} as const satisfies ParseArgsOptionsConfig;
+
 export function parseMember(args: readonly string[], env: Env, cwd: string): MemberCliOptions {
-  const values = strictParse(args, {
-    site: { type: "string" },
-    worker: { type: "string" },
-    edge: { type: "string" },
-    "edge-key": { type: "string" },
-    "edge-thumbprint": { type: "string" },
-    key: { type: "string" },
-    listen: { type: "string", multiple: true },
-  });
+  const values = strictParse(args, MEMBER_OPTIONS);
 
   // Name every missing piece at once rather than one per attempt.
   const missing: string[] = REQUIRED.filter(([name]) => !values[name]).map(([, shown]) => shown);
@@ -150,17 +154,41 @@ function httpUrl(flag: string, raw: string): string {
 
 /**
  * Whether a subcommand's arguments ask for its usage (-h or --help anywhere among its
- * options), whatever else they hold: help answers before anything is checked.
+ * options), whatever else they hold: help answers before anything is checked. Read with
+ * the subcommand's own options, so that a value is never taken for flags (a thumbprint
+ * such as "-hX…" once read as -h).
  */
-export function wantsHelp(args: readonly string[]): boolean {
-  const { tokens } = parseArgs({ args: [...args], strict: false, allowPositionals: true, tokens: true });
+export function wantsHelp(args: readonly string[], options: ParseArgsOptionsConfig = {}): boolean {
+  const { tokens } = parseArgs({ args: withThumbprintValues(args), options, strict: false, allowPositionals: true, tokens: true });
   return tokens.some((t) => t.kind === "option" && (t.name === "help" || t.name === "h"));
+}
+
+/**
+ * A thumbprint is base64url and may begin with "-": given as the argument after
+ * --edge-thumbprint, parseArgs would call it ambiguous. Nothing else looks like one, so
+ * it is joined to its flag (`--edge-thumbprint=<T>`) before parsing.
+ */
+function withThumbprintValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (args[i] === "--edge-thumbprint" && next !== undefined && THUMBPRINT.test(next)) {
+      out.push(`--edge-thumbprint=${next}`);
+      i++;
+    } else {
+      out.push(args[i] as string);
+    }
+  }
+  return out;
 }
 
 /** node:util's parseArgs, with its errors said in one short line each. */
 function strictParse(args: readonly string[], options: ParseArgsOptionsConfig): Record<string, string | boolean | string[] | undefined> {
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | string[] | undefined>;
+    return parseArgs({ args: withThumbprintValues(args), options, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | string[] | undefined
+    >;
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (!code?.startsWith("ERR_PARSE_ARGS_")) throw error;

@@ -7,7 +7,7 @@
  *   <command> --help                that command's usage
  */
 import { existsSync } from "node:fs";
-import { CliUsageError, JWKS_PATH, parseKeygen, parseMember, wantsHelp } from "./cli-options.ts";
+import { CliUsageError, JWKS_PATH, KEYGEN_OPTIONS, MEMBER_OPTIONS, parseKeygen, parseMember, wantsHelp } from "./cli-options.ts";
 
 const KEYGEN_USAGE = `Usage: npm run federation -- keygen [--key FILE] [--force]
 
@@ -34,8 +34,8 @@ const HINT = "(npm run federation -- --help for usage)";
 
 const [command, ...rest] = process.argv.slice(2);
 try {
-  if (command === "keygen") await (wantsHelp(rest) ? usage(KEYGEN_USAGE) : keygen(rest));
-  else if (command === "member") await (wantsHelp(rest) ? usage(MEMBER_USAGE) : member(rest));
+  if (command === "keygen") await (wantsHelp(rest, KEYGEN_OPTIONS) ? usage(KEYGEN_USAGE) : keygen(rest));
+  else if (command === "member") await (wantsHelp(rest, MEMBER_OPTIONS) ? usage(MEMBER_USAGE) : member(rest));
   else if (command === undefined || command === "--help" || command === "-h") usage(USAGE);
   else throw new CliUsageError(`unknown command "${command}": keygen or member`);
 } catch (error) {

@@ -109,13 +109,14 @@ describe.skipIf(skipReason !== null)(`/docs in chromium${skipReason ? ` (skipped
 
     // Header names are case-insensitive; the document may spell it either way.
     const header = create.locator('tr[data-param-name="idempotency-key" i][data-param-in="header"]');
-    expect(await header.isVisible()).toBe(true);
+    // Waited for, not glanced at: on a busy machine the page fills the block in after it appears.
+    await header.waitFor({ state: "visible" });
     expect(await header.locator(".parameter__name").innerText()).toMatch(/idempotency-key/i);
     expect(await header.locator(".parameter__in").innerText()).toContain("header");
 
     // The request body with an example a reader can copy.
     const body = create.locator(".opblock-section-request-body");
-    expect(await body.isVisible()).toBe(true);
+    await body.waitFor({ state: "visible" });
     expect(await body.locator(".body-param__example, .example, .highlight-code").first().innerText()).toMatch(/\{/);
 
     // Who may call it, shown with the operation: its x-roles, and the lock of a route that takes a token.
@@ -124,7 +125,7 @@ describe.skipIf(skipReason !== null)(`/docs in chromium${skipReason ? ` (skipped
     for (const role of [doc.paths["/v1/callbacks"].post["x-roles"]].flat()) expect(await roles.innerText()).toContain(String(role));
     expect(doc.paths["/v1/providers"].post.security).toEqual([{ bearer: ["admin"] }]);
     const register = operation(page, "#public", "post", "/v1/providers");
-    expect(await register.locator(".authorization__btn").first().isVisible()).toBe(true);
+    await register.locator(".authorization__btn").first().waitFor({ state: "visible" });
 
     // Every route of the document is on the page, once.
     for (const [route, ops] of Object.entries(doc.paths)) {
@@ -136,7 +137,7 @@ describe.skipIf(skipReason !== null)(`/docs in chromium${skipReason ? ` (skipped
 
     for (const code of ["201", "422"]) {
       const answer = create.locator(`tr.response[data-code="${code}"]`);
-      expect(await answer.isVisible(), `${code} answer shown`).toBe(true);
+      await answer.waitFor({ state: "visible" });
       expect(await answer.locator(".response-col_status").innerText()).toContain(code);
     }
 

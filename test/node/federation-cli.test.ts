@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliUsageError, defaultKeyFile, parseKeygen, parseMember, wantsHelp } from "../../federation/node/cli-options.ts";
+import { CliUsageError, defaultKeyFile, MEMBER_OPTIONS, parseKeygen, parseMember, wantsHelp } from "../../federation/node/cli-options.ts";
 import { resolveEdgeKey } from "../../federation/node/edge-key.ts";
 import { signMembership, verifyMembership } from "../../federation/wire/membership.ts";
 import { createKey, KeyExistsError, loadOrCreateKey } from "../../federation/node/peer/keys.ts";
@@ -102,6 +102,14 @@ describe("federation CLI flags", () => {
   it("sees -h or --help among a subcommand's arguments, and nothing else", () => {
     for (const args of [["--help"], ["-h"], ["--site", "globex", "--help"], ["--bogus", "-h"], ["--force", "--help"]]) expect(wantsHelp(args), args.join(" ")).toBe(true);
     for (const args of [[], ["--site", "globex"], ["--site=--help"], ["--", "--help"], ["--helpful"]]) expect(wantsHelp(args), args.join(" ")).toBe(false);
+  });
+
+  it("takes a thumbprint that begins with a dash as the thumbprint, never as flags (one in 64 keys has one)", () => {
+    const dashed = "-hQ5uS0_9wD8yZ5kVt3mB2nR7xL4pE6aJcG1fH0iKoW";
+    const args = [...OK_ARGS, "--edge-thumbprint", dashed];
+    expect(wantsHelp(args, MEMBER_OPTIONS)).toBe(false);
+    expect(parseMember(args, { HOME: "/h", PEER_SECRET: "s" }, "/cwd")).toMatchObject({ edgeThumbprint: dashed });
+    expect(wantsHelp([...args, "--help"], MEMBER_OPTIONS)).toBe(true);
   });
 });
 
