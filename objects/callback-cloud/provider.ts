@@ -66,11 +66,28 @@ const email = z.email("not a valid email address").max(254);
 const httpsUrl = z
   .url({ protocol: /^https$/, hostname: z.regexes.domain, error: "an https URL is required" })
   .max(2048);
+/**
+ * A web origin a provider's pages are served from (scheme, host and port, nothing more):
+ * https, or plain http on loopback for a page run locally. Its pages may call the edge's
+ * customer routes from there (CORS).
+ */
+const webOrigin = z
+  .url({ protocol: /^https?$/, error: "an origin such as https://www.example.com is required" })
+  .max(255)
+  .refine((u) => {
+    // Checks run on though the URL check failed: what is not a URL is simply not an origin here.
+    if (!URL.canParse(u)) return false;
+    const url = new URL(u);
+    return url.origin === u.replace(/\/$/, "") && (url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname));
+  }, "an origin is scheme, host and port only (https; plain http only on localhost), e.g. https://www.example.com")
+  .overwrite((u) => (URL.canParse(u) ? new URL(u).origin : u));
+
 /** The provider's telephony: https, or plain http on loopback for a media server adapter run locally. */
 const webhookUrl = z
   .url({ protocol: /^https?$/, error: "an https URL is required" })
   .max(2048)
   .refine((u) => {
+    if (!URL.canParse(u)) return false;
     const { protocol, hostname } = new URL(u);
     return protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(hostname);
   }, "an https URL is required (plain http only on localhost)");
@@ -230,6 +247,8 @@ export const providerRegistration = z
     scheduling: schedulingSchema.optional(),
     /** What anonymous intake may do (rates, callbacks per offer, where it dials): limits.ts; defaults when absent. */
     limits: limitsSchema.optional(),
+    /** Where the provider's own pages are (its widget's hosts): browsers there may call the customer routes (CORS). */
+    allowedOrigins: z.array(webOrigin).max(20, "at most 20 origins").optional(),
     /** How many callback shards (objects) hold the provider's callbacks: more for more traffic; grows only. */
     shards: z
       .number()

@@ -27,6 +27,12 @@ const MIGRATIONS = [
     name: "provider shards",
     up: [`ALTER TABLE providers ADD COLUMN shards INTEGER NOT NULL DEFAULT 1`],
   },
+  {
+    version: 3,
+    name: "provider origins",
+    // Where providers' pages are: a browser there may call the customer routes (the edge's CORS).
+    up: [`CREATE TABLE origins (origin TEXT NOT NULL, provider_id TEXT NOT NULL, PRIMARY KEY (origin, provider_id))`],
+  },
 ] as const;
 
 export type DirectoryEntry = {
@@ -65,6 +71,19 @@ export class Directory extends DurableObject {
    */
   async publishShards(providerId: string, shards: number): Promise<void> {
     this.sql`UPDATE providers SET shards = max(shards, ${shards}) WHERE id = ${providerId}`;
+  }
+
+  /** The origins a provider's pages are served from, as its latest registration says. */
+  async setOrigins(providerId: string, origins: readonly string[]): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      this.sql`DELETE FROM origins WHERE provider_id = ${providerId}`;
+      for (const origin of origins.slice(0, 20)) this.sql`INSERT OR IGNORE INTO origins (origin, provider_id) VALUES (${origin}, ${providerId})`;
+    });
+  }
+
+  /** Whether some provider registered this origin for its pages. */
+  async allowsOrigin(origin: string): Promise<boolean> {
+    return this.sql`SELECT 1 FROM origins WHERE origin = ${origin} LIMIT 1`.toArray().length > 0;
   }
 
   /** The provider with this ordinal (a confirmation carries it). */

@@ -692,6 +692,7 @@ export interface components {
                 };
             };
             limits?: components["schemas"]["IntakeLimits"];
+            allowedOrigins?: string[];
             /** @description How many objects hold the provider's callbacks (1..16); absent keeps the current count (1 at first). It can grow, not shrink. */
             shards?: number;
         };
@@ -1112,6 +1113,7 @@ export interface operations {
                         };
                     };
                     limits?: components["schemas"]["IntakeLimits"];
+                    allowedOrigins?: string[];
                     /** @description How many objects hold the provider's callbacks (1..16); absent keeps the current count (1 at first). It can grow, not shrink. */
                     shards?: number;
                 };

@@ -5,6 +5,7 @@
 import { docsPage } from "../shared/docs.ts";
 import { workerApp } from "../shared/openapi.ts";
 import { edgeAuth, type EdgeApp } from "./app-types.ts";
+import { CUSTOMER_PATHS, customerCors } from "./cors.ts";
 import { publishEdgeContract } from "./contract.ts";
 import { callbacks } from "./routes/callbacks.ts";
 import { interactions } from "./routes/interactions.ts";
@@ -28,6 +29,7 @@ export { CostLimiter } from "../../objects/rate-limiter/cost-limiter.ts";
 const MAX_BODY_BYTES = 256 * 1024;
 
 const app = workerApp<EdgeApp>(edgeAuth, MAX_BODY_BYTES);
+for (const path of CUSTOMER_PATHS) app.use(path, customerCors());
 
 app.get("/", (c) => c.json({ service: "callback-mesh edge", openapi: "/openapi.json", docs: "/docs" }));
 app.get("/healthz", (c) => c.json({ ok: true }));

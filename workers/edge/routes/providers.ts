@@ -34,6 +34,7 @@ export const providers = newApp<EdgeApp>()
       const { shards } = unwrap(await providerOf(c.env, registration.id).configure(registration, ordinal));
       // Only once every shard holds the registration does the edge route requests to them.
       await directory.publishShards(registration.id, shards);
+      await directory.setOrigins(registration.id, registration.allowedOrigins ?? []);
       return c.json(publicProvider({ ...registration, shards }), created ? 201 : 200);
     },
   )
