@@ -80,14 +80,11 @@ describe("the federated schema on the local mesh", () => {
 
   it("answers with the other sites' data and an error naming a site whose Worker died", async () => {
     await mesh.stopSite("manila");
-    const started = Date.now();
     const { status, body } = await gql(QUERY);
-    const ms = Date.now() - started;
     expect(status).toBe(200);
     expect(body.data.agents.map((a: { siteId: string }) => a.siteId).sort()).toEqual(["austin", "paris"]);
     expect(body.errors).toEqual([expect.objectContaining({ path: ["agents"], extensions: expect.objectContaining({ code: "site_unreachable", siteId: "manila" }) })]);
-    expect(body.errors[0].message).toContain("manila");
-    // Within the gateway's timeout (2 s by default): a dead site costs a query that much at most.
-    expect(ms).toBeLessThan(2_500);
+    // Its port is closed: refused at once, not waited for until the gateway's timeout ("did not answer within …").
+    expect(body.errors[0].message).toBe("site manila could not be reached");
   });
 });
