@@ -8,14 +8,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { buildSchema, parse, specifiedRules, validate, type GraphQLSchema } from "graphql";
 import { describe, expect, it } from "vitest";
-import {
-  AVAILABILITY_BOUNDS,
-  AVAILABILITY_COST,
-  DEFAULT_LIMITS,
-  limitsRule,
-  MAX_AVAILABILITY_SLOTS,
-  operationCost,
-} from "../../federation/runtime/graphql/limits.ts";
+import { AVAILABILITY_BOUNDS, AVAILABILITY_COST, MAX_AVAILABILITY_SLOTS } from "../../federation/runtime/graphql/field-costs.ts";
+import { DEFAULT_LIMITS, limitsRule, operationCost } from "../../federation/runtime/graphql/limits.ts";
 import { availabilityQuery } from "../../objects/roster/model.ts";
 import { CostWindow } from "../../objects/rate-limiter/cost-windows.ts";
 import { budgetKey, budgetOf, DEFAULT_COST_PER_MINUTE, EDGE_VIEWER_SHARE } from "../../workers/shared/graphql/budget.ts";

@@ -10,7 +10,8 @@ import { z } from "zod";
 import { open, type Security } from "./access.ts";
 import type { Role } from "./auth.ts";
 import { commonErrors, jsonAnswer, withErrors } from "./openapi.ts";
-import { AVAILABILITY_BOUNDS, DEFAULT_LIMITS } from "../../federation/runtime/graphql/limits.ts";
+import { AVAILABILITY_BOUNDS } from "../../federation/runtime/graphql/field-costs.ts";
+import { DEFAULT_LIMITS } from "../../federation/runtime/graphql/limits.ts";
 import { DEFAULT_COST_PER_MINUTE } from "./graphql/budget.ts";
 
 export const SERVICE_TAG = {

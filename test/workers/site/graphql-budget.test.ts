@@ -7,7 +7,8 @@
  */
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { AVAILABILITY_COST, DEFAULT_LIMITS } from "../../../federation/runtime/graphql/limits.ts";
+import { AVAILABILITY_COST } from "../../../federation/runtime/graphql/field-costs.ts";
+import { DEFAULT_LIMITS } from "../../../federation/runtime/graphql/limits.ts";
 import type { Viewer } from "../../../federation/wire/viewer.ts";
 import type { CostLimiter } from "../../../objects/rate-limiter/cost-limiter.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
