@@ -12,7 +12,7 @@ import { runTasks, type Call } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
 import { mergeStats, runPaced, type PacedStats, type PacedStream } from "./lib/paced.ts";
 import { writeProfiles } from "./lib/profile.ts";
-import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
+import { fixed, machine, round, table, saveRun } from "./lib/report.ts";
 import { startLocalWorker } from "./lib/workers.ts";
 
 /** The issue's goal: status reads' and heartbeats' p99 under abuse within this many times their p99 unloaded. */
@@ -373,9 +373,7 @@ export async function main(args: string[]): Promise<number> {
       goalMet: verdicts.every((v) => v.ok),
       runSeconds: 0,
     };
-    result.runSeconds = round((performance.now() - started) / 1000, 1);
-    const file = await writeResult("abuse", result);
-    console.log(`\nwritten to ${file} (run took ${fixed(result.runSeconds)} s)`);
+    await saveRun("abuse", result, started);
     return invalid.length > 0 ? 1 : 0;
   } finally {
     await run.finish();

@@ -10,7 +10,7 @@ import { startAll, startRun } from "./lib/harness.ts";
 import { percentile, runLoad, runLoop, runTasks, type LoadStats, type Outcome } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
 import { profileWhile, summarize } from "./lib/profile.ts";
-import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
+import { fixed, machine, round, table, saveRun } from "./lib/report.ts";
 import { freePort, membershipKeyPair, startBareInsertWorker, startLocalWorker, type BindingValue, type LocalWorker } from "./lib/workers.ts";
 import { call, CUSTOMER_PHONE, registerProvider, requestCallback, seedAgents, setState, SITES, type Answer, type EdgeCall, type SiteId } from "./lib/edge-client.ts";
 
@@ -739,9 +739,7 @@ export async function main(args: string[]): Promise<number> {
       goalMet: ratioOk && latenessOk,
       runSeconds: 0,
     };
-    result.runSeconds = round((performance.now() - started) / 1000, 1);
-    const file = await writeResult("cloud", result);
-    console.log(`\nwritten to ${file} (run took ${fixed(result.runSeconds)} s)`);
+    await saveRun("cloud", result, started);
     return invalid.length > 0 || dialed.length < scheduled.length ? 1 : 0;
   } finally {
     await run.finish();

@@ -10,7 +10,7 @@ import { peerIdOf, startPeer, type Peer } from "../federation/node/peer/peer.ts"
 import { startAll, startRun, type Run } from "./lib/harness.ts";
 import { percentile } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
-import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
+import { fixed, machine, round, table, saveRun } from "./lib/report.ts";
 import { countTcpBytes, type WireCounter } from "./lib/wire.ts";
 import { SKILL_SETS } from "../federation/node/launcher/simulation.ts";
 
@@ -898,10 +898,8 @@ export async function main(args: string[]): Promise<number> {
       failures,
       runSeconds: 0,
     };
-    result.runSeconds = round((performance.now() - started) / 1000, 1);
     if (peerResults.length + e2eResults.length > 0) {
-      const file = await writeResult("gossip", result);
-      console.log(`\nwritten to ${file} (run took ${fixed(result.runSeconds)} s)`);
+      await saveRun("gossip", result, started);
     }
     const lost = peerResults.reduce((a, r) => a + r.lost, 0) + e2eResults.reduce((a, r) => a + r.lost, 0);
     return failures.length > 0 || lost > 0 ? 1 : 0;

@@ -6,7 +6,7 @@ import { pidListeningOn, processCpuMs, selfCpuMs } from "./lib/cpu.ts";
 import { startAll, startRun } from "./lib/harness.ts";
 import { runLoad, runTasks, type Call, type LoadStats } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
-import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
+import { fixed, machine, round, table, saveRun } from "./lib/report.ts";
 import { signCloudToken } from "../federation/wire/edge-tokens.ts";
 import { membershipKeyPair, startBareInsertWorker, startLocalWorker, type LocalWorker } from "./lib/workers.ts";
 
@@ -328,9 +328,7 @@ export async function main(args: string[]): Promise<number> {
       goalMet: statusGoal.ratioOk && statusGoal.p99Ok && reservationGoal.ratioOk && reservationGoal.p99Ok,
       runSeconds: 0,
     };
-    result.runSeconds = round((performance.now() - started) / 1000, 1);
-    const file = await writeResult("roster", result);
-    console.log(`\nwritten to ${file} (run took ${fixed(result.runSeconds)} s)`);
+    await saveRun("roster", result, started);
     return invalid.length > 0 ? 1 : 0;
   } finally {
     await run.finish();

@@ -25,6 +25,17 @@ export async function writeResult(name: string, result: unknown): Promise<string
   return file;
 }
 
+/**
+ * A run's figures written down: its length from `startedMs` (performance.now()) in
+ * `runSeconds`, then bench/results/<name>.json, and where they went.
+ */
+export async function saveRun(name: string, result: { runSeconds: number }, startedMs: number): Promise<string> {
+  result.runSeconds = round((performance.now() - startedMs) / 1000, 1);
+  const file = await writeResult(name, result);
+  console.log(`\nwritten to ${file} (run took ${fixed(result.runSeconds)} s)`);
+  return file;
+}
+
 /** A plain-text table; numeric-looking cells are right-aligned. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
