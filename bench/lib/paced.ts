@@ -82,19 +82,7 @@ export async function runPaced(streams: readonly PacedStream[], durationMs: numb
         );
       }
       await Promise.all(inFlight);
-      const sorted = Float64Array.from(latencies).sort();
-      return {
-        name: stream.name,
-        requests: latencies.length,
-        p50Ms: percentile(sorted, 50),
-        p90Ms: percentile(sorted, 90),
-        p99Ms: percentile(sorted, 99),
-        maxMs: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
-        statuses,
-        errors,
-        errorSamples,
-        latencies,
-      };
+      return { name: stream.name, ...spreadOf(latencies), statuses, errors, errorSamples, latencies };
     }),
   );
 }
@@ -104,17 +92,24 @@ export function mergeStats(name: string, runs: readonly PacedStats[]): PacedStat
   const latencies = runs.flatMap((r) => r.latencies);
   const statuses: Record<string, number> = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
-  const sorted = Float64Array.from(latencies).sort();
   return {
     name,
+    ...spreadOf(latencies),
+    statuses,
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    errorSamples: runs.flatMap((r) => r.errorSamples).slice(0, MAX_ERROR_SAMPLES),
+    latencies,
+  };
+}
+
+/** How many answers, and their percentiles. */
+function spreadOf(latencies: readonly number[]) {
+  const sorted = Float64Array.from(latencies).sort();
+  return {
     requests: latencies.length,
     p50Ms: percentile(sorted, 50),
     p90Ms: percentile(sorted, 90),
     p99Ms: percentile(sorted, 99),
     maxMs: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
-    statuses,
-    errors: runs.reduce((n, r) => n + r.errors, 0),
-    errorSamples: runs.flatMap((r) => r.errorSamples).slice(0, MAX_ERROR_SAMPLES),
-    latencies,
   };
 }
