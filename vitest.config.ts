@@ -16,6 +16,11 @@ export const TEST_SECRETS = {
 export const TEST_SITES = ["paris", "austin", "manila"];
 const SITE_BUILD = ".wrangler/test-build/site";
 
+/** The edge's pages (its static assets, dist/edge-assets): wrangler builds them before it starts the edge; the plugin does not. */
+function buildPages(): void {
+  execFileSync(process.execPath, ["scripts/build-pages.ts"], { stdio: "inherit" });
+}
+
 /** The site Worker as wrangler bundles it for deployment, run beside the edge under test. */
 function buildSiteWorker(): string {
   execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--env", "paris", "--outdir", SITE_BUILD], { stdio: "ignore" });
@@ -44,6 +49,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest(() => {
             const scriptPath = buildSiteWorker();
+            buildPages();
             return {
               wrangler: { configPath: "./wrangler.toml", environment: "edge" },
               miniflare: {

@@ -36,3 +36,31 @@ export function nextHealthChangeAt(heard: HeardFrom | null, nowMs: number, watch
   if (nowMs < downAt) return downAt;
   return null;
 }
+
+/**
+ * A member silent this long is asked directly whether its Worker answers: its peer
+ * publishes at least every second, so two seconds of silence is already news. The
+ * answer turns silence into `down` at once when nothing answers (a site that died).
+ * A member that answers keeps the health its gossip gives it: whether a site alive
+ * behind a cut in gossip should ever count as down is the chaos suite's question (issue 16).
+ */
+export const PROBE_AFTER_MS = 2_000;
+/** A suspect member is asked again at most this often. */
+export const PROBE_EVERY_MS = 1_000;
+
+/** What asking a member's Worker directly (GET /healthz) found, and when. */
+export interface Probe {
+  atMs: number;
+  answered: boolean;
+}
+
+export function shouldProbe(heard: HeardFrom | null, nowMs: number, last: Probe | null): boolean {
+  if (!heard || heard.left) return false;
+  return nowMs - heard.receivedAtMs > PROBE_AFTER_MS && (!last || nowMs - last.atMs >= PROBE_EVERY_MS);
+}
+
+/** Health from gossip, made `down` by a probe since the member's latest digest that found nothing answering. */
+export function probedHealth(health: MemberHealth, heard: HeardFrom | null, probe: Probe | null): MemberHealth {
+  if (!heard || heard.left || !probe || probe.answered || probe.atMs < heard.receivedAtMs) return health;
+  return "down";
+}

@@ -23,6 +23,9 @@ import { AlarmSchedule } from "./alarm-schedule.ts";
 import { CallbackActions } from "./callback-actions.ts";
 import { CallbackStore } from "./callback-store.ts";
 import type { Actor, CloudContext, CloudEnv } from "./cloud-context.ts";
+import { DeskNotices } from "./desk-notices.ts";
+import { deskCallbacks, type DeskCallback } from "./desk-reads.ts";
+import { shardFigures, type ShardFigures } from "./service-figures.ts";
 import { EventStreams } from "./event-streams.ts";
 import { callbackByConfirmation, callbackPage, callbacksOfAgents, type AgentKey, type CallbackPageQuery, type GraphCallback } from "./graph-reads.ts";
 import { HoldReleases, type HeldAt } from "./hold-releases.ts";
@@ -68,7 +71,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     const c: CloudContext = { env, storage: ctx.storage, sql: this.sql, sites, now: () => this.clock.now(), mesh: () => this.mesh };
     this.cloud = c;
     this.provider = new ProviderRecord(c);
-    this.store = new CallbackStore(c, new EventStreams());
+    this.store = new CallbackStore(c, new EventStreams(), new DeskNotices(c));
     this.releases = new HoldReleases(c);
     this.alarmSchedule = new AlarmSchedule(c, () => this.releases.nextAt());
     this.planner = new Planner(c, this.store, this.provider, this.releases);
@@ -189,5 +192,15 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   /** The callbacks each agent (site and ref) holds in `statuses`, soonest first, at most `perAgent` each. */
   async graphAgentCallbacks(keys: AgentKey[], statuses: string[], perAgent: number): Promise<GraphCallback[]> {
     return callbacksOfAgents(this.sql, this.provider.get()?.registration.id ?? "", keys, statuses, perAgent);
+  }
+
+  /** The console's figures of this shard's callbacks, per site; `siteId` keeps those its agents hold (service-figures.ts). */
+  async serviceFigures(siteId: string | null): Promise<ShardFigures> {
+    return shardFigures(this.sql, this.provider.get()?.registration.id ?? "", this.clock.now(), siteId);
+  }
+
+  /** An agent's desk: the callbacks it holds here, or closed within the hour (desk-reads.ts). */
+  async deskCallbacks(agent: Extract<Actor, { role: "agent" }>): Promise<DeskCallback[]> {
+    return deskCallbacks(this.sql, this.store, this.provider.get()?.registration.id ?? "", agent, this.clock.now());
   }
 }

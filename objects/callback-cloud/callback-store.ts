@@ -6,6 +6,7 @@
 import { InvariantError } from "../shared/problem.ts";
 import { hashVerifier } from "./confirmation.ts";
 import { iso, type Actor, type CloudContext } from "./cloud-context.ts";
+import type { DeskNotices } from "./desk-notices.ts";
 import type { EventStreams } from "./event-streams.ts";
 import { canMove, isFinal } from "./lifecycle.ts";
 import { callbackView, customerDetail, type AttemptRow, type CallbackRow, type CallbackView, type EventView } from "./views.ts";
@@ -15,6 +16,7 @@ export class CallbackStore {
   constructor(
     private readonly c: CloudContext,
     readonly streams: EventStreams,
+    private readonly desks: DeskNotices,
   ) {}
 
   byConfirmation(confirmation: string): CallbackRow | null {
@@ -79,6 +81,14 @@ export class CallbackStore {
     this.c.sql`INSERT INTO events (callback_id, at_ms, type, detail) VALUES (${callbackId}, ${atMs}, ${type}, ${JSON.stringify(detail)})`;
     // Live events carry the customer's view of the detail, whoever listens.
     this.streams.publish(callbackId, () => ({ at: iso(atMs), type, detail: customerDetail(detail) }));
+    const held = this.c.sql<Pick<CallbackRow, "confirmation" | "status" | "site_id" | "agent_id">>`SELECT confirmation, status, site_id, agent_id
+      FROM callbacks WHERE id = ${callbackId}`.toArray()[0];
+    if (held?.site_id && held.agent_id) this.desks.note(held.site_id, held.agent_id, { confirmation: held.confirmation, type, status: held.status, atMs });
+  }
+
+  /** The callback is about to leave its agent (moved to another, or given up): that agent's desk hears of it. */
+  leaving(cb: Pick<CallbackRow, "confirmation" | "status" | "site_id" | "agent_id">): void {
+    if (cb.site_id && cb.agent_id) this.desks.note(cb.site_id, cb.agent_id, { confirmation: cb.confirmation, type: "moved", status: cb.status, atMs: this.c.now() });
   }
 
   events(callbackId: string, staff: boolean): EventView[] {
@@ -101,6 +111,8 @@ export class CallbackStore {
 
   /** Drops the callback's agent and reservation (already released or lost). */
   forgetAgent(callbackId: string): void {
+    const cb = this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE id = ${callbackId}`.toArray()[0];
+    if (cb) this.leaving(cb);
     this.c.sql`UPDATE callbacks SET site_id = NULL, agent_id = NULL, reservation_id = NULL, claimed_at_ms = NULL,
       reserved_until_ms = NULL WHERE id = ${callbackId}`;
   }

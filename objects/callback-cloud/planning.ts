@@ -278,6 +278,7 @@ export class Planner {
       // Later moves may count on this one: stop at the first refusal.
       if (!answer.ok) return;
       const oldReservation = cb.reservation_id;
+      if (cb.site_id !== m.to.siteId || cb.agent_id !== answer.value.agentId) this.store.leaving(cb);
       this.c.sql`UPDATE callbacks SET site_id = ${m.to.siteId}, agent_id = ${answer.value.agentId}, reservation_id = ${answer.value.id},
         reserved_until_ms = ${m.to.startMs + slotMs} WHERE id = ${cb.id}`;
       this.store.move(cb, "scheduled", { due: Math.max(now, m.to.startMs - CLAIM_LEAD_MS), scheduledFor: m.to.startMs }, "replanned", {
@@ -321,6 +322,7 @@ export class Planner {
         return true;
       }
       const agentId = answer.value.agentId;
+      if (fresh.site_id !== t.siteId || fresh.agent_id !== agentId) this.store.leaving(fresh);
       this.c.sql`UPDATE callbacks SET site_id = ${t.siteId}, agent_id = ${agentId}, reservation_id = ${answer.value.id},
         claimed_at_ms = NULL, reserved_until_ms = ${t.startMs + slotMs} WHERE id = ${cb.id}`;
       // Due a little early: the reservation is confirmed ahead, so the call itself goes out on time.

@@ -247,6 +247,13 @@ export const providerRegistration = z
     scheduling: schedulingSchema.optional(),
     /** What anonymous intake may do (rates, callbacks per offer, where it dials): limits.ts; defaults when absent. */
     limits: limitsSchema.optional(),
+    /** The languages the provider serves customers in, most used first: its widget speaks the first it also knows. */
+    languages: z
+      .array(z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, "a language tag such as en or pt-BR"))
+      .min(1)
+      .max(20)
+      .optional()
+      .meta({ description: "Languages the provider serves customers in, most used first (default [\"en\"]); its widget speaks the first it also knows." }),
     /** Where the provider's own pages are (its widget's hosts): browsers there may call the customer routes (CORS). */
     allowedOrigins: z.array(webOrigin).max(20, "at most 20 origins").optional(),
     /** How many callback shards (objects) hold the provider's callbacks: more for more traffic; grows only. */

@@ -7,12 +7,14 @@
 import { DurableObject } from "cloudflare:workers";
 import type { JWK } from "jose";
 import { digestSchema, type Digest } from "../../federation/wire/digest.ts";
-import { healthOf, nextHealthChangeAt, type HeardFrom } from "../../federation/wire/health.ts";
+import { healthOf, nextHealthChangeAt, probedHealth, type HeardFrom } from "../../federation/wire/health.ts";
+import type { SiteTransportEnv } from "../../federation/runtime/site-client.ts";
 import { signMembership, verifyMembership, type Member, type Membership } from "../../federation/wire/membership.ts";
 import type { MeshMember } from "../../federation/runtime/mesh-view.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
+import { DirectProbes } from "./probes.ts";
 import type { DigestReceipt, MemberView, MeshStatus, OwnPeerReport } from "./views.ts";
 
 export type { MemberView, OwnPeerReport } from "./views.ts";
@@ -22,7 +24,8 @@ export interface ReplansOnSiteDown extends Rpc.DurableObjectBranded {
   siteDown(siteId: string): Promise<number>;
 }
 
-export interface MeshViewEnv {
+/** Routes to members (service bindings, SITE_URLS) where this node has them: silent members are probed by them (probes.ts). */
+export interface MeshViewEnv extends SiteTransportEnv {
   /** At the edge: where providers and their callback clouds are, to move work off a member that went down. */
   DIRECTORY?: DurableObjectNamespace<import("../directory/directory.ts").Directory>;
   PROVIDERS?: DurableObjectNamespace<ReplansOnSiteDown>;
@@ -87,10 +90,12 @@ export const AWAY_AFTER_MS = 60_000;
 export class MeshView extends DurableObject<MeshViewEnv> {
   clock: Clock = systemClock;
   private readonly sql: Sql;
+  private readonly probes: DirectProbes;
 
   constructor(ctx: DurableObjectState, env: MeshViewEnv) {
     super(ctx, env);
     this.sql = sqlOf(ctx.storage.sql);
+    this.probes = new DirectProbes(env);
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS, this.clock.now());
     });
@@ -218,7 +223,10 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     const { membership } = await this.membership();
     const heard = this.heard();
     const self = this.env.SITE_ID ?? "edge";
-    const members = membership.members.filter((m) => m.siteId !== self).map((m): MemberView => {
+    const others = membership.members.filter((m) => m.siteId !== self);
+    // Whoever reads the mesh (the console, every second) learns at once of a member gone silent whose Worker is gone.
+    await this.probes.probeSilent(others.map((m) => m.siteId), heard, now);
+    const members = others.map((m): MemberView => {
       const h = heard.get(m.siteId) ?? null;
       const digest = h ? (JSON.parse(h.body) as Digest) : null;
       return {
@@ -228,7 +236,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
         trust: m.trust,
         exposure: m.exposure,
         subgraphUrl: m.subgraphUrl ?? null,
-        health: this.isDown(m.siteId) ? "down" : healthOf(h, now, since),
+        health: this.isDown(m.siteId) ? "down" : probedHealth(healthOf(h, now, since), h, this.probes.of(m.siteId)),
         seq: h?.seq ?? null,
         digestAgeMs: h ? now - h.issuedAtMs : null,
         agents: {
@@ -278,7 +286,10 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     const self = this.env.SITE_ID ?? "edge";
     return membership.members
       .map((m) => m.siteId)
-      .filter((siteId) => siteId !== self && times.has(siteId) && (this.isDown(siteId) || healthOf(times.get(siteId) ?? null, now, since) === "down"));
+      .filter((siteId) => {
+        const h = times.get(siteId) ?? null;
+        return siteId !== self && h !== null && (this.isDown(siteId) || probedHealth(healthOf(h, now, since), h, this.probes.of(siteId)) === "down");
+      });
   }
 
   /** Notices members going stale and down; acts once when one goes down. */

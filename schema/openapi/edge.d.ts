@@ -265,6 +265,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/desk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The agent's desk: its state and its callbacks with what the customer gave
+         * @description Who may call it: agent.
+         */
+        get: operations["getDesk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/desk/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report the agent's state at its site (also a heartbeat)
+         * @description Who may call it: agent.
+         */
+        post: operations["reportDeskStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/desk/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The desk is open: keeps the agent from being marked unreachable
+         * @description Who may call it: agent.
+         */
+        post: operations["deskHeartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/media/dials": {
         parameters: {
             query?: never;
@@ -297,6 +357,26 @@ export interface paths {
          * @description Who may call it: admin, ops, partner, peer.
          */
         get: operations["getMesh"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service figures across the mesh (a partner: the callbacks its own site's agents hold)
+         * @description Who may call it: admin, ops, partner.
+         */
+        get: operations["getServiceStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -692,6 +772,8 @@ export interface components {
                 };
             };
             limits?: components["schemas"]["IntakeLimits"];
+            /** @description Languages the provider serves customers in, most used first (default ["en"]); its widget speaks the first it also knows. */
+            languages?: string[];
             allowedOrigins?: string[];
             /** @description How many objects hold the provider's callbacks (1..16); absent keeps the current count (1 at first). It can grow, not shrink. */
             shards?: number;
@@ -853,6 +935,146 @@ export interface components {
             /** Format: date-time */
             expiresAt: string;
         };
+        /** @description An agent's desk: its state at its site and the callbacks it holds (or closed within the hour), soonest first. */
+        Desk: {
+            /** @description The agent at its site (null when the token is the edge's, which names no roster entry) */
+            agent: {
+                id: string;
+                /** @description Stable, unguessable id that stands for the agent outside the site */
+                ref: string;
+                /** @enum {string} */
+                kind: "agent" | "bot" | "ivr" | "voicemail";
+                name: string;
+                skills: {
+                    [key: string]: number;
+                };
+                channels: ("voice" | "sms" | "email" | "chat" | "video")[];
+                languages: string[];
+                capacity: number;
+                /** @enum {string} */
+                exposure: "public" | "federated" | "internal";
+                shift: {
+                    timezone: string;
+                    weekly: {
+                        mon?: [
+                            string,
+                            string
+                        ][];
+                        tue?: [
+                            string,
+                            string
+                        ][];
+                        wed?: [
+                            string,
+                            string
+                        ][];
+                        thu?: [
+                            string,
+                            string
+                        ][];
+                        fri?: [
+                            string,
+                            string
+                        ][];
+                        sat?: [
+                            string,
+                            string
+                        ][];
+                        sun?: [
+                            string,
+                            string
+                        ][];
+                    };
+                } | null;
+                /** @enum {string} */
+                state: "offline" | "available" | "busy" | "wrap_up" | "break" | "on_call" | "unreachable";
+                /** Format: date-time */
+                until: string | null;
+                /** Format: date-time */
+                expectedAvailableAt: string | null;
+                /** Format: date-time */
+                lastReportAt: string | null;
+                /** Format: date-time */
+                updatedAt: string;
+            } | null;
+            callbacks: components["schemas"]["DeskCallback"][];
+        };
+        /** @description A callback on an agent's desk: the staff view, the intent analysis, and the customer's earlier callbacks. */
+        DeskCallback: {
+            providerId: string;
+            callback: components["schemas"]["Callback"];
+            analysis: components["schemas"]["IntentAnalysis"];
+            /** @description The customer's earlier callbacks to this provider, newest first (at most 5). */
+            previous: components["schemas"]["PreviousCallback"][];
+        };
+        /** @description An earlier callback of the same customer to the same provider. */
+        PreviousCallback: {
+            confirmation: string;
+            status: string;
+            createdAt: string;
+            reason: string;
+            answer: string | null;
+        };
+        /** @description A resource of the roster (agent, bot, IVR or voicemail) with its state and expected availability. */
+        Agent: {
+            id: string;
+            /** @description Stable, unguessable id that stands for the agent outside the site */
+            ref: string;
+            /** @enum {string} */
+            kind: "agent" | "bot" | "ivr" | "voicemail";
+            name: string;
+            skills: {
+                [key: string]: number;
+            };
+            channels: ("voice" | "sms" | "email" | "chat" | "video")[];
+            languages: string[];
+            capacity: number;
+            /** @enum {string} */
+            exposure: "public" | "federated" | "internal";
+            shift: {
+                timezone: string;
+                weekly: {
+                    mon?: [
+                        string,
+                        string
+                    ][];
+                    tue?: [
+                        string,
+                        string
+                    ][];
+                    wed?: [
+                        string,
+                        string
+                    ][];
+                    thu?: [
+                        string,
+                        string
+                    ][];
+                    fri?: [
+                        string,
+                        string
+                    ][];
+                    sat?: [
+                        string,
+                        string
+                    ][];
+                    sun?: [
+                        string,
+                        string
+                    ][];
+                };
+            } | null;
+            /** @enum {string} */
+            state: "offline" | "available" | "busy" | "wrap_up" | "break" | "on_call" | "unreachable";
+            /** Format: date-time */
+            until: string | null;
+            /** Format: date-time */
+            expectedAvailableAt: string | null;
+            /** Format: date-time */
+            lastReportAt: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+        };
         DialLog: {
             dials: components["schemas"]["Dial"][];
         };
@@ -915,6 +1137,85 @@ export interface components {
                 total: number;
                 available: number;
             };
+        };
+        /** @description Callbacks by status, due, late and failed; the share reached within the customer's window and the mean wait, in all, per provider and per site. */
+        ServiceStats: {
+            /** Format: date-time */
+            at: string;
+            /** @description What the served figures (share in window, mean wait) cover */
+            periodHours: number;
+            total: components["schemas"]["ServiceFigures"];
+            byProvider: {
+                /** @description Callbacks in each status (all time) */
+                byStatus: {
+                    pending?: number;
+                    scheduled?: number;
+                    dialing?: number;
+                    connected?: number;
+                    completed?: number;
+                    answered?: number;
+                    retrying?: number;
+                    failed?: number;
+                    cancelled?: number;
+                    expired?: number;
+                };
+                dueNextHour: number;
+                /** @description Planned more than 60 s ago and not yet dialing */
+                late: number;
+                failed: number;
+                /** @description Of callbacks served or ended in the last day, the share reached within the customer's window (null: none) */
+                inWindowShare: number | null;
+                /** @description Mean time from request to connection, over the last day's connected callbacks (null: none) */
+                meanWaitSeconds: number | null;
+                providerId: string;
+            }[];
+            bySite: {
+                /** @description Callbacks in each status (all time) */
+                byStatus: {
+                    pending?: number;
+                    scheduled?: number;
+                    dialing?: number;
+                    connected?: number;
+                    completed?: number;
+                    answered?: number;
+                    retrying?: number;
+                    failed?: number;
+                    cancelled?: number;
+                    expired?: number;
+                };
+                dueNextHour: number;
+                /** @description Planned more than 60 s ago and not yet dialing */
+                late: number;
+                failed: number;
+                /** @description Of callbacks served or ended in the last day, the share reached within the customer's window (null: none) */
+                inWindowShare: number | null;
+                /** @description Mean time from request to connection, over the last day's connected callbacks (null: none) */
+                meanWaitSeconds: number | null;
+                siteId: string;
+            }[];
+        };
+        ServiceFigures: {
+            /** @description Callbacks in each status (all time) */
+            byStatus: {
+                pending?: number;
+                scheduled?: number;
+                dialing?: number;
+                connected?: number;
+                completed?: number;
+                answered?: number;
+                retrying?: number;
+                failed?: number;
+                cancelled?: number;
+                expired?: number;
+            };
+            dueNextHour: number;
+            /** @description Planned more than 60 s ago and not yet dialing */
+            late: number;
+            failed: number;
+            /** @description Of callbacks served or ended in the last day, the share reached within the customer's window (null: none) */
+            inWindowShare: number | null;
+            /** @description Mean time from request to connection, over the last day's connected callbacks (null: none) */
+            meanWaitSeconds: number | null;
         };
         /** @description The federation's members; `seq` grows with every change, so an older list never replaces a newer one. */
         Membership: {
@@ -1113,6 +1414,8 @@ export interface operations {
                         };
                     };
                     limits?: components["schemas"]["IntakeLimits"];
+                    /** @description Languages the provider serves customers in, most used first (default ["en"]); its widget speaks the first it also knows. */
+                    languages?: string[];
                     allowedOrigins?: string[];
                     /** @description How many objects hold the provider's callbacks (1..16); absent keeps the current count (1 at first). It can grow, not shrink. */
                     shards?: number;
@@ -2371,6 +2674,244 @@ export interface operations {
             };
         };
     };
+    getDesk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the desk */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Desk"];
+                };
+            };
+            /** @description bad input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token where one is needed, or a token that is not valid here */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description this node is not configured for it */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reportDeskStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    state: "offline" | "available" | "busy" | "wrap_up" | "break" | "on_call";
+                    /** Format: date-time */
+                    until?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the agent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"];
+                };
+            };
+            /** @description bad input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token where one is needed, or a token that is not valid here */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflicts with the current state (`details` says what is allowed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description understood, but the provider's rules forbid it (`details` says what would be allowed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description this node is not configured for it */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deskHeartbeat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description seen */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token where one is needed, or a token that is not valid here */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description understood, but the provider's rules forbid it (`details` says what would be allowed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description this node is not configured for it */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listDials: {
         parameters: {
             query?: {
@@ -2447,6 +2988,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Mesh"];
+                };
+            };
+            /** @description bad input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token where one is needed, or a token that is not valid here */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getServiceStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceStats"];
                 };
             };
             /** @description bad input; `details.fields` names each bad field */

@@ -22,6 +22,15 @@ const TAGS: TagDoc[] = [
       "A customer's path: an offer, a callback request, its status and live events, cancelling. No token: the offer's signed token and the callback's verifier are the permissions.",
   },
   { name: "callbacks", audience: "public", description: "Staff acting on a callback: annotate, answer in writing, transfer, complete (admin, ops, its agent)." },
+  {
+    name: "desk",
+    audience: "public",
+    description:
+      "The agent's desk (the /desk page): its state at its site and its callbacks, with the member token its site signed. " +
+      "Live changes come on a WebSocket, `GET /v1/desk/live`, offering the subprotocols `callback-desk.v1` and `bearer.<token>` " +
+      "(a browser cannot set a header on a WebSocket); each message is `{ type: \"changed\", changes: [{ confirmation, type, status, atMs }] }`.",
+  },
+  { name: "console", audience: "public", description: "What the /console page shows ops (and a partner, within its site): service figures across the mesh." },
   { name: "providers", audience: "public", description: "Providers' registrations (hours, channels, intents, sites) and what their intent engine makes of a text." },
   { name: "tokens", audience: "public", description: "Tokens the edge signs for ops, partners and agents (admin only)." },
   {

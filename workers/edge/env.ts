@@ -1,5 +1,6 @@
 import type { CallbackProvider } from "../../objects/callback-cloud/callback-provider.ts";
 import type { CallbackShard, CloudEnv } from "../../objects/callback-cloud/callback-shard.ts";
+import type { DeskFeed } from "../../objects/desk-feed/desk-feed.ts";
 import type { Directory } from "../../objects/directory/directory.ts";
 import type { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
 import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
@@ -14,6 +15,10 @@ export interface EdgeEnv extends Omit<CloudEnv, "MESH_VIEW">, BudgetEnv {
   DIRECTORY: DurableObjectNamespace<Directory>;
   MEDIA: DurableObjectNamespace<SimulatedMediaServer>;
   MESH_VIEW: DurableObjectNamespace<MeshView>;
+  /** One per agent: its open desks' live feed (objects/desk-feed). */
+  DESKS: DurableObjectNamespace<DeskFeed>;
+  /** The pages' static files (dist/edge-assets, built from pages/). */
+  ASSETS: Fetcher;
   /** The edge's Ed25519 private key (JWK JSON): it signs the membership list. */
   EDGE_MEMBERSHIP_KEY?: string;
   EDGE_MEMBERSHIP_PUBLIC_KEY?: string;

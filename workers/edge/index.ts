@@ -8,6 +8,9 @@ import { edgeAuth, type EdgeApp } from "./app-types.ts";
 import { CUSTOMER_PATHS, customerCors } from "./cors.ts";
 import { publishEdgeContract } from "./contract.ts";
 import { callbacks } from "./routes/callbacks.ts";
+import { desk, deskLive } from "./routes/desk.ts";
+import { pages } from "./routes/pages.ts";
+import { stats } from "./routes/stats.ts";
 import { interactions } from "./routes/interactions.ts";
 import { keys } from "./routes/keys.ts";
 import { media } from "./routes/media.ts";
@@ -24,6 +27,7 @@ export { SimulatedMediaServer } from "../../objects/media-server/simulated-media
 export { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 export { RateLimiter } from "../../objects/rate-limiter/rate-limiter.ts";
 export { CostLimiter } from "../../objects/rate-limiter/cost-limiter.ts";
+export { DeskFeed } from "../../objects/desk-feed/desk-feed.ts";
 
 /** A provider registration with a hundred intents of examples fits; nothing a customer sends comes near. */
 const MAX_BODY_BYTES = 256 * 1024;
@@ -37,8 +41,12 @@ app.route("/v1/providers", providers);
 app.route("/v1/interactions", interactions);
 app.route("/v1/callbacks", callbacks);
 app.route("/v1/tokens", tokens);
+// Before the desk's routes: the live feed is a WebSocket upgrade, with its token in a subprotocol.
+app.get("/v1/desk/live", (c) => deskLive(c.req.raw, c.env));
+app.route("/v1/desk", desk);
 app.route("/v1/media", media);
 app.route("/v1/mesh", meshStatus<EdgeApp>());
+app.route("/v1/stats", stats);
 app.route("/v1/federation/members", members);
 app.route("/federation", federationInbound<EdgeApp>());
 app.route("/federation", signedMembership);
@@ -49,5 +57,7 @@ app.all("/graphql/cloud", (c) => serveCloudGraph(c));
 // The contract at /openapi.json (workers/edge/contract.ts): every route above, its roles, and the webhook the edge sends.
 publishEdgeContract(app);
 app.get("/docs", (c) => c.html(docsPage("Callback mesh API")));
+// The pages: /desk, /console, /graphiql, /demo/widget (their scripts are static assets).
+app.route("/", pages);
 
 export default app;

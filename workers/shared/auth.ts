@@ -17,7 +17,8 @@ import { ApiError } from "./errors.ts";
 export type Principal =
   | { role: "admin" }
   | { role: "ops" }
-  | { role: "agent"; agentId: string }
+  /** `rosterId`: the agent's id in its site's roster, known at the edge from a member token (the desk acts at the site with it). */
+  | { role: "agent"; agentId: string; rosterId?: string }
   | { role: "partner"; partnerId: string }
   | { role: "peer" }
   /** The edge's callback cloud or gateway; a GraphQL query names whom it is answered for. */
@@ -137,7 +138,7 @@ async function memberPrincipal(token: string, config: AuthConfig, nowMs: number)
   if (!member) return null;
   const claims = await verifyMemberToken(token, siteId, member.keys, nowMs);
   if (!claims) return null;
-  if (claims.role === "agent") return { role: "agent", agentId: `${siteId}:${claims.ref}` };
+  if (claims.role === "agent") return { role: "agent", agentId: `${siteId}:${claims.ref}`, rosterId: claims.subject };
   return member.trust === "partner" ? { role: "partner", partnerId: siteId } : null;
 }
 

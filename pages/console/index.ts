@@ -1,0 +1,93 @@
+/**
+ * The ops console (/console): the mesh's members and their health, refreshed every
+ * second; service figures and agents per skill and state, every five. A partner's
+ * token sees what its boundary allows (the edge filters; the page shows what it gets).
+ */
+import { render } from "preact";
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError } from "../shared/api.ts";
+import { html } from "../shared/html.ts";
+import { SignIn, storedToken, storeToken } from "../shared/session.ts";
+import { ConsoleApi, type Mesh, type SiteAgents, type Stats } from "./console-api.ts";
+import { AgentsTable, FiguresTable, MeshTable } from "./tables.ts";
+
+const TOKEN_KEY = "callback-console-token";
+const MESH_EVERY_MS = 1_000;
+const FIGURES_EVERY_MS = 5_000;
+
+/** Calls `read` now and every `everyMs`, one at a time (a slow answer delays the next, never piles up). */
+function usePoll<T>(read: () => Promise<T>, everyMs: number, onError: (err: unknown) => void): T | null {
+  const [value, setValue] = useState<T | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = async () => {
+      try {
+        const v = await read();
+        if (!stopped) setValue(v);
+      } catch (err) {
+        if (!stopped) onError(err);
+      }
+      if (!stopped) timer = setTimeout(() => void tick(), everyMs);
+    };
+    void tick();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [read, everyMs, onError]);
+  return value;
+}
+
+function ConsolePage(props: { api: ConsoleApi; onSignOut: (why: string | null) => void }) {
+  const { api, onSignOut } = props;
+  const [error, setError] = useState<string | null>(null);
+  const fail = useCallback(
+    (err: unknown) => {
+      if (err instanceof ApiError && err.status === 401) onSignOut("Your token is no longer valid: sign in again.");
+      else setError((err as Error).message);
+    },
+    [onSignOut],
+  );
+  const mesh = usePoll<Mesh>(api.mesh, MESH_EVERY_MS, fail);
+  const stats = usePoll<Stats>(api.stats, FIGURES_EVERY_MS, fail);
+  const agents = usePoll<SiteAgents[]>(useCallback(() => api.agents(), [api]), FIGURES_EVERY_MS, fail);
+
+  return html`<header class="bar">
+      <h1>Console</h1>
+      <span class="muted" role="status">${mesh ? `mesh as the ${mesh.self} sees it, ${new Date().toLocaleTimeString()}` : "connecting…"}</span>
+      <button type="button" class="secondary" onClick=${() => onSignOut(null)}>Sign out</button>
+    </header>
+    <main>
+      ${error ? html`<p class="error" role="alert">${error}</p>` : null}
+      ${mesh ? html`<${MeshTable} mesh=${mesh} />` : html`<p class="loading">Reading the mesh…</p>`}
+      ${stats ? html`<${FiguresTable} stats=${stats} />` : null}
+      ${agents ? html`<${AgentsTable} sites=${agents} />` : null}
+    </main>`;
+}
+
+function App() {
+  const [token, setToken] = useState<string | null>(storedToken(TOKEN_KEY));
+  const [why, setWhy] = useState<string | null>(null);
+  const signOut = useCallback((reason: string | null) => {
+    storeToken(TOKEN_KEY, null);
+    setToken(null);
+    setWhy(reason);
+  }, []);
+  const api = useMemo(() => (token ? new ConsoleApi(location.origin, token) : null), [token]);
+  if (!api) {
+    return html`<${SignIn} title="Ops console" error=${why}
+      hint="Paste an ops token (POST /v1/tokens at the edge, role ops), the admin token, or your partner token."
+      onToken=${(t: string) => {
+        storeToken(TOKEN_KEY, t);
+        setWhy(null);
+        setToken(t);
+      }} />`;
+  }
+  return html`<${ConsolePage} api=${api} onSignOut=${signOut} />`;
+}
+
+const root = document.getElementById("app") as HTMLElement;
+// The shell's "Loading…" goes: preact renders beside what it did not make.
+root.textContent = "";
+render(html`<${App} />`, root);

@@ -1,0 +1,28 @@
+/** A silent member is asked directly; nothing answering makes it down at once, and a fresh digest undoes that. */
+import { describe, expect, it } from "vitest";
+import { healthOf, PROBE_AFTER_MS, PROBE_EVERY_MS, probedHealth, shouldProbe, type HeardFrom } from "../../federation/wire/health.ts";
+
+const heard: HeardFrom = { issuedAtMs: 1_000, receivedAtMs: 1_000, ttlMs: 4_000 };
+
+describe("direct probes of silent members", () => {
+  it("are made only after two seconds of silence, and at most once a second", () => {
+    expect(shouldProbe(heard, 1_000 + PROBE_AFTER_MS, null)).toBe(false);
+    expect(shouldProbe(heard, 1_001 + PROBE_AFTER_MS, null)).toBe(true);
+    const last = { atMs: 3_500, answered: false };
+    expect(shouldProbe(heard, 3_500 + PROBE_EVERY_MS - 1, last)).toBe(false);
+    expect(shouldProbe(heard, 3_500 + PROBE_EVERY_MS, last)).toBe(true);
+    expect(shouldProbe(null, 10_000, null)).toBe(false);
+    expect(shouldProbe({ ...heard, left: true }, 10_000, null)).toBe(false);
+  });
+
+  it("make a member whose Worker does not answer down before its digest's time runs out", () => {
+    const now = 3_200;
+    expect(healthOf(heard, now)).toBe("up");
+    expect(probedHealth(healthOf(heard, now), heard, { atMs: 3_100, answered: false })).toBe("down");
+    // One that answers keeps the health its gossip gives.
+    expect(probedHealth(healthOf(heard, now), heard, { atMs: 3_100, answered: true })).toBe("up");
+    // A digest received after the probe makes the probe old news.
+    const fresh = { ...heard, receivedAtMs: 3_150 };
+    expect(probedHealth(healthOf(fresh, now), fresh, { atMs: 3_100, answered: false })).toBe("up");
+  });
+});
