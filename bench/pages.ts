@@ -82,7 +82,7 @@ async function measure(browser: Browser, url: string): Promise<Load> {
       const w = window as unknown as { __firstPaint: number | null; __firstRender: number | null };
       return w.__firstPaint !== null && w.__firstRender !== null;
     }, undefined, { timeout: 30_000 });
-    return page.evaluate(() => {
+    return await page.evaluate(() => {
       const w = window as unknown as { __firstPaint: number; __firstRender: number };
       return { firstPaintMs: w.__firstPaint, firstRenderMs: w.__firstRender };
     });
@@ -180,7 +180,8 @@ export async function main(args: string[]): Promise<number> {
     const widget = results[0];
     const withinLimit = widget.gzipBytes <= WIDGET_LIMIT_BYTES;
     console.log(`\nwidget.js: ${widget.gzipBytes} bytes gzip, limit ${WIDGET_LIMIT_BYTES}: ${withinLimit ? "within" : "OVER"}`);
-    await saveRun("pages", { machine: machine(), rounds: options.rounds, widgetLimitBytes: WIDGET_LIMIT_BYTES, results, runSeconds: 0 }, started);
+    const result = { machine: machine(), rounds: options.rounds, widgetLimitBytes: WIDGET_LIMIT_BYTES, results, runSeconds: 0 };
+    await saveRun("pages", result, started);
     return withinLimit ? 0 : 1;
   } finally {
     await run.finish();

@@ -3,7 +3,7 @@
  *   widget.js            the callback widget a provider's pages load (one script, no imports)
  *   static/<page>.js     the desk, the console and the query page (ES modules the edge's HTML loads)
  *   static/pages.css     their one style sheet
- *   docs -> ../../workers/docs-assets/docs   the /docs page's files (the edge's assets replace the top level's)
+ *   docs                 a link to the /docs page's files in workers/docs-assets (the edge's assets replace the top level's)
  * wrangler runs it before the edge starts or deploys ([env.edge.build]); the vitest config and the
  * launcher's tests run it too. Several may run at once (parallel test files): every file is written
  * to a temporary name and renamed, so a reader never sees half a file, and the output is the same each time.

@@ -15,7 +15,7 @@ import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
 import { DirectProbes } from "./probes.ts";
-import type { DigestReceipt, MemberView, MeshStatus, OwnPeerReport } from "./views.ts";
+import { agentCounts, type DigestReceipt, type MemberView, type MeshStatus, type OwnPeerReport } from "./views.ts";
 
 export type { MemberView, OwnPeerReport } from "./views.ts";
 
@@ -239,10 +239,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
         health: this.isDown(m.siteId) ? "down" : probedHealth(healthOf(h, now, since), h, this.probes.of(m.siteId)),
         seq: h?.seq ?? null,
         digestAgeMs: h ? now - h.issuedAtMs : null,
-        agents: {
-          total: digest?.agents.length ?? 0,
-          available: digest?.agents.filter((a) => a.state === "available").length ?? 0,
-        },
+        agents: agentCounts(digest),
       };
     });
     const receipts = Object.fromEntries(

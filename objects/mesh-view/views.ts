@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { memberInput } from "../../federation/wire/membership.ts";
 import { MEMBER_HEALTH } from "../../federation/runtime/mesh-view.ts";
-import { siteIdSchema } from "../../federation/wire/vocabulary.ts";
+import type { Digest } from "../../federation/wire/digest.ts";
+import { AGENT_STATES, siteIdSchema, type AgentState } from "../../federation/wire/vocabulary.ts";
 
 /** What this node's own peer reports about itself (the body of POST /federation/peer). */
 export const ownPeerReportSchema = z.strictObject({
@@ -28,7 +29,13 @@ export const memberViewSchema = z
     health: z.enum(MEMBER_HEALTH),
     seq: z.number().int().nullable(),
     digestAgeMs: z.number().int().nullable(),
-    agents: z.strictObject({ total: z.number().int().min(0), available: z.number().int().min(0) }),
+    agents: z.strictObject({
+      total: z.number().int().min(0),
+      available: z.number().int().min(0),
+      bySkill: z
+        .record(z.string(), z.partialRecord(z.enum(AGENT_STATES), z.number().int().min(0)))
+        .meta({ description: "The agents its latest digest lists (those it exposes to the federation), per skill and state" }),
+    }),
   })
   .meta({ id: "MeshMember", description: "A member as this node sees it: `up` while its latest digest is within its time to live, `stale` after, `down` after four times it." });
 export type MemberView = z.infer<typeof memberViewSchema>;
@@ -47,3 +54,19 @@ export const digestReceiptSchema = z
   .strictObject({ accepted: z.number().int().min(0), rejected: z.record(z.string(), z.number().int().min(0)) })
   .meta({ id: "DigestReceipt", description: "How many digests were accepted, and how many were refused, by reason." });
 export type DigestReceipt = z.infer<typeof digestReceiptSchema>;
+
+/** A member's agents as the mesh sees them (its digest's): how many, how many available, and per skill and state. Pure. */
+export function agentCounts(digest: Digest | null): MemberView["agents"] {
+  const bySkill: Record<string, Partial<Record<AgentState, number>>> = {};
+  for (const a of digest?.agents ?? []) {
+    for (const skill of Object.keys(a.skills)) {
+      const row = (bySkill[skill] ??= {});
+      row[a.state] = (row[a.state] ?? 0) + 1;
+    }
+  }
+  return {
+    total: digest?.agents.length ?? 0,
+    available: digest?.agents.filter((a) => a.state === "available").length ?? 0,
+    bySkill,
+  };
+}

@@ -1,4 +1,4 @@
-/** What the console reads: the mesh (every second), the service figures and the agents per site (every few seconds). */
+/** What the console reads, every second: the mesh (members, health, agents per skill and state from their digests) and the service figures. */
 import { callApi } from "../shared/api.ts";
 
 export interface MeshMember {
@@ -9,7 +9,7 @@ export interface MeshMember {
   health: "up" | "stale" | "down";
   seq: number | null;
   digestAgeMs: number | null;
-  agents: { total: number; available: number };
+  agents: { total: number; available: number; bySkill: Record<string, Partial<Record<string, number>>> };
 }
 
 export interface Mesh {
@@ -35,14 +35,6 @@ export interface Stats {
   bySite: (Figures & { siteId: string })[];
 }
 
-export interface SiteAgents {
-  id: string;
-  health: string;
-  agents: { state: string; skills: { name: string; level: number }[] }[];
-}
-
-const AGENTS_QUERY = "{ sites { id health agents(first: 100) { state skills { name level } } } }";
-
 export class ConsoleApi {
   constructor(
     private readonly base: string,
@@ -51,28 +43,4 @@ export class ConsoleApi {
 
   mesh = () => callApi<Mesh>(this.base, "/v1/mesh", { token: this.token });
   stats = () => callApi<Stats>(this.base, "/v1/stats", { token: this.token });
-
-  /** Agents per site from the federated schema; a member that did not answer is simply missing. */
-  async agents(): Promise<SiteAgents[]> {
-    const answer = await callApi<{ data?: { sites: (SiteAgents | null)[] } | null }>(this.base, "/graphql", {
-      token: this.token,
-      body: { query: AGENTS_QUERY },
-      headers: { accept: "application/graphql-response+json, application/json" },
-    });
-    return (answer.data?.sites ?? []).filter((s): s is SiteAgents => s !== null);
-  }
-}
-
-/** Agents of a site counted per skill and state: the console's table rows. Pure, for the page and its tests. */
-export function agentsBySkillAndState(site: SiteAgents): { skill: string; byState: Record<string, number> }[] {
-  const rows = new Map<string, Record<string, number>>();
-  for (const a of site.agents) {
-    const state = a.state.toLowerCase();
-    for (const s of a.skills.length ? a.skills : [{ name: "(none)", level: 0 }]) {
-      const row = rows.get(s.name) ?? {};
-      row[state] = (row[state] ?? 0) + 1;
-      rows.set(s.name, row);
-    }
-  }
-  return [...rows].sort(([a], [b]) => a.localeCompare(b)).map(([skill, byState]) => ({ skill, byState }));
 }

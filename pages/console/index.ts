@@ -1,19 +1,19 @@
 /**
- * The ops console (/console): the mesh's members and their health, refreshed every
- * second; service figures and agents per skill and state, every five. A partner's
- * token sees what its boundary allows (the edge filters; the page shows what it gets).
+ * The ops console (/console): the mesh's members, their health and their agents per
+ * skill and state, and the service figures, each read again a second after the last
+ * answer. A partner's token sees what its boundary allows (the edge filters; the page
+ * shows what it gets).
  */
 import { render } from "preact";
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError } from "../shared/api.ts";
 import { html } from "../shared/html.ts";
 import { SignIn, storedToken, storeToken } from "../shared/session.ts";
-import { ConsoleApi, type Mesh, type SiteAgents, type Stats } from "./console-api.ts";
+import { ConsoleApi, type Mesh, type Stats } from "./console-api.ts";
 import { AgentsTable, FiguresTable, MeshTable } from "./tables.ts";
 
 const TOKEN_KEY = "callback-console-token";
-const MESH_EVERY_MS = 1_000;
-const FIGURES_EVERY_MS = 5_000;
+const EVERY_MS = 1_000;
 
 /** Calls `read` now and every `everyMs`, one at a time (a slow answer delays the next, never piles up). */
 function usePoll<T>(read: () => Promise<T>, everyMs: number, onError: (err: unknown) => void): T | null {
@@ -49,9 +49,8 @@ function ConsolePage(props: { api: ConsoleApi; onSignOut: (why: string | null) =
     },
     [onSignOut],
   );
-  const mesh = usePoll<Mesh>(api.mesh, MESH_EVERY_MS, fail);
-  const stats = usePoll<Stats>(api.stats, FIGURES_EVERY_MS, fail);
-  const agents = usePoll<SiteAgents[]>(useCallback(() => api.agents(), [api]), FIGURES_EVERY_MS, fail);
+  const mesh = usePoll<Mesh>(api.mesh, EVERY_MS, fail);
+  const stats = usePoll<Stats>(api.stats, EVERY_MS, fail);
 
   return html`<header class="bar">
       <h1>Console</h1>
@@ -62,7 +61,7 @@ function ConsolePage(props: { api: ConsoleApi; onSignOut: (why: string | null) =
       ${error ? html`<p class="error" role="alert">${error}</p>` : null}
       ${mesh ? html`<${MeshTable} mesh=${mesh} />` : html`<p class="loading">Reading the mesh…</p>`}
       ${stats ? html`<${FiguresTable} stats=${stats} />` : null}
-      ${agents ? html`<${AgentsTable} sites=${agents} />` : null}
+      ${mesh ? html`<${AgentsTable} mesh=${mesh} />` : null}
     </main>`;
 }
 

@@ -1,9 +1,17 @@
 /** The console's tables: members and their health, service figures, agents per skill and state. */
 import { html } from "../shared/html.ts";
-import { agentsBySkillAndState, type Figures, type Mesh, type SiteAgents, type Stats } from "./console-api.ts";
+import type { Figures, Mesh, Stats } from "./console-api.ts";
 
 const STATES = ["available", "busy", "on_call", "wrap_up", "break", "offline", "unreachable"];
-const STATUSES = ["pending", "scheduled", "dialing", "connected", "retrying", "completed", "answered", "failed", "cancelled", "expired"];
+/** Columns of the callbacks table: statuses grouped so the table fits a laptop's width; each cell's title has the parts. */
+const COLUMNS: { name: string; statuses: string[] }[] = [
+  { name: "open", statuses: ["pending", "scheduled", "dialing", "connected", "retrying"] },
+  { name: "completed", statuses: ["completed"] },
+  { name: "answered", statuses: ["answered"] },
+  { name: "failed", statuses: ["failed"] },
+  { name: "cancelled", statuses: ["cancelled"] },
+  { name: "expired", statuses: ["expired"] },
+];
 
 const age = (ms: number | null) => (ms === null ? "—" : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
 const share = (x: number | null) => (x === null ? "—" : `${Math.round(x * 100)}%`);
@@ -36,7 +44,9 @@ export function MeshTable(props: { mesh: Mesh }) {
 function figureRow(name: string, f: Figures) {
   return html`<tr>
     <th scope="row">${name}</th>
-    ${STATUSES.map((s) => html`<td class="num">${f.byStatus[s] ?? 0}</td>`)}
+    ${COLUMNS.map(
+      (c) => html`<td class="num" title=${c.statuses.map((s) => `${s} ${f.byStatus[s] ?? 0}`).join(", ")}>${c.statuses.reduce((n, s) => n + (f.byStatus[s] ?? 0), 0)}</td>`,
+    )}
     <td class="num">${f.dueNextHour}</td><td class="num">${f.late}</td>
     <td class="num">${share(f.inWindowShare)}</td><td class="num">${wait(f.meanWaitSeconds)}</td>
   </tr>`;
@@ -49,7 +59,7 @@ export function FiguresTable(props: { stats: Stats }) {
     <div class="scroll">
     <table>
       <caption class="muted">Share in window and mean wait: callbacks asked for in the last ${stats.periodHours} h</caption>
-      <thead><tr><th>Who</th>${STATUSES.map((s) => html`<th class="num">${s}</th>`)}
+      <thead><tr><th>Who</th>${COLUMNS.map((c) => html`<th class="num" title=${c.statuses.join(", ")}>${c.name}</th>`)}
         <th class="num">due within 1 h</th><th class="num">late</th><th class="num">in window</th><th class="num">mean wait</th></tr></thead>
       <tbody>
         ${figureRow("all", stats.total)}
@@ -61,18 +71,20 @@ export function FiguresTable(props: { stats: Stats }) {
   </section>`;
 }
 
-export function AgentsTable(props: { sites: SiteAgents[] }) {
+/** Agents per skill and state at each member, as its latest digest lists them (what it exposes to the federation). */
+export function AgentsTable(props: { mesh: Mesh }) {
   return html`<section class="card" aria-labelledby="agents-title">
     <h2 id="agents-title">Agents per skill and state</h2>
-    ${props.sites.map(
-      (site) => html`<h3>${site.id} <span class=${`badge health-${site.health}`}>${site.health}</span></h3>
+    <p class="muted">As each member's latest digest lists them: the agents it shares with the federation.</p>
+    ${props.mesh.members.map(
+      (m) => html`<h3>${m.siteId} <span class=${`badge health-${m.health}`}>${m.health}</span></h3>
         <div class="scroll">
         <table>
-          <caption class="sr-only">Agents at ${site.id} per skill and state</caption>
+          <caption class="sr-only">Agents at ${m.siteId} per skill and state</caption>
           <thead><tr><th>Skill</th>${STATES.map((s) => html`<th class="num">${s.replace("_", " ")}</th>`)}</tr></thead>
-          <tbody>${agentsBySkillAndState(site).map(
-            (row) => html`<tr><th scope="row">${row.skill}</th>${STATES.map((s) => html`<td class="num">${row.byState[s] ?? 0}</td>`)}</tr>`,
-          )}</tbody>
+          <tbody>${Object.entries(m.agents.bySkill)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([skill, byState]) => html`<tr><th scope="row">${skill}</th>${STATES.map((s) => html`<td class="num">${byState[s] ?? 0}</td>`)}</tr>`)}</tbody>
         </table>
         </div>`,
     )}

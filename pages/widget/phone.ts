@@ -10,11 +10,14 @@ export function checkPhone(text: string, country: string, metadata: MetadataJson
   if (!typed) return { ok: false, problem: "empty" };
   const number = parsePhoneNumberFromString(typed, country as CountryCode, metadata);
   if (number?.isValid()) return { ok: true, e164: number.number, display: number.formatInternational() };
-  // A calling code (1 to 3 digits) whose countries are not bundled: the edge checks the number when it is sent (countries.ts).
+  // Typed with + and not valid for any bundled country: it may be a country the widget does not carry, even one that
+  // shares a calling code with a bundled one (Jamaica's +1, Jersey's +44). The edge checks it, with all the metadata,
+  // when it is sent (countries.ts); here it only has to look like E.164.
   const plain = typed.replace(/[\s().-]/g, "");
-  if (/^\+[1-9]\d{7,14}$/.test(plain) && ![2, 3, 4].some((n) => plain.slice(1, n) in metadata.country_calling_codes)) {
-    return { ok: true, e164: plain, display: plain };
-  }
+  // So: a calling code not bundled at all, or a number of a length its calling code allows (a +1 number one digit short
+  // is still refused as typed; a well-sized one that no bundled country's patterns take is the edge's to judge).
+  const possible = !number || number.isPossible();
+  if (typed.startsWith("+") && /^\+[1-9]\d{7,14}$/.test(plain) && possible) return { ok: true, e164: plain, display: plain };
   return { ok: false, problem: "invalid" };
 }
 

@@ -1136,6 +1136,18 @@ export interface components {
             agents: {
                 total: number;
                 available: number;
+                /** @description The agents its latest digest lists (those it exposes to the federation), per skill and state */
+                bySkill: {
+                    [key: string]: {
+                        offline?: number;
+                        available?: number;
+                        busy?: number;
+                        wrap_up?: number;
+                        break?: number;
+                        on_call?: number;
+                        unreachable?: number;
+                    };
+                };
             };
         };
         /** @description Callbacks by status, due, late and failed; the share reached within the customer's window and the mean wait, in all, per provider and per site. */

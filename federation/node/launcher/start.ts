@@ -80,6 +80,7 @@ process.stdout.write(
     row("edge", mesh.urls.edge),
     ...Object.entries(mesh.urls.sites).map(([id, url]) => row(id, url)),
     `\n  admin token  ${mesh.adminToken}  (${mesh.secrets.adminTokenSource === "env" ? "from MESH_ADMIN_TOKEN" : "generated; set MESH_ADMIN_TOKEN to choose one"})\n`,
+    `  pages        ${mesh.urls.edge}/desk (agents) · /console (ops) · /graphiql · /demo/widget?provider=<id> (customers)\n`,
     `  state        ${mesh.stateDir}${options.fresh ? "  (fresh)" : ""}\n`,
     ...(mesh.peers.size > 0 ? [`  peers        ${[...mesh.peers].map(([id, m]) => `${id} ${m.peer.peerId}`).join("\n               ")}\n`] : []),
     `\nCtrl-C to stop.\n`,

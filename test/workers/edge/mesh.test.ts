@@ -90,7 +90,8 @@ describe("digests received over gossip", () => {
     const mesh = await edge("GET", "/v1/mesh", undefined, ADMIN);
     expect(mesh.body.self).toBe("edge");
     expect(mesh.body.members).toEqual([
-      expect.objectContaining({ siteId: "paris", peerId: PEERS.paris, health: "up", agents: { total: 1, available: 1 } }),
+      // Counted from the digest: one agent, available, in the one skill she has.
+      expect.objectContaining({ siteId: "paris", peerId: PEERS.paris, health: "up", agents: { total: 1, available: 1, bySkill: { appliance_repair: { available: 1 } } } }),
     ]);
     expect(mesh.body.receipts).toMatchObject({ accepted: 2, not_newer: 1, not_a_member: 1 });
   });
