@@ -4,7 +4,9 @@
  * in the widget on a provider's page served from another origin; the agent's desk shows
  * it arrive; the simulated media server fires it; the agent completes it; the widget shows
  * `completed`. Then the console shows a site go down when its runtime stops answering, and
- * back up once the launcher has restarted it. The run leaves screenshots of the three pages in
+ * back up once the launcher has restarted it. The widget speaks French to a French browser at
+ * 320 px, worked with Tab, Space and Enter alone; the query page runs a query with an ops token
+ * and browses the schema. The run leaves screenshots of the three pages in
  * docs/screenshots (the README shows them). Ports 19787/19801 and 19780 for the provider's page.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -64,6 +66,23 @@ function runtimeHolding(dir: string): number | null {
     }
   }
   return null;
+}
+
+/** Presses Tab until `target` has the focus (looking inside shadow roots), as a keyboard user would; fails past `max` presses. */
+async function tabTo(page: Page, target: import("playwright-core").Locator, max = 25): Promise<void> {
+  const handle = await target.elementHandle();
+  const seen: string[] = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const [focused, what] = await page.evaluate((el) => {
+      let active = document.activeElement;
+      while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+      return [active === el, `${active?.tagName ?? "none"}${active?.id ? `#${active.id}` : ""}`] as const;
+    }, handle);
+    if (focused) return;
+    seen.push(what);
+  }
+  throw new Error(`not reached with ${max} presses of Tab (focus went: ${seen.join(" ")})`);
 }
 
 describe.skipIf(skipReason !== null)(`the pages in chromium${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
@@ -191,5 +210,63 @@ describe.skipIf(skipReason !== null)(`the pages in chromium${skipReason ? ` (ski
         // Killed by the supervisor's restart, as it should be.
       }
     }
+  });
+
+  it("the widget speaks the customer's language, fits 320 px, and is worked with the keyboard alone", async () => {
+    const page = await context.newPage();
+    const trouble: string[] = [];
+    page.on("pageerror", (e) => trouble.push(`error: ${e.message}`));
+    await page.setViewportSize({ width: 320, height: 640 });
+    // A French browser: the provider serves fr (registered in the first test), so the widget speaks it.
+    await page.addInitScript(() => {
+      Object.defineProperty(navigator, "languages", { get: () => ["fr-FR", "fr"] });
+      Object.defineProperty(navigator, "language", { get: () => "fr-FR" });
+    });
+    await page.goto(`http://127.0.0.1:${PROVIDER_PAGE_PORT}/?provider=acme`);
+    const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= 320);
+
+    const reason = page.getByLabel(/De quoi s.agit-il/);
+    await tabTo(page, reason);
+    await page.keyboard.type("Mon lave-linge fuit");
+    await tabTo(page, page.getByRole("button", { name: "Rappelez-moi" }));
+    await page.keyboard.press("Enter");
+    const asap = page.getByRole("radio", { name: "Dès que possible" });
+    await asap.waitFor();
+    expect(await fits()).toBe(true);
+    await tabTo(page, asap);
+    await page.keyboard.press("Space");
+    expect(await asap.isChecked()).toBe(true);
+    // The picker starts on the browser's country; a French mobile number typed the French way.
+    expect(await page.getByLabel("Pays").inputValue()).toBe("FR");
+    await tabTo(page, page.getByLabel("Numéro de téléphone"));
+    await page.keyboard.type("06 12 34 56 78");
+    await tabTo(page, page.getByRole("button", { name: "Confirmer" }));
+    await page.keyboard.press("Enter");
+    await page.getByTestId("confirmation").waitFor();
+    expect(await fits()).toBe(true);
+    await tabTo(page, page.getByRole("button", { name: "Annuler le rappel" }));
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("callback-widget").getAttribute("data-status")).toBe("cancelled");
+    expect(await page.locator("callback-widget").textContent()).not.toBeNull();
+    expect(await page.getByText("Annulé").count()).toBeGreaterThan(0);
+    expect(trouble).toEqual([]);
+  });
+
+  it("the query page runs an ops query against the federated schema and browses its types", async () => {
+    const { page, trouble } = await open(`${mesh.urls.edge}/graphiql`);
+    await page.getByLabel("Token").fill(mesh.adminToken);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Run query" }).click();
+    await expect.poll(() => page.getByTestId("result").textContent()).toContain('"self": "edge"');
+    // The schema browser, read by introspection: from Query to the Mesh type.
+    await page.getByRole("button", { name: "open type Mesh" }).first().click();
+    await page.getByRole("heading", { name: "Schema: Mesh" }).waitFor();
+    expect(await page.getByText(/^\s*members/).count()).toBeGreaterThan(0);
+    // A token that is not one: the page asks to sign in again.
+    await page.evaluate(() => sessionStorage.setItem("callback-graphiql-token", "not-a-token"));
+    await page.reload();
+    await page.getByRole("button", { name: "Run query" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    expect(trouble.filter((t) => !t.includes("401"))).toEqual([]);
   });
 });
