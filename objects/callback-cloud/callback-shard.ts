@@ -53,6 +53,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   private readonly cloud: CloudContext;
   private readonly provider: ProviderRecord;
   private readonly store: CallbackStore;
+  private readonly desks: DeskNotices;
   private readonly alarmSchedule: AlarmSchedule;
   private readonly releases: HoldReleases;
   private readonly planner: Planner;
@@ -71,7 +72,8 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     const c: CloudContext = { env, storage: ctx.storage, sql: this.sql, sites, now: () => this.clock.now(), mesh: () => this.mesh };
     this.cloud = c;
     this.provider = new ProviderRecord(c);
-    this.store = new CallbackStore(c, new EventStreams(), new DeskNotices(c));
+    this.desks = new DeskNotices(c);
+    this.store = new CallbackStore(c, new EventStreams(), this.desks);
     this.releases = new HoldReleases(c);
     this.alarmSchedule = new AlarmSchedule(c, () => this.releases.nextAt());
     this.planner = new Planner(c, this.store, this.provider, this.releases);
@@ -167,7 +169,8 @@ export class CallbackShard extends DurableObject<CloudEnv> {
 
   async alarm(): Promise<void> {
     this.alarmSchedule.fired();
-    await this.session.run();
+    // Desks hear of what the run did once its calls have gone out (desk-notices.ts).
+    await this.desks.after(() => this.session.run());
     await this.releases.settle(this.clock.now());
     await this.alarmSchedule.rearm();
   }

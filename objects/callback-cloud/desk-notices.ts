@@ -2,7 +2,8 @@
  * Tells agents' desks what changed among their callbacks. Every event of a callback
  * that has an agent is noted here (and the agent a callback leaves, when it moves);
  * notes made in one turn of the object go out together, one call per agent, after the
- * turn, never inside it: a desk that does not answer delays no callback. Best effort:
+ * turn (after the alarm's whole run, see `after`), never inside it: a desk that does not
+ * answer delays no callback. Best effort:
  * a desk that misses a notice reads its callbacks again when it reconnects.
  */
 import { deskName, type DeskChange } from "../desk-feed/changes.ts";
@@ -11,6 +12,7 @@ import type { CloudContext } from "./cloud-context.ts";
 export class DeskNotices {
   private readonly pending = new Map<string, DeskChange[]>();
   private flushing = false;
+  private held = 0;
 
   constructor(private readonly c: CloudContext) {}
 
@@ -20,10 +22,28 @@ export class DeskNotices {
     const list = this.pending.get(name) ?? [];
     list.push(change);
     this.pending.set(name, list);
-    if (!this.flushing) {
-      this.flushing = true;
-      setTimeout(() => this.flush(), 0);
+    this.schedule();
+  }
+
+  /**
+   * Runs `work` with the notices it makes held until it is done: the alarm's run waits for
+   * the instant its calls are due, and a notice sent in that wait (an object call per agent,
+   * a desk feed woken) would take the one thread the calls then need. Desks hear after.
+   */
+  async after<T>(work: () => Promise<T>): Promise<T> {
+    this.held++;
+    try {
+      return await work();
+    } finally {
+      this.held--;
+      this.schedule();
     }
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.held > 0 || this.pending.size === 0) return;
+    this.flushing = true;
+    setTimeout(() => this.flush(), 0);
   }
 
   private flush(): void {
