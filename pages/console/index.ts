@@ -4,15 +4,13 @@
  * answer. A partner's token sees what its boundary allows (the edge filters; the page
  * shows what it gets).
  */
-import { render } from "preact";
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError } from "../shared/api.ts";
 import { html } from "../shared/html.ts";
-import { SignIn, storedToken, storeToken } from "../shared/session.ts";
+import { mountPage, TokenGate, type SignOut } from "../shared/session.ts";
 import { ConsoleApi, type Mesh, type Stats } from "./console-api.ts";
 import { AgentsTable, FiguresTable, MeshTable } from "./tables.ts";
 
-const TOKEN_KEY = "callback-console-token";
 const EVERY_MS = 1_000;
 
 /** Calls `read` now and every `everyMs`, one at a time (a slow answer delays the next, never piles up). */
@@ -65,28 +63,13 @@ function ConsolePage(props: { api: ConsoleApi; onSignOut: (why: string | null) =
     </main>`;
 }
 
-function App() {
-  const [token, setToken] = useState<string | null>(storedToken(TOKEN_KEY));
-  const [why, setWhy] = useState<string | null>(null);
-  const signOut = useCallback((reason: string | null) => {
-    storeToken(TOKEN_KEY, null);
-    setToken(null);
-    setWhy(reason);
-  }, []);
-  const api = useMemo(() => (token ? new ConsoleApi(location.origin, token) : null), [token]);
-  if (!api) {
-    return html`<${SignIn} title="Ops console" error=${why}
-      hint="Paste an ops token (POST /v1/tokens at the edge, role ops), the admin token, or your partner token."
-      onToken=${(t: string) => {
-        storeToken(TOKEN_KEY, t);
-        setWhy(null);
-        setToken(t);
-      }} />`;
-  }
-  return html`<${ConsolePage} api=${api} onSignOut=${signOut} />`;
+function SignedInConsole(props: { token: string; signOut: SignOut }) {
+  const api = useMemo(() => new ConsoleApi(location.origin, props.token), [props.token]);
+  return html`<${ConsolePage} api=${api} onSignOut=${props.signOut} />`;
 }
 
-const root = document.getElementById("app") as HTMLElement;
-// The shell's "Loading…" goes: preact renders beside what it did not make.
-root.textContent = "";
-render(html`<${App} />`, root);
+mountPage(
+  () => html`<${TokenGate} storageKey="callback-console-token" title="Ops console"
+    hint="Paste an ops token (POST /v1/tokens at the edge, role ops), the admin token, or your partner token."
+    page=${(token: string, signOut: SignOut) => html`<${SignedInConsole} token=${token} signOut=${signOut} />`} />`,
+);

@@ -4,16 +4,14 @@
  * heartbeat every 10 s (a site marks an agent unreachable after 30 s without one), and
  * it listens on the live feed: each change reloads the desk.
  */
-import { render } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError } from "../shared/api.ts";
 import { html } from "../shared/html.ts";
-import { SignIn, storedToken, storeToken } from "../shared/session.ts";
+import { mountPage, TokenGate, type SignOut } from "../shared/session.ts";
 import { CallbackCard, type CardActions } from "./callback-card.ts";
 import { DeskApi, REPORTABLE_STATES, type Desk } from "./desk-api.ts";
 import { openLiveFeed } from "./live-feed.ts";
 
-const TOKEN_KEY = "callback-desk-token";
 const HEARTBEAT_MS = 10_000;
 const base = location.origin;
 
@@ -120,29 +118,14 @@ function DeskPage(props: { api: DeskApi; onSignOut: (why: string | null) => void
     </main>`;
 }
 
-function App() {
-  const [token, setToken] = useState<string | null>(storedToken(TOKEN_KEY));
-  const [why, setWhy] = useState<string | null>(null);
-  const signOut = useCallback((reason: string | null) => {
-    storeToken(TOKEN_KEY, null);
-    setToken(null);
-    setWhy(reason);
-  }, []);
-  // Before any return: hooks run in the same order on every render.
-  const api = useMemo(() => (token ? new DeskApi(base, token) : null), [token]);
-  if (!token || !api) {
-    return html`<${SignIn} title="Agent desk" error=${why}
-      hint="Paste the token your site gave you (POST /v1/tokens at your site, role agent)."
-      onToken=${(t: string) => {
-        storeToken(TOKEN_KEY, t);
-        setWhy(null);
-        setToken(t);
-      }} />`;
-  }
-  return html`<${DeskPage} api=${api} onSignOut=${signOut} />`;
+/** The desk's API for one token, made once per token: the page's effects depend on it. */
+function SignedInDesk(props: { token: string; signOut: SignOut }) {
+  const api = useMemo(() => new DeskApi(base, props.token), [props.token]);
+  return html`<${DeskPage} api=${api} onSignOut=${props.signOut} />`;
 }
 
-const root = document.getElementById("app") as HTMLElement;
-// The shell's "Loading…" goes: preact renders beside what it did not make.
-root.textContent = "";
-render(html`<${App} />`, root);
+mountPage(
+  () => html`<${TokenGate} storageKey="callback-desk-token" title="Agent desk"
+    hint="Paste the token your site gave you (POST /v1/tokens at your site, role agent)."
+    page=${(token: string, signOut: SignOut) => html`<${SignedInDesk} token=${token} signOut=${signOut} />`} />`,
+);

@@ -4,14 +4,12 @@
  * equivalent of GraphiQL in a few kilobytes: GraphiQL itself would be 300 KB or more of
  * React and editor for the same job here.
  */
-import { render } from "preact";
-import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError, callApi } from "../shared/api.ts";
 import { html } from "../shared/html.ts";
-import { SignIn, storedToken, storeToken } from "../shared/session.ts";
+import { mountPage, TokenGate, type SignOut } from "../shared/session.ts";
 import { SchemaBrowser, type SchemaTypes, loadSchema } from "./schema-browser.ts";
 
-const TOKEN_KEY = "callback-graphiql-token";
 const QUERY_KEY = "callback-graphiql-query";
 const FIRST_QUERY = `# The federated schema: every member's subgraph stitched with the cloud's.
 {
@@ -83,28 +81,8 @@ function QueryPage(props: { token: string; onSignOut: (why: string | null) => vo
     </main>`;
 }
 
-function App() {
-  const [token, setToken] = useState<string | null>(storedToken(TOKEN_KEY));
-  const [why, setWhy] = useState<string | null>(null);
-  const signOut = useCallback((reason: string | null) => {
-    storeToken(TOKEN_KEY, null);
-    setToken(null);
-    setWhy(reason);
-  }, []);
-  const signedIn = useMemo(() => token, [token]);
-  if (!signedIn) {
-    return html`<${SignIn} title="GraphQL query page" error=${why}
-      hint="Paste an ops token (POST /v1/tokens at the edge, role ops) or the admin token."
-      onToken=${(t: string) => {
-        storeToken(TOKEN_KEY, t);
-        setWhy(null);
-        setToken(t);
-      }} />`;
-  }
-  return html`<${QueryPage} token=${signedIn} onSignOut=${signOut} />`;
-}
-
-const root = document.getElementById("app") as HTMLElement;
-// The shell's "Loading…" goes: preact renders beside what it did not make.
-root.textContent = "";
-render(html`<${App} />`, root);
+mountPage(
+  () => html`<${TokenGate} storageKey="callback-graphiql-token" title="GraphQL query page"
+    hint="Paste an ops token (POST /v1/tokens at the edge, role ops) or the admin token."
+    page=${(token: string, signOut: SignOut) => html`<${QueryPage} token=${token} onSignOut=${signOut} />`} />`,
+);

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { Actor } from "../../objects/callback-cloud/callback-shard.ts";
 import type { IntakeCaller } from "../../objects/callback-cloud/intake-guard.ts";
 import { normalizeConfirmation, placeOf } from "../../objects/callback-cloud/confirmation.ts";
-import { shardName } from "../../objects/callback-cloud/shards.ts";
+import { shardIndexes, shardName } from "../../objects/callback-cloud/shards.ts";
 import { clientKey } from "../../objects/shared/client-address.ts";
 import type { AuthConfig, AuthVariables, Principal } from "../shared/auth.ts";
 import { ApiError } from "../shared/errors.ts";
@@ -32,6 +32,12 @@ export const directoryOf = (env: EdgeEnv) => env.DIRECTORY.getByName("providers"
 export const providerOf = (env: EdgeEnv, providerId: string) => env.PROVIDERS.getByName(providerId);
 /** One of a provider's callback shards. */
 export const shardOf = (env: EdgeEnv, providerId: string, shard: number) => env.CALLBACK_SHARDS.getByName(shardName(providerId, shard));
+
+/** Every callback shard of every registered provider (the first 100 providers), for reads across them all. */
+export async function everyShard(env: EdgeEnv) {
+  const providers = await directoryOf(env).providers(100);
+  return providers.flatMap((p) => shardIndexes(p.shards).map((i) => shardOf(env, p.id, i)));
+}
 
 const NOT_FOUND = () => new ApiError(404, "callback_not_found", "no callback with that confirmation and verifier");
 

@@ -9,7 +9,6 @@ import { createRoute } from "@hono/zod-openapi";
 import { decodeJwt } from "jose";
 import { z } from "zod";
 import { deskCallbackSchema, type DeskCallback } from "../../../objects/callback-cloud/desk-reads.ts";
-import { shardIndexes } from "../../../objects/callback-cloud/shards.ts";
 import { DESK_PROTOCOL, deskName, tokenFromProtocols } from "../../../objects/desk-feed/changes.ts";
 import { DESK_EXPIRES_HEADER } from "../../../objects/desk-feed/desk-feed.ts";
 import { statusReport } from "../../../objects/roster/model.ts";
@@ -19,7 +18,7 @@ import { allow } from "../../shared/access.ts";
 import { principalOf, type Principal } from "../../shared/auth.ts";
 import { ApiError, errorBody } from "../../shared/errors.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
-import { directoryOf, edgeAuth, shardOf, type EdgeApp } from "../app-types.ts";
+import { edgeAuth, everyShard, type EdgeApp } from "../app-types.ts";
 import type { EdgeEnv } from "../env.ts";
 
 const tags = ["desk"];
@@ -67,9 +66,7 @@ function atSite(env: EdgeEnv, agent: AgentPrincipal & { siteId: string }, token:
 
 /** Every shard of every provider is asked: an agent may serve any provider its site does. */
 async function callbacksOf(env: EdgeEnv, agent: { siteId: string; ref: string }): Promise<DeskCallback[]> {
-  const providers = await directoryOf(env).providers(100);
-  const shards = providers.flatMap((p) => shardIndexes(p.shards).map((i) => shardOf(env, p.id, i)));
-  const lists = await Promise.all(shards.map((s) => s.deskCallbacks({ role: "agent", siteId: agent.siteId, agentId: agent.ref })));
+  const lists = await Promise.all((await everyShard(env)).map((s) => s.deskCallbacks({ role: "agent", siteId: agent.siteId, agentId: agent.ref })));
   const soonest = (d: DeskCallback) => Date.parse(d.callback.scheduledFor ?? d.callback.window.start);
   return lists.flat().sort((a, b) => soonest(a) - soonest(b));
 }

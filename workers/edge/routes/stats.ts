@@ -2,11 +2,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { FIGURES_PERIOD_MS, mergeFigures, serviceFiguresSchema } from "../../../objects/callback-cloud/service-figures.ts";
-import { shardIndexes } from "../../../objects/callback-cloud/shards.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
 import { allow } from "../../shared/access.ts";
 import { jsonAnswer, newApp, withErrors } from "../../shared/openapi.ts";
-import { directoryOf, shardOf, type EdgeApp } from "../app-types.ts";
+import { everyShard, type EdgeApp } from "../app-types.ts";
 
 const statsSchema = z
   .strictObject({
@@ -31,8 +30,7 @@ export const stats = newApp<EdgeApp>().openapi(
   async (c) => {
     const principal = c.get("principal");
     const siteId = principal?.role === "partner" ? principal.partnerId : null;
-    const providers = await directoryOf(c.env).providers(100);
-    const shards = providers.flatMap((p) => shardIndexes(p.shards).map((i) => shardOf(c.env, p.id, i)));
+    const shards = await everyShard(c.env);
     // A partner is not told which providers exist beyond those its agents serve.
     const figures = (await Promise.all(shards.map((s) => s.serviceFigures(siteId)))).filter((f) => !siteId || Object.keys(f.bySite).length > 0);
     const now = systemClock.now();
