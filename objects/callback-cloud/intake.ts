@@ -50,16 +50,8 @@ export class Intake {
 
     // Keys are the caller's own: another customer's same key is another request, and learns nothing of this one.
     const scopedKey = `${userId}\u0000${idempotencyKey}`;
-    const prior = this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE idempotency_key = ${scopedKey}`.toArray()[0];
-    if (prior) {
-      if (prior.request_hash !== requestHash) {
-        return fail(409, "idempotency_key_reused", "this Idempotency-Key was used for a different request", {
-          confirmation: prior.confirmation,
-        });
-      }
-      const verifier = await deriveVerifier(this.c.env.EDGE_JWT_SECRET, prior.confirmation);
-      return ok(receiptOf(this.store.view(prior, { role: "admin" }), verifier));
-    }
+    const prior = this.withKey(scopedKey);
+    if (prior) return this.repeated(prior, requestHash);
     // A retry (above) is the same callback and counts for nothing; anything new counts, refused or not.
     const admitted = await this.guard.admit(p, caller, input.contact.phone ?? null, now);
     if (!admitted.ok) return admitted;
@@ -94,7 +86,10 @@ export class Intake {
     const confirmation = newConfirmation(p.ordinal, p.shard);
     const verifier = await deriveVerifier(this.c.env.EDGE_JWT_SECRET, confirmation);
     const verifierHash = await hashVerifier(verifier);
-    const stored = this.c.storage.transactionSync(() => {
+    const stored = this.c.storage.transactionSync((): boolean | CallbackRow => {
+      // The same key sent again while this one was being analysed (the awaits above let it in): that one is the callback.
+      const raced = this.withKey(scopedKey);
+      if (raced) return raced;
       if (!this.guard.takeOfferUse(p, offer, now)) return false;
       this.c.sql`INSERT INTO callbacks (id, confirmation, verifier_hash, idempotency_key, request_hash, user_id, status, reason, notes,
         language, intent, skill, skill_level, priority, media, contact, window_start_ms, window_end_ms, channel, due_at_ms,
@@ -116,6 +111,7 @@ export class Intake {
       });
       return true;
     });
+    if (typeof stored === "object") return this.repeated(stored, requestHash);
     if (!stored) {
       const max = this.guard.limits(p).callbacksPerOffer;
       return fail(409, "offer_used", `this offer was good for ${max} callback${max === 1 ? "" : "s"} and has been used; ask for a new one`, {
@@ -127,6 +123,19 @@ export class Intake {
     const estimate = await this.planner.estimate(this.store.mustGet(id), now);
     if (estimate !== null) this.c.sql`UPDATE callbacks SET scheduled_for_ms = ${estimate} WHERE id = ${id} AND status = 'pending'`;
     return ok(receiptOf(this.store.view(this.store.mustGet(id), { role: "admin" }), verifier));
+  }
+
+  private withKey(scopedKey: string): CallbackRow | null {
+    return this.c.sql<CallbackRow>`SELECT * FROM callbacks WHERE idempotency_key = ${scopedKey}`.toArray()[0] ?? null;
+  }
+
+  /** A key seen before: the same request is the same callback (its receipt again); another request is a 409. */
+  private async repeated(prior: CallbackRow, requestHash: string): Promise<Result<CallbackReceipt>> {
+    if (prior.request_hash !== requestHash) {
+      return fail(409, "idempotency_key_reused", "this Idempotency-Key was used for a different request", { confirmation: prior.confirmation });
+    }
+    const verifier = await deriveVerifier(this.c.env.EDGE_JWT_SECRET, prior.confirmation);
+    return ok(receiptOf(this.store.view(prior, { role: "admin" }), verifier));
   }
 }
 

@@ -57,7 +57,11 @@ describe("agent, ops and customer actions", () => {
     const seen = await status(body.confirmation, undefined, token);
     expect(seen.status).toBe(200);
     expect(types(seen.body)).toContain("viewed");
-    await edge("POST", `/v1/callbacks/${body.confirmation}/annotations`, { text: "customer has model DW-500" }, token);
+    const noted = await edge("POST", `/v1/callbacks/${body.confirmation}/annotations`, { text: "customer has model DW-500" }, token);
+    expect(noted.status).toBe(200);
+    // The note is in the staff's history, by the agent who wrote it.
+    const note = (await status(body.confirmation, undefined, ADMIN)).body.history.find((e: { type: string }) => e.type === "annotated");
+    expect(note?.detail).toMatchObject({ text: "customer has model DW-500" });
     const answered = await edge("POST", `/v1/callbacks/${body.confirmation}/answer`, { text: "E24 is a drain blockage: clean the filter." }, token);
     expect(answered.status).toBe(200);
     const customer = (await status(body.confirmation, body.verifier)).body;
@@ -73,14 +77,16 @@ describe("agent, ops and customer actions", () => {
     await staff("austin", "ana", { appliance_repair: 4 });
     const billingRef = await staff("manila", "dee", { billing: 3 });
     const { body } = await requestCallback();
+    const firstReservation = (await status(body.confirmation, undefined, ADMIN)).body.reservationId;
     const res = await edge("POST", `/v1/callbacks/${body.confirmation}/transfer`, { skill: "billing" }, ADMIN);
     expect(res.status).toBe(200);
     expect(res.body.status).toBe("scheduled");
     expect(res.body.agent).toEqual({ id: billingRef, siteId: "manila" });
     expect(types(res.body)).toEqual(expect.arrayContaining(["transferred", "agent_assigned"]));
-    // The first agent's reservation was given back.
+    // The first agent's reservation was given back at its site.
     const first = res.body.history.find((e: any) => e.type === "agent_assigned").detail;
     expect(first.siteId).toBe("austin");
+    expect((await site("austin", "GET", `/federation/reservations/${firstReservation}`)).body.status).toBe("released");
   });
 
   it("transfers to a site the provider is not served by: 422", async () => {
@@ -123,8 +129,12 @@ describe("agent, ops and customer actions", () => {
     expect(res.body.status).toBe("cancelled");
     expect((await site("austin", "GET", `/federation/reservations/${reservationId}`)).body.status).toBe("released");
     expect(await runAt(clock, T0)).toBe(false);
-    // Cancelling again is harmless; answering a cancelled callback is not.
-    expect((await edge("DELETE", `/v1/callbacks/${body.confirmation}?verifier=${encodeURIComponent(body.verifier)}`)).status).toBe(200);
+    // Cancelling again is harmless (the same callback, one `cancelled` in its history); answering a cancelled callback is not.
+    const again = await edge("DELETE", `/v1/callbacks/${body.confirmation}?verifier=${encodeURIComponent(body.verifier)}`);
+    expect(again.status).toBe(200);
+    expect(again.body.status).toBe("cancelled");
+    expect(types(again.body).filter((t) => t === "cancelled")).toHaveLength(1);
+    expect(again.body.history).toEqual(res.body.history);
     expect((await edge("POST", `/v1/callbacks/${body.confirmation}/answer`, { text: "hi" }, ADMIN)).status).toBe(409);
   });
 

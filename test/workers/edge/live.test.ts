@@ -3,16 +3,17 @@ import { describe, expect, it } from "vitest";
 import { sign, verify } from "../../../objects/callback-cloud/signing.ts";
 // Answers checked against the OpenAPI document.
 import { edge, requestCallback, status } from "./contract.ts";
-import { ACME, ADMIN, edgeEnv, registerAcme, runAt, staff, T0, types } from "./helpers.ts";
+import { ADMIN, edgeEnv, registerAcme, runAt, staff, T0, types } from "./helpers.ts";
 
 const SECRET = "acme-telephony-secret-0123";
 
+/** Reads the stream until `needle`; a stream that ends first fails, saying what it had sent. */
 async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, needle: string): Promise<string> {
   const decoder = new TextDecoder();
   let text = "";
   while (!text.includes(needle)) {
     const { value, done } = await reader.read();
-    if (done) break;
+    if (done) throw new Error(`the stream ended before ${JSON.stringify(needle)}; it sent:\n${text}`);
     text += decoder.decode(value, { stream: true });
   }
   return text;
@@ -30,6 +31,7 @@ describe("live status", () => {
     expect(res.headers.get("content-type")).toBe("text/event-stream");
     const reader = res.body!.getReader();
     const past = await readUntil(reader, "event: agent_assigned");
+    expect(past).toContain("event: agent_assigned");
     expect(past).toContain("event: received");
     expect(past).toContain("event: scheduled");
     expect(past).not.toContain("austin");
@@ -87,8 +89,11 @@ describe("a provider's own telephony (webhook media server)", () => {
     const view = (await status(body.confirmation, undefined, ADMIN)).body;
     expect(view.status).toBe("connected");
     expect(types(view).slice(-2)).toEqual(["outcome", "connected"]);
-    // The same report again is harmless.
+    // The same report again is harmless: answered, and the history is as it was.
     expect((await post(await sign(SECRET, report, T0))).status).toBe(200);
-    expect(ACME.id).toBe("acme");
+    const again = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(again.status).toBe("connected");
+    expect(again.history).toEqual(view.history);
+    expect(again.attempts).toEqual(view.attempts);
   });
 });

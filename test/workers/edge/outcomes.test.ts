@@ -28,8 +28,15 @@ describe("outcomes, retries and fallback", () => {
     await staff("austin", "ana", { appliance_repair: 4 });
     await staff("manila", "bo", { appliance_repair: 3 });
     const { body } = await requestCallback({ contact: { phone: phoneEnding("0002") }, media: ["voice", "sms"] });
+    // Each retry is planned on the backoff [5, 15] minutes, and not dialed a minute before its time.
     await runAt(clock, T0);
+    expect((await status(body.confirmation, undefined, ADMIN)).body.scheduledFor).toBe(new Date(T0 + 5 * MIN).toISOString());
+    await runAt(clock, T0 + 4 * MIN);
+    expect(await dials(body.confirmation)).toHaveLength(1);
     await runAt(clock, T0 + 5 * MIN);
+    expect((await status(body.confirmation, undefined, ADMIN)).body.scheduledFor).toBe(new Date(T0 + 20 * MIN).toISOString());
+    await runAt(clock, T0 + 19 * MIN);
+    expect(await dials(body.confirmation)).toHaveLength(2);
     await runAt(clock, T0 + 20 * MIN);
     const view = (await status(body.confirmation, undefined, ADMIN)).body;
     // Three voice attempts (the maximum), then the SMS, sent at once.
@@ -56,7 +63,11 @@ describe("outcomes, retries and fallback", () => {
     const clock = await registerAcme();
     await staff("austin", "ana", { appliance_repair: 4 });
     const { body } = await requestCallback({ contact: { phone: phoneEnding("0001") } });
-    for (const t of [T0, T0 + 5 * MIN, T0 + 20 * MIN]) await runAt(clock, t);
+    for (const [t, next] of [[T0, T0 + 5 * MIN], [T0 + 5 * MIN, T0 + 20 * MIN]]) {
+      await runAt(clock, t);
+      expect((await status(body.confirmation, body.verifier)).body.scheduledFor).toBe(new Date(next).toISOString());
+    }
+    await runAt(clock, T0 + 20 * MIN);
     const final = (await status(body.confirmation, body.verifier)).body;
     expect(final.status).toBe("failed");
     expect(final.attempts).toHaveLength(3);

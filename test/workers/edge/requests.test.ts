@@ -2,8 +2,8 @@ import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { signIndicia } from "../../../workers/edge/indicia.ts";
 // Answers checked against the OpenAPI document.
-import { edge, offer, requestCallback, status } from "./contract.ts";
-import { ACME, ADMIN, EDGE_SECRET, registerAcme, staff, T0 } from "./helpers.ts";
+import { edge, offer, requestCallback, requestOnly, site, status } from "./contract.ts";
+import { ACME, ADMIN, EDGE_SECRET, planNow, registerAcme, staff, T0 } from "./helpers.ts";
 
 const MIN = 60_000;
 const at = (ms: number) => new Date(ms).toISOString();
@@ -13,9 +13,13 @@ describe("providers", () => {
     expect((await edge("POST", "/v1/providers", ACME)).status).toBe(401);
     const first = await edge("POST", "/v1/providers", { ...ACME, webhook: { url: "https://pbx.acme.example/dial", secret: "s3cret-s3cret-s3cret" } }, ADMIN);
     expect(first.status).toBe(201);
-    expect((await edge("POST", "/v1/providers", ACME, ADMIN)).status).toBe(200);
+    // Updated in place: the same id, the new name and no webhook (the second registration has none).
+    const second = await edge("POST", "/v1/providers", { ...ACME, name: "Acme Appliances (renamed)" }, ADMIN);
+    expect(second.status).toBe(200);
     const shown = await edge("GET", "/v1/providers/acme");
     expect(shown.status).toBe(200);
+    expect(shown.body).toMatchObject({ id: "acme", name: "Acme Appliances (renamed)" });
+    expect(shown.body.webhook).toBeUndefined();
     expect(shown.body.intents).toHaveLength(8);
     expect(shown.text).not.toContain("s3cret");
     expect((await edge("GET", "/v1/providers/globex")).status).toBe(404);
@@ -122,6 +126,24 @@ describe("callback requests", () => {
     const other = await requestCallback({ indicia, reason: "billing question" }, "same-key-123");
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe("idempotency_key_reused");
+  });
+
+  it("sent ten times at once with one key, makes one callback and holds one agent", async () => {
+    await registerAcme();
+    const ref = await staff("austin", "ana", { appliance_repair: 4 });
+    const indicia = (await offer()).body.token;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => requestOnly({ indicia }, "concurrent-key-1")));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(201));
+    expect(new Set(answers.map((a) => a.body.confirmation)).size).toBe(1);
+    expect(new Set(answers.map((a) => a.body.verifier)).size).toBe(1);
+    await planNow();
+    // One callback in the provider's list, one reservation at the agent's site.
+    const listed = await edge("POST", "/graphql/cloud", { query: "{ callbacks(first: 100) { nodes { confirmation } } }" }, ADMIN, { accept: "application/graphql-response+json" });
+    expect(listed.body.data.callbacks.nodes).toEqual([{ confirmation: answers[0]!.body.confirmation }]);
+    const held = await site("austin", "GET", `/v1/agents/ana`);
+    expect(held.body.ref).toBe(ref);
+    const reservations = await site("austin", "POST", "/graphql", { query: "{ site { reservations(status: HELD) { callbackId agentId } } }" });
+    expect(reservations.body.data.site.reservations).toHaveLength(1);
   });
 
   it("keeps each customer's Idempotency-Keys to that customer: another's same key is a new callback, and learns nothing", async () => {

@@ -1,4 +1,4 @@
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../../federation/wire/viewer.ts";
@@ -147,8 +147,19 @@ describe("the site subgraph", () => {
     expect(bad.body.errors[0].message).toContain("nope");
     const put = await SELF.fetch("http://paris.test/graphql", { method: "PUT", headers: { authorization: `Bearer ${ADMIN}` } });
     expect(put.status).toBe(405);
-    // Unexpected failures are masked.
-    expect(JSON.stringify((await gql("{ site { id } }")).body)).not.toContain("stack");
+    // Unexpected failures are masked: a roster that throws (with a path in its message) is "Unexpected error." and nothing more.
+    const roster = env.ROSTER.getByName(env.SITE_ID);
+    await runInDurableObject(roster, (instance: { graphAgents: unknown }) => {
+      instance.graphAgents = () => {
+        throw new Error("boom at /srv/objects/roster/roster.ts:42");
+      };
+    });
+    const failed = await gql("{ site { agents { id } } }");
+    // The instance's own method again (it lives on the prototype), for whatever runs after.
+    await runInDurableObject(roster, (instance: { graphAgents: unknown }) => void delete instance.graphAgents);
+    expect(failed.body.errors?.map((e: { message: string }) => e.message)).toEqual(["Unexpected error."]);
+    expect(JSON.stringify(failed.body)).not.toMatch(/boom|roster\.ts|stack/);
+    expect((await gql("{ site { agents { id } } }")).body.errors).toBeUndefined();
   });
 
   it("refuses operations over the limits with their own codes", async () => {

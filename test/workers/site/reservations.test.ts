@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 // Answers checked against the OpenAPI document.
 import { api, report } from "./contract.ts";
-import { CLOUD, cloudToken, iso, PEER, putAgent, roster, T0, useClock } from "./helpers.ts";
+import { ADMIN, CLOUD, cloudToken, iso, PEER, putAgent, roster, T0, useClock } from "./helpers.ts";
 
 const SLOT = { start: iso(T0 + 15 * 60_000), end: iso(T0 + 30 * 60_000) };
 const reserve = (body: Record<string, unknown>, token: string | null = CLOUD) =>
@@ -140,10 +140,14 @@ describe("reservations", () => {
 
   it("is open to the callback cloud and admin only", async () => {
     await useClock();
-    await putAgent("ana");
+    const ana = await putAgent("ana");
     await report("ana", "available");
     expect((await reserve({ callbackId: "cb-1" }, null)).status).toBe(401);
     expect((await reserve({ callbackId: "cb-1" }, PEER)).status).toBe(403);
     expect((await reserve({ callbackId: "cb-1" }, "not-a-token")).status).toBe(401);
+    // Nothing refused was held: admin reserves the one slot.
+    const byAdmin = await reserve({ callbackId: "cb-1" }, ADMIN);
+    expect(byAdmin.status).toBe(201);
+    expect(byAdmin.body).toMatchObject({ callbackId: "cb-1", agentId: ana.ref, status: "held" });
   });
 });
