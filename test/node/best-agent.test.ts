@@ -8,12 +8,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { acmeAllDay, call, eventually, freshMesh } from "./mesh-client.ts";
+import { PORTS } from "./ports.ts";
 
 let mesh: Mesh;
 let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ mesh, stop } = await freshMesh("best-agent", 18687, 18701));
+  ({ mesh, stop } = await freshMesh("best-agent", PORTS.bestAgent.edge, PORTS.bestAgent.site));
 });
 
 afterAll(async () => {

@@ -7,12 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { acmeAllDay, call, eventually, freshMesh } from "./mesh-client.ts";
+import { PORTS } from "./ports.ts";
 
 let mesh: Mesh;
 let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ mesh, stop } = await freshMesh("e2e", 18787, 18801));
+  ({ mesh, stop } = await freshMesh("e2e", PORTS.e2e.edge, PORTS.e2e.site));
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@
  * /docs as a reader sees it: Debian's chromium, driven by playwright-core (which downloads
  * no browser), renders the edge's and a site's reference pages while every request that
  * is not to loopback is refused, so a page needing a CDN (or anything else outside the
- * Worker) fails here. Ports 38787/38801, as test/node/readme.test.ts (node test files run one at a time).
+ * Worker) fails here. Its ports are its own (ports.ts).
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -11,6 +11,7 @@ import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMesh, type Mesh } from "../../federation/node/launcher/mesh.ts";
+import { PORTS } from "./ports.ts";
 
 /** Debian's chromium, found as .ci/run finds it (`command -v chromium`): /usr/bin/chromium there. */
 const CHROMIUM =
@@ -46,7 +47,7 @@ describe.skipIf(skipReason !== null)(`/docs in chromium${skipReason ? ` (skipped
     stateDir = await mkdtemp(path.join(tmpdir(), "mesh-docs-"));
     profile = await mkdtemp(path.join(tmpdir(), "chromium-docs-"));
     mesh = await startMesh(
-      { sites: 1, fresh: true, stateDir, host: "127.0.0.1", edgePort: 38787, sitePort: 38801, settings: {}, readyTimeoutMs: 60_000, peers: false },
+      { sites: 1, fresh: true, stateDir, host: "127.0.0.1", edgePort: PORTS.docsPage.edge, sitePort: PORTS.docsPage.site, settings: {}, readyTimeoutMs: 60_000, peers: false },
       { log: () => {} },
     );
     // A persistent context because playwright takes the profile folder only this way, not as --user-data-dir.

@@ -3,11 +3,12 @@
  * workerd processes, members registered by their peers (with their subgraph URLs).
  * Ops asks one query at the edge for the agents of every site with the callbacks
  * they hold; then a site's Worker dies and the same query answers with the others
- * and an error naming it. Ports 28787/28801+ (other node tests use 18787/18801+).
+ * and an error naming it. Its ports are its own (ports.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { acmeAllDay, call, eventually as within, freshMesh } from "./mesh-client.ts";
+import { PORTS } from "./ports.ts";
 
 let mesh: Mesh;
 let stop: () => Promise<void>;
@@ -17,7 +18,7 @@ const gql = (query: string) => call(mesh.urls.edge, "POST", "/graphql", { query 
 const eventually = <T,>(read: () => Promise<T>, check: (value: T) => boolean) => within(read, check, 20_000);
 
 beforeAll(async () => {
-  ({ mesh, stop } = await freshMesh("graphql", 28787, 28801));
+  ({ mesh, stop } = await freshMesh("graphql", PORTS.graphql.edge, PORTS.graphql.site));
 });
 
 afterAll(async () => {

@@ -16,6 +16,7 @@ import { parseOptions, planWorkers, UsageError } from "../../federation/node/lau
 import { checkPorts, PortError } from "../../federation/node/launcher/ports.ts";
 import { loadSecrets } from "../../federation/node/launcher/secrets.ts";
 import { eventually, launchMesh, type LaunchedMesh } from "./mesh-client.ts";
+import { PORTS } from "./ports.ts";
 
 const HOST = "127.0.0.1";
 const ctx = { cwd: "/somewhere", repoRoot: "/repo" };
@@ -191,8 +192,8 @@ describe("launcher secrets and bindings", () => {
 });
 
 describe("npm start", () => {
-  const EDGE_PORT = 18787;
-  const SITE_PORT = 18801;
+  const EDGE_PORT = PORTS.launcherProcess.edge;
+  const SITE_PORT = PORTS.launcherProcess.site;
   const SITES = ["paris", "austin", "manila"];
   const urls = [EDGE_PORT, SITE_PORT, SITE_PORT + 1, SITE_PORT + 2].map((port) => `http://${HOST}:${port}`);
   let stateDir: string;
@@ -280,7 +281,7 @@ describe("startMesh", () => {
   });
 
   it("lets one site die alone while the rest keep answering", async () => {
-    const options = parseOptions(["--state", stateDir, "--edge-port", "28787", "--site-port", "28801"], { MESH_ADMIN_TOKEN: "in-process-admin" }, {
+    const options = parseOptions(["--state", stateDir, "--edge-port", String(PORTS.launcherInProcess.edge), "--site-port", String(PORTS.launcherInProcess.site)], { MESH_ADMIN_TOKEN: "in-process-admin" }, {
       cwd: REPO_ROOT,
       repoRoot: REPO_ROOT,
     })!;
@@ -314,7 +315,7 @@ describe("supervision", () => {
   });
 
   it("restarts a site whose runtime hangs (accepts connections, never answers), on its state", async () => {
-    const options = parseOptions(["--state", stateDir, "--edge-port", "38787", "--site-port", "38801", "--sites", "1", "--no-peers"], { MESH_ADMIN_TOKEN: "supervised-admin" }, {
+    const options = parseOptions(["--state", stateDir, "--edge-port", String(PORTS.launcherSupervised.edge), "--site-port", String(PORTS.launcherSupervised.site), "--sites", "1", "--no-peers"], { MESH_ADMIN_TOKEN: "supervised-admin" }, {
       cwd: REPO_ROOT,
       repoRoot: REPO_ROOT,
     })!;

@@ -17,12 +17,16 @@ import { httpCall, type Call } from "../http-call.ts";
 export const call = (base: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Call> =>
   httpCall(globalThis, `${base}${route}`, method, body, null, headers);
 
-/** Polls until `check` holds, within a deadline (real time: the alarm fires on its own here). */
+/**
+ * Polls until `check` holds, within a deadline (real time: the alarm fires on its own here).
+ * Past the deadline it fails, with the last value it read: a wait never passes silently.
+ */
 export async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, deadlineMs = 15_000): Promise<T> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     const value = await read();
-    if (check(value) || Date.now() > until) return value;
+    if (check(value)) return value;
+    if (Date.now() > until) throw new Error(`still not so after ${deadlineMs} ms; last seen: ${JSON.stringify(value)?.slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -7,7 +7,7 @@
  * back up once the launcher has restarted it. The widget speaks French to a French browser at
  * 320 px, worked with Tab, Space and Enter alone; the query page runs a query with an ops token
  * and browses the schema. The run leaves screenshots of the three pages in
- * docs/screenshots (the README shows them). Ports 19787/19801 and 19780 for the provider's page.
+ * docs/screenshots (the README shows them).
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../federation/node/launcher/options.ts";
 import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { acmeAllDay, call, eventually, freshMesh } from "./mesh-client.ts";
+import { PORTS } from "./ports.ts";
 
 const CHROMIUM =
   (process.env.PATH ?? "")
@@ -29,7 +30,7 @@ const CHROMIUM =
 const skipReason = existsSync(CHROMIUM) || process.env.CI ? null : `no browser at ${CHROMIUM} (apt-get install -y chromium)`;
 if (skipReason) console.warn(`pages.test.ts skipped: ${skipReason}`);
 
-const PROVIDER_PAGE_PORT = 19780;
+const PROVIDER_PAGE_PORT = PORTS.pages.providerPage;
 const SHOTS = path.join(REPO_ROOT, "docs/screenshots");
 
 /**
@@ -95,7 +96,7 @@ describe.skipIf(skipReason !== null)(`the pages in chromium${skipReason ? ` (ski
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`CI must drive the pages in a browser, and there is none at ${CHROMIUM}: .ci/run installs Debian's chromium`);
-    ({ mesh, stop } = await freshMesh("pages", 19787, 19801));
+    ({ mesh, stop } = await freshMesh("pages", PORTS.pages.edge, PORTS.pages.site));
     site = await providerSite(mesh.urls.edge);
     profile = await mkdtemp(path.join(tmpdir(), "chromium-pages-"));
     context = await chromium.launchPersistentContext(profile, {

@@ -15,6 +15,7 @@ import { freePort, startLocalWorker, type LocalWorker } from "../../bench/lib/wo
 import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { REPO_ROOT } from "../../federation/node/launcher/options.ts";
 import { acmeAllDay, call, eventually, freshMesh } from "./mesh-client.ts";
+import { PORTS } from "./ports.ts";
 
 const NODE = path.join(REPO_ROOT, "node_modules", ".bin", "node");
 const GLOBEX_ADMIN = `globex-admin-${randomBytes(8).toString("hex")}`;
@@ -27,7 +28,7 @@ let dir: string;
 let peerOut = "";
 
 beforeAll(async () => {
-  ({ mesh, stop: stopMesh } = await freshMesh("partner", 48787, 48801));
+  ({ mesh, stop: stopMesh } = await freshMesh("partner", PORTS.partner.edge, PORTS.partner.site));
   dir = await mkdtemp(path.join(tmpdir(), "mesh-globex-"));
 }, 120_000);
 

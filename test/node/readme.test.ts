@@ -12,9 +12,10 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../federation/node/launcher/options.ts";
 import { call, eventually, launchMesh, type LaunchedMesh } from "./mesh-client.ts";
+import { PORTS } from "./ports.ts";
 
-const EDGE_PORT = 38787;
-const SITE_PORT = 38801;
+const EDGE_PORT = PORTS.readme.edge;
+const SITE_PORT = PORTS.readme.site;
 
 /** The README's shell blocks marked with `name` after the language (```sh first-session). */
 export function shellBlocks(markdown: string, name: string): string[] {

@@ -1,6 +1,7 @@
 // A provider's own telephony, as the edge's webhook media server sees it: it
 // accepts dial requests and lets the test read what it was sent. A test double of
-// a third party, not part of the product.
+// a third party, not part of the product. It keeps every call its worker sees, across
+// the tests of a file: a test picks its own out (by confirmation), never by position.
 const calls = [];
 export default {
   async fetch(request) {
