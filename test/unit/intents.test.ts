@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import acme from "../../examples/providers/acme.json" with { type: "json" };
 import reasons from "../fixtures/intent-reasons.json" with { type: "json" };
 import holdout from "../fixtures/intent-reasons-holdout.json" with { type: "json" };
+import sealed from "../fixtures/intent-reasons-sealed.json" with { type: "json" };
 import { trainIntentEngine, UNKNOWN_INTENT, type IntentDefinition } from "../../objects/callback-cloud/intents.ts";
 import { accuracyOf } from "../../objects/callback-cloud/intent/accuracy.ts";
 import { hostedIntentEngine, type AiBinding } from "../../objects/callback-cloud/intent/hosted.ts";
@@ -46,7 +49,11 @@ describe("lexicon (WordNet, trimmed)", () => {
   });
 });
 
-describe("intent accuracy on the labelled reasons (test/fixtures/intent-reasons.json)", () => {
+/**
+ * A development regression guard, not a measure of accuracy: the engine's weights were chosen on
+ * this set (test/fixtures/intent-reasons.json), so its figure flatters the engine.
+ */
+describe("development set: intent accuracy on the reasons the weights were chosen on (intent-reasons.json)", () => {
   const engineAccuracy = accuracyOf((text) => engine.analyze(text).intent.name, reasons, names);
   const baselineAccuracy = accuracyOf((text) => baseline.classify(text).name, reasons, names);
 
@@ -70,30 +77,62 @@ describe("intent accuracy on the labelled reasons (test/fixtures/intent-reasons.
 });
 
 /**
- * The second set (test/fixtures/intent-reasons-holdout.json) was written after the first and
- * before the engine's lexicon, overlap view and weights, and was never looked at while choosing
- * them: its figure is the honest one for reasons the engine has not been shaped by.
+ * A second development set (test/fixtures/intent-reasons-holdout.json). It was called a
+ * hold-out, but it first appears in the commit with the lexicon and the final weights, and
+ * bench/intents.ts printed each of its misses and ran an ablation on it: it has been looked
+ * at, so it guards against regressions like the first set and measures nothing.
  */
-describe("intent accuracy on the hold-out reasons (test/fixtures/intent-reasons-holdout.json)", () => {
+describe("development set: intent accuracy on the second labelled set (intent-reasons-holdout.json)", () => {
   const engineAccuracy = accuracyOf((text) => engine.analyze(text).intent.name, holdout, names);
   const baselineAccuracy = accuracyOf((text) => baseline.classify(text).name, holdout, names);
 
-  it("stays well above the baseline on reasons it was not shaped by", () => {
-    console.log(
-      `intent accuracy on ${engineAccuracy.total} hold-out reasons: engine ${(engineAccuracy.overall * 100).toFixed(1)}%, ` +
-        `naive-Bayes baseline ${(baselineAccuracy.overall * 100).toFixed(1)}%`,
-    );
+  it("stays above the baseline", () => {
     expect(engineAccuracy.total).toBe(96);
     for (const { total } of Object.values(engineAccuracy.perIntent)) expect(total).toBeGreaterThanOrEqual(10);
-    // 0.802 when written (77 of 96; the engine before the lexicon had 0.729, the baseline 0.688):
-    // the floor is a few points under, so that a change that loses ground fails here.
+    // 0.802 when written (77 of 96; the engine before the lexicon had 0.729, the baseline 0.688).
     expect(engineAccuracy.overall).toBeGreaterThanOrEqual(0.76);
     expect(engineAccuracy.overall).toBeGreaterThanOrEqual(baselineAccuracy.overall + 0.05);
   });
 });
 
+/**
+ * The sealed set (test/fixtures/intent-reasons-sealed.json): 102 reasons written on 2026-12-07,
+ * after the engine's last change, by someone who did not look at the engine's answers on them
+ * while writing. It was run once, to set the floors below (measured: 0.823 overall, baseline
+ * 0.792; per intent out of 12: repair 10, billing 10, orders 8, returns 12, sales 8, warranty
+ * 10, installation 11, account 10), each floor one reason under what was measured. It is never
+ * tuned on and its misses are never printed (here or in bench/intents.ts): a change to the
+ * engine that is judged by this set can be judged by it once. The file is pinned by its hash,
+ * so an edit to it fails here rather than passing quietly.
+ */
+describe("sealed set: intent accuracy on reasons the engine was never shaped by (intent-reasons-sealed.json)", () => {
+  const SEALED_SHA256 = "30870f19177647789a06cacaa2a8452d23109ac48f60ee349e32d3e74b565214";
+  const FLOORS: Record<string, number> = { repair: 9, billing: 9, orders: 7, returns: 11, sales: 7, warranty: 9, installation: 10, account: 9 };
+  const engineAccuracy = accuracyOf((text) => engine.analyze(text).intent.name, sealed, names);
+  const baselineAccuracy = accuracyOf((text) => baseline.classify(text).name, sealed, names);
+
+  it("is the set that was sealed", () => {
+    const bytes = readFileSync(new URL("../fixtures/intent-reasons-sealed.json", import.meta.url));
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(SEALED_SHA256);
+    expect(sealed).toHaveLength(102);
+  });
+
+  it("keeps each intent above its floor, and the whole at least the baseline's", () => {
+    // Figures only: never which reasons were missed.
+    console.log(`sealed set: engine ${(engineAccuracy.overall * 100).toFixed(1)}%, baseline ${(baselineAccuracy.overall * 100).toFixed(1)}%`);
+    for (const [name, floor] of Object.entries(FLOORS)) {
+      const got = engineAccuracy.perIntent[name];
+      expect(got?.total, name).toBe(12);
+      expect(got?.correct, name).toBeGreaterThanOrEqual(floor);
+    }
+    expect(engineAccuracy.overall).toBeGreaterThanOrEqual(0.8);
+    expect(engineAccuracy.overall).toBeGreaterThanOrEqual(baselineAccuracy.overall);
+  });
+});
+
 describe("intent analysis", () => {
-  it("classifies every example of the fixture to its own intent", () => {
+  // Training accuracy: the examples the engine was built from, each read back as its own intent.
+  it("classifies every example of the fixture to its own intent (training accuracy)", () => {
     for (const intent of intents) {
       for (const example of intent.examples) expect(engine.analyze(example).intent.name, example).toBe(intent.name);
     }
