@@ -1,18 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_SECRETS } from "./test/constants.ts";
 import { TEST_MEMBER_KEYS } from "./test/workers/member-keys.ts";
 
-/** Secrets the Workers read; tests use fixed ones (the local mesh makes its own). */
-export const TEST_SECRETS = {
-  MESH_ADMIN_TOKEN: "test-admin-token",
-  SITE_JWT_SECRET: "test-site-jwt-secret-0123456789abcdef",
-  EDGE_JWT_SECRET: "test-edge-jwt-secret-0123456789abcdef",
-  PEER_SECRET: "test-peer-secret",
-  // A key made for the tests only: the edge signs membership lists with it.
-  EDGE_MEMBERSHIP_KEY: '{"crv":"Ed25519","d":"TE-8pECpSnLlkmHwiHW4xGQgxdcaCXdBdD7pDn7BJGc","x":"QnoWKw_gw8StGdMyVjCS1ttYUQJq04rka2MfpH-rNgc","kty":"OKP"}',
-  EDGE_MEMBERSHIP_PUBLIC_KEY: '{"crv":"Ed25519","x":"QnoWKw_gw8StGdMyVjCS1ttYUQJq04rka2MfpH-rNgc","kty":"OKP"}',
-};
 export const TEST_SITES = ["paris", "austin", "manila"];
 const SITE_BUILD = ".wrangler/test-build/site";
 

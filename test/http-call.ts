@@ -35,3 +35,17 @@ export async function httpCall(
   }
   return { status: res.status, body: parsed, text, headers: res.headers };
 }
+
+/**
+ * One GraphQL operation over HTTP as every test sends it: POST, JSON, asking for
+ * `application/graphql-response+json` (GraphQL over HTTP), with a bearer token if given.
+ */
+export function graphqlCall(
+  fetcher: { fetch: typeof fetch },
+  url: string,
+  query: string,
+  options: { token?: string | null; variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Promise<Call> {
+  const body = options.variables ? { query, variables: options.variables } : { query };
+  return httpCall(fetcher, url, "POST", body, options.token, { accept: "application/graphql-response+json", ...options.headers });
+}

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { edge, requestCallback, site, status } from "./contract.ts";
 import { ADMIN, cloud, MIN, registerAcme, runAt, staff, T0, types } from "./helpers.ts";
 
-async function agentToken(siteId: string, ref: string): Promise<string> {
+/** A token the edge signs for an agent (by site and opaque ref): the other kind beside the member token its site signs. */
+async function edgeAgentToken(siteId: string, ref: string): Promise<string> {
   const res = await edge("POST", "/v1/tokens", { role: "agent", siteId, agentId: ref }, ADMIN);
   expect(res.status).toBe(201);
   return res.body.token;
@@ -50,10 +51,10 @@ describe("agent, ops and customer actions", () => {
     expect(assigned).toEqual({ id: ref, siteId: "austin" });
 
     // Another agent may not touch it.
-    const stranger = await agentToken("paris", other);
+    const stranger = await edgeAgentToken("paris", other);
     expect((await edge("POST", `/v1/callbacks/${body.confirmation}/answer`, { text: "no" }, stranger)).status).toBe(404);
 
-    const token = await agentToken("austin", ref);
+    const token = await edgeAgentToken("austin", ref);
     const seen = await status(body.confirmation, undefined, token);
     expect(seen.status).toBe(200);
     expect(types(seen.body)).toContain("viewed");

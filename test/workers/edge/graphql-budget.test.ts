@@ -12,19 +12,13 @@ import { ManualClock } from "../../../objects/shared/clock.ts";
 import { DEFAULT_COST_PER_MINUTE } from "../../../workers/shared/graphql/budget.ts";
 import { edge } from "./contract.ts";
 import { ADMIN, edgeEnv, T0 } from "./helpers.ts";
+import { graphqlCall } from "../../http-call.ts";
 
 /** Counted as 1 + 100 × (1 + 10 × (1 + 10)); answered at once with no provider registered. */
 const COSTLY = "{ providers(first: 100) { intents { skills { name } } } }";
 const COSTLY_COST = 1 + 100 * (1 + 10 * (1 + 10));
 
-async function gql(query: string, token = ADMIN, path = "/graphql") {
-  const res = await SELF.fetch(`https://edge.test${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/graphql-response+json" },
-    body: JSON.stringify({ query }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const gql = (query: string, token = ADMIN, path = "/graphql") => graphqlCall(SELF, `https://edge.test${path}`, query, { token });
 
 async function budgetClock(caller: string): Promise<ManualClock> {
   const clock = new ManualClock(T0);

@@ -7,15 +7,13 @@
 import { SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ADMIN, edge, PEERS, staff } from "./helpers.ts";
+import { graphqlCall } from "../../http-call.ts";
 
 
+/** The answer's status beside its data, errors and extensions: plans and stitching are compared whole. */
 async function gql(query: string, variables?: Record<string, unknown>, token = ADMIN): Promise<any> {
-  const res = await SELF.fetch("https://edge.test/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/graphql-response+json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, ...((await res.json()) as object) };
+  const answer = await graphqlCall(SELF, "https://edge.test/graphql", query, { token, variables });
+  return { status: answer.status, ...(answer.body as object) };
 }
 
 /** The same operation with `__typename` added at its root: no plan, so stitching answers it. */

@@ -3,22 +3,13 @@ import type { MeshView } from "../../../objects/mesh-view/mesh-view.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
 import { describe, expect, it } from "vitest";
 import { ADMIN, edge, edgeEnv, PEER, PEERS as SITE_PEERS, planNow, registerAcme, requestOnly, site, staff, status } from "./helpers.ts";
+import { graphqlCall } from "../../http-call.ts";
 
 // Lyon is a member of these tests alone: a subgraph that never answers.
 const PEERS = { ...SITE_PEERS, lyon: "12D3KooWLyonLyonLyonLyonLyonLyonLyonLyonLyonLyonLyon" };
 
-interface GraphAnswer {
-  status: number;
-  body: any;
-}
-
-export async function gql(query: string, token: string | null = ADMIN, variables?: Record<string, unknown>, path = "/graphql"): Promise<GraphAnswer> {
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/graphql-response+json" };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await SELF.fetch(`https://edge.test${path}`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+export const gql = (query: string, token: string | null = ADMIN, variables?: Record<string, unknown>, path = "/graphql") =>
+  graphqlCall(SELF, `https://edge.test${path}`, query, { token, variables });
 
 async function token(body: Record<string, unknown>): Promise<string> {
   const res = await edge("POST", "/v1/tokens", body, ADMIN);
@@ -184,7 +175,7 @@ describe("who sees what", () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.body).toEqual({ error: { code: "unauthorized", message: expect.any(String), details: null } });
     expect((await gql("{ sites { id } }", "not-a-token")).status).toBe(401);
-    const refused = await gql("{ sites { id } }", "test-peer-secret");
+    const refused = await gql("{ sites { id } }", PEER);
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe("forbidden");
     // The shared cloud secret is gone: it is nobody's credential, at the edge or anywhere.

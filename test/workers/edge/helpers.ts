@@ -7,9 +7,10 @@ import { shardIndexes, shardName } from "../../../objects/callback-cloud/shards.
 import type { DialRecord, SimulatedMediaServer } from "../../../objects/media-server/simulated-media-server.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
 import type { EdgeEnv } from "../../../workers/edge/env.ts";
+import { TEST_SECRETS } from "../../constants.ts";
 
-export const ADMIN = "test-admin-token";
-export const EDGE_SECRET = "test-edge-jwt-secret-0123456789abcdef";
+export const ADMIN = TEST_SECRETS.MESH_ADMIN_TOKEN;
+export const EDGE_SECRET = TEST_SECRETS.EDGE_JWT_SECRET;
 export const ACME = acme;
 
 /** Wednesday 2030-01-09, 10:00 in Chicago: Acme is open (08:00-20:00 CST), and the real clock is years behind. */
@@ -36,7 +37,7 @@ export const PEERS = {
   austin: "12D3KooWKmENPSTL3YvWu7geiVzAkVnfnga7Dx136M7zJ9JZha3C",
   manila: "12D3KooWDcWdfY7KMt24YXko73w5ciuu48MwQJQuR4NoD7grbt9R",
 } as const;
-export const PEER = "test-peer-secret";
+export const PEER = TEST_SECRETS.PEER_SECRET;
 
 /** What a site's peer does: read its Worker's digest and hand it to the edge's peer, which posts it to the edge. */
 export async function gossip(siteId: string): Promise<Call> {

@@ -4,8 +4,9 @@ import { describe, expect, it } from "vitest";
 import { api, report } from "./contract.ts";
 import { agentToken, CLOUD, cloudToken, EDGE_KEY, PEER, putAgent, useClock } from "./helpers.ts";
 import { TEST_MEMBER_KEYS } from "../member-keys.ts";
+import { TEST_SECRETS } from "../../constants.ts";
 
-const SITE_SECRET = new TextEncoder().encode("test-site-jwt-secret-0123456789abcdef");
+const SITE_SECRET = new TextEncoder().encode(TEST_SECRETS.SITE_JWT_SECRET);
 const reservation = { callbackId: "cb_x", skill: "appliance_repair", channel: "voice", start: "2030-01-09T09:15:00.000Z", end: "2030-01-09T09:30:00.000Z" };
 
 describe("auth", () => {

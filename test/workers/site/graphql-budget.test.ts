@@ -15,18 +15,12 @@ import { ManualClock } from "../../../objects/shared/clock.ts";
 import { DEFAULT_COST_PER_MINUTE, EDGE_VIEWER_SHARE } from "../../../workers/shared/graphql/budget.ts";
 import { api } from "./contract.ts";
 import { ADMIN, cloudToken, putAgent, report, T0, useClock } from "./helpers.ts";
+import { graphqlCall } from "../../http-call.ts";
 
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function gql(query: string, token = ADMIN, variables?: Record<string, unknown>) {
-  const res = await SELF.fetch("http://paris.test/graphql", {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/graphql-response+json" },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
-}
+const gql = (query: string, token = ADMIN, variables?: Record<string, unknown>) => graphqlCall(SELF, "http://paris.test/graphql", query, { token, variables });
 
 const availability = (days: number, slotMinutes: number, alias = "a") =>
   `${alias}: availability(skill: "billing", channel: VOICE, from: "${iso(T0)}", to: "${iso(T0 + days * DAY)}", slotMinutes: ${slotMinutes}) { start end capacity }`;

@@ -3,20 +3,10 @@ import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import type { Viewer } from "../../../federation/wire/viewer.ts";
 import { ADMIN, api, CLOUD, cloudToken, PEER, putAgent, report, useClock } from "./helpers.ts";
+import { graphqlCall } from "../../http-call.ts";
 
-interface GraphAnswer {
-  status: number;
-  contentType: string | null;
-  body: any;
-}
-
-async function gql(query: string, token: string | null = ADMIN, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphAnswer> {
-  const h: Record<string, string> = { "content-type": "application/json", accept: "application/graphql-response+json", ...headers };
-  if (token) h.authorization = `Bearer ${token}`;
-  const res = await SELF.fetch("http://paris.test/graphql", { method: "POST", headers: h, body: JSON.stringify({ query, variables }) });
-  const text = await res.text();
-  return { status: res.status, contentType: res.headers.get("content-type"), body: text ? JSON.parse(text) : null };
-}
+const gql = (query: string, token: string | null = ADMIN, variables?: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  graphqlCall(SELF, "http://paris.test/graphql", query, { token, variables, headers });
 
 async function partnerToken(partnerId: string): Promise<string> {
   return (await api("POST", "/v1/tokens", { role: "partner", partnerId })).body.token;

@@ -4,9 +4,10 @@ import type { Roster } from "../../../objects/roster/roster.ts";
 import { httpCall, type Call } from "../../http-call.ts";
 import { signCloudToken } from "../../../federation/wire/edge-tokens.ts";
 import type { Viewer } from "../../../federation/wire/viewer.ts";
+import { TEST_SECRETS } from "../../constants.ts";
 
-export const ADMIN = "test-admin-token";
-export const PEER = "test-peer-secret";
+export const ADMIN = TEST_SECRETS.MESH_ADMIN_TOKEN;
+export const PEER = TEST_SECRETS.PEER_SECRET;
 
 /** The edge's membership key in these tests (vitest.config.ts): what it signs its calls to a site with. */
 export const EDGE_KEY = (env as unknown as { EDGE_MEMBERSHIP_KEY: string }).EDGE_MEMBERSHIP_KEY;
