@@ -8,16 +8,19 @@
  * mesh being up. Gossip is asynchronous: every wait polls a condition with a
  * generous deadline (a loaded 2-core box) and returns as soon as it holds.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
+import type { JWK } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { digestSchema, MAX_DIGEST_BYTES, type Digest } from "../../federation/wire/digest.ts";
 import { createMeshNode, type MeshNode } from "../../federation/node/peer/node.ts";
 import { AVAILABILITY_TOPIC, loadOrCreateKey, peerIdOf, startPeer, type Peer } from "../../federation/node/peer/peer.ts";
 import { createDigestGate } from "../../federation/node/peer/validator.ts";
+import { signMembership, siteOfPeer, verifyMembership, type Membership } from "../../federation/wire/membership.ts";
 
 const LISTEN = ["/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/tcp/0/ws"];
 const DEADLINE_MS = 15_000;
@@ -34,8 +37,8 @@ interface Member {
   site: string;
   keyFile: string;
   peerId: string;
-  /** The membership list as this member knows it: peer id → siteId. */
-  view: Map<string, string>;
+  /** The membership list as this member knows it: signed by the edge and verified, as its bridge hands it over. */
+  view: SignedView;
   inbox: Received[];
   peer: Peer;
 }
@@ -47,6 +50,45 @@ const nextSeq = (siteId: string) => seqs.get(siteId) ?? 1;
 /** paris, austin, manila: the members the whole file runs with. */
 let A: Member, B: Member, C: Member;
 const cleanups: Array<() => Promise<void>> = [];
+
+/** The edge's key in these tests: it signs each member's list, as the real edge does. */
+const EDGE_KEY = (() => {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  return { private: privateKey.export({ format: "jwk" }) as JWK, public: publicKey.export({ format: "jwk" }) as JWK };
+})();
+
+/**
+ * A member's membership list as its bridge gives it to its peer: each change makes a new
+ * list (a higher seq) that the edge's key signs, and what the peer reads is that list as
+ * verified (verifyMembership) and looked up (siteOfPeer), never a plain map.
+ */
+class SignedView {
+  private readonly entries = new Map<string, string>();
+  private seq = 0;
+  private list: Membership | null = null;
+
+  async set(peerId: string, siteId: string): Promise<void> {
+    this.entries.set(peerId, siteId);
+    await this.sign();
+  }
+
+  async delete(peerId: string): Promise<void> {
+    this.entries.delete(peerId);
+    await this.sign();
+  }
+
+  siteOf(peerId: string): string | null {
+    return siteOfPeer(this.list, peerId);
+  }
+
+  private async sign(): Promise<void> {
+    const members = [...this.entries].map(([peerId, siteId]) => ({ siteId, peerId, trust: "enterprise" as const, exposure: "federated" as const, addrs: [], keys: [] }));
+    const jws = await signMembership({ version: 1, seq: ++this.seq, issuedAtMs: Date.now(), members }, EDGE_KEY.private);
+    const verified = await verifyMembership(jws, EDGE_KEY.public);
+    if (!verified) throw new Error("a list the test's edge signed did not verify");
+    this.list = verified;
+  }
+}
 
 function digest(siteId: string, seq?: number): Digest {
   if (seq === undefined) {
@@ -100,7 +142,7 @@ const wsAddr = (m: Member) => m.peer.addrs().find((a) => a.includes("/ws/"))!;
 /** A new key and the member record for it; not started, on nobody's list yet. */
 async function newMember(name: string, site: string): Promise<Omit<Member, "peer">> {
   const keyFile = path.join(dir, `${name}.key`);
-  return { name, site, keyFile, peerId: await peerIdOf(keyFile), view: new Map(), inbox: [] };
+  return { name, site, keyFile, peerId: await peerIdOf(keyFile), view: new SignedView(), inbox: [] };
 }
 
 async function start(m: Omit<Member, "peer">, bootstrap: string[], listen = LISTEN): Promise<Member> {
@@ -108,7 +150,7 @@ async function start(m: Omit<Member, "peer">, bootstrap: string[], listen = LIST
     keyFile: m.keyFile,
     listen,
     bootstrap,
-    memberSite: (peerId) => m.view.get(peerId) ?? null,
+    memberSite: (peerId) => m.view.siteOf(peerId),
     onDigest: (digest, from) => {
       m.inbox.push({ digest, from });
     },
@@ -140,9 +182,9 @@ async function rawMember(site: string): Promise<{ peerId: string; node: MeshNode
     await node.stop();
   });
   const peerId = node.peerId.toString();
-  for (const m of [A, B, C]) m.view.set(peerId, site);
+  for (const m of [A, B, C]) await m.view.set(peerId, site);
   cleanups.push(async () => {
-    for (const m of [A, B, C]) m.view.delete(peerId);
+    for (const m of [A, B, C]) await m.view.delete(peerId);
   });
   // Rejected digests are not relayed, so it talks to every member directly.
   for (const m of [A, B, C]) await node.dial(multiaddr(tcpAddr(m)));
@@ -158,7 +200,7 @@ async function rawMember(site: string): Promise<{ peerId: string; node: MeshNode
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "peer-test-"));
   const records = [await newMember("A", "paris"), await newMember("B", "austin"), await newMember("C", "manila")];
-  for (const r of records) for (const s of records) r.view.set(s.peerId, s.site);
+  for (const r of records) for (const s of records) await r.view.set(s.peerId, s.site);
   A = await start(records[0], []);
   B = await start(records[1], [tcpAddr(A)]);
   // manila knows the others only by their WebSocket addresses, and nobody dials it:
@@ -226,10 +268,10 @@ describe("federation peer", () => {
   it("a non-member cannot connect, and its digests, even relayed by a member that still lists it, are rejected", async () => {
     // lyon believes it is a member; only paris's (outdated) list agrees.
     const lyon = await newMember("lyon", "lyon");
-    for (const m of [A, B, C, lyon]) lyon.view.set(m.peerId, m.site);
-    A.view.set(lyon.peerId, "lyon");
+    for (const m of [A, B, C, lyon]) await lyon.view.set(m.peerId, m.site);
+    await A.view.set(lyon.peerId, "lyon");
     cleanups.push(async () => {
-      A.view.delete(lyon.peerId);
+      await A.view.delete(lyon.peerId);
     });
     const N = await start(lyon, [tcpAddr(A)]);
     cleanups.push(() => N.peer.stop());
@@ -339,7 +381,7 @@ describe("federation peer", () => {
   it("once a member is off the list, its further digests are rejected and it is hung up on", async () => {
     await publishUntilHeard(C, [A, B]);
     // austin's list drops manila; paris's has not caught up yet, and still relays.
-    B.view.delete(C.peerId);
+    await B.view.delete(C.peerId);
     const nonMember = rejected(B, "non_member");
     const first = nextSeq("manila");
     await until(
