@@ -12,3 +12,16 @@ export const TEST_SECRETS = {
   EDGE_MEMBERSHIP_KEY: '{"crv":"Ed25519","d":"TE-8pECpSnLlkmHwiHW4xGQgxdcaCXdBdD7pDn7BJGc","x":"QnoWKw_gw8StGdMyVjCS1ttYUQJq04rka2MfpH-rNgc","kty":"OKP"}',
   EDGE_MEMBERSHIP_PUBLIC_KEY: '{"crv":"Ed25519","x":"QnoWKw_gw8StGdMyVjCS1ttYUQJq04rka2MfpH-rNgc","kty":"OKP"}',
 };
+
+/**
+ * The instants the tests start from, each named for what it is (they differ on purpose): all
+ * in 2030, years ahead of the real date, so no alarm set by a test fires on its own.
+ */
+export const INSTANTS = {
+  /** Wednesday 2030-01-09, 10:00 in Chicago: Acme (America/Chicago, 08:00–20:00) is open. The edge's tests. */
+  chicagoWednesdayMorning: Date.parse("2030-01-09T16:00:00Z"),
+  /** Wednesday 2030-01-09, 10:00 in Paris: agents' Paris shifts are on. The site's tests. */
+  parisWednesdayMorning: Date.parse("2030-01-09T09:00:00Z"),
+  /** Monday 2030-01-07, 09:00 UTC: the scheduler's pure tests (time is only arithmetic there). */
+  schedulerMonday: Date.UTC(2030, 0, 7, 9),
+} as const;

@@ -3,8 +3,9 @@ import type { DigestAgent } from "../../federation/wire/digest.ts";
 import type { MemberHealth, MeshMember } from "../../federation/runtime/mesh-view.ts";
 import type { CallbackNeed, SchedulingContext } from "../../objects/callback-cloud/scheduling/index.ts";
 import { DEFAULT_WEIGHTS } from "../../objects/callback-cloud/scheduling/index.ts";
+import { INSTANTS } from "../constants.ts";
 
-export const T0 = Date.UTC(2030, 0, 7, 9);
+export const T0 = INSTANTS.schedulerMonday;
 export const MIN = 60_000;
 export const SLOT = 30 * MIN;
 export const at = (minutes: number) => T0 + minutes * MIN;

@@ -7,14 +7,14 @@ import { shardIndexes, shardName } from "../../../objects/callback-cloud/shards.
 import type { DialRecord, SimulatedMediaServer } from "../../../objects/media-server/simulated-media-server.ts";
 import { ManualClock } from "../../../objects/shared/clock.ts";
 import type { EdgeEnv } from "../../../workers/edge/env.ts";
-import { TEST_SECRETS } from "../../constants.ts";
+import { INSTANTS, TEST_SECRETS } from "../../constants.ts";
 
 export const ADMIN = TEST_SECRETS.MESH_ADMIN_TOKEN;
 export const EDGE_SECRET = TEST_SECRETS.EDGE_JWT_SECRET;
 export const ACME = acme;
 
 /** Wednesday 2030-01-09, 10:00 in Chicago: Acme is open (08:00-20:00 CST), and the real clock is years behind. */
-export const T0 = Date.parse("2030-01-09T16:00:00Z");
+export const T0 = INSTANTS.chicagoWednesdayMorning;
 export const MIN = 60_000;
 
 export const edgeEnv = env as unknown as EdgeEnv & Record<`SITE_${string}`, Fetcher> & { TELEPHONY: Fetcher };

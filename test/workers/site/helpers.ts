@@ -4,7 +4,7 @@ import type { Roster } from "../../../objects/roster/roster.ts";
 import { httpCall, type Call } from "../../http-call.ts";
 import { signCloudToken } from "../../../federation/wire/edge-tokens.ts";
 import type { Viewer } from "../../../federation/wire/viewer.ts";
-import { TEST_SECRETS } from "../../constants.ts";
+import { INSTANTS, TEST_SECRETS } from "../../constants.ts";
 
 export const ADMIN = TEST_SECRETS.MESH_ADMIN_TOKEN;
 export const PEER = TEST_SECRETS.PEER_SECRET;
@@ -19,7 +19,7 @@ export const cloudToken = (siteId = "paris", viewer: Viewer | null = null, key =
 export const CLOUD = "<the edge's token for paris>";
 
 /** A fixed Wednesday morning in Paris, far enough ahead of the real date that no alarm fires by itself. */
-export const T0 = Date.parse("2030-01-09T09:00:00Z");
+export const T0 = INSTANTS.parisWednesdayMorning;
 
 export type { Call } from "../../http-call.ts";
 
