@@ -2,7 +2,10 @@
  * Every node test file's own ports, in one place: files run one at a time, but a teardown
  * that hangs in one must not leave the next "address in use". A mesh's sites take the
  * site port and the ones after it (three by default); peers and extra Workers take ports
- * the system hands out (`freePort`). Benches use 29787 and up.
+ * the system hands out (`freePort`). All below 32768, where Linux's ephemeral range begins:
+ * a port in that range can be taken at any moment by an outgoing connection or a peer
+ * listening on port 0 (seen: the README test's 38802, held by something else in CI).
+ * Benches use 29787 and up.
  */
 export const PORTS = {
   bestAgent: { edge: 18687, site: 18701 },
@@ -13,6 +16,6 @@ export const PORTS = {
   docsPage: { edge: 23787, site: 23801 },
   launcherProcess: { edge: 24787, site: 24801 },
   graphql: { edge: 28787, site: 28801 },
-  readme: { edge: 38787, site: 38801 },
-  partner: { edge: 48787, site: 48801 },
+  readme: { edge: 25787, site: 25801 },
+  partner: { edge: 26787, site: 26801 },
 } as const;
