@@ -1,11 +1,12 @@
 /** The pages: each script's size (gzip) and each page's time to first render in Debian's chromium on the local mesh, against the page's own first paint. */
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { chromium, type Browser } from "playwright-core";
 import { startMesh } from "../federation/node/launcher/mesh.ts";
+import { CHROMIUM, CHROMIUM_ARGS } from "./lib/chromium.ts";
 import { startRun } from "./lib/harness.ts";
 import { percentile } from "./lib/load.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
@@ -47,11 +48,6 @@ function parseOptions(args: string[]): Options | "help" {
   return { rounds: num("--rounds", values.rounds, 1, 200) };
 }
 
-const CHROMIUM =
-  (process.env.PATH ?? "")
-    .split(delimiter)
-    .map((dir) => join(dir, "chromium"))
-    .find((file) => existsSync(file)) ?? "/usr/bin/chromium";
 
 /** In every page before its own scripts: notes the first paint, and the first frame in which `ready()` holds. */
 const PROBE = `
@@ -131,7 +127,7 @@ export async function main(args: string[]): Promise<number> {
     await new Promise<void>((resolve) => server.listen(PROVIDER_PORT, "127.0.0.1", resolve));
     run.track(() => new Promise((resolve) => server.close(resolve)));
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"] });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     run.track(() => browser.close());
 
     const pages = [

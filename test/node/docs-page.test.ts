@@ -12,16 +12,9 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMesh, type Mesh } from "../../federation/node/launcher/mesh.ts";
 import { PORTS } from "./ports.ts";
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS } from "../../bench/lib/chromium.ts";
 
-/** Debian's chromium, found as .ci/run finds it (`command -v chromium`): /usr/bin/chromium there. */
-const CHROMIUM =
-  (process.env.PATH ?? "")
-    .split(path.delimiter)
-    .map((dir) => path.join(dir, "chromium"))
-    .find((file) => existsSync(file)) ?? "/usr/bin/chromium";
-// Outside CI a machine with no chromium skips this file, saying so; CI (.ci/run installs it) fails instead.
-const skipReason = existsSync(CHROMIUM) || process.env.CI ? null : `no browser at ${CHROMIUM} (apt-get install -y chromium)`;
-if (skipReason) console.warn(`docs-page.test.ts skipped: ${skipReason}`);
+const skipReason = browserSkipReason("docs-page.test.ts");
 
 /** The little of the document this test reads. */
 interface OpenApiDoc {
@@ -54,17 +47,7 @@ describe.skipIf(skipReason !== null)(`/docs in chromium${skipReason ? ` (skipped
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      // Without the background-networking flags chromium reaches for Google's services, which the closed network refuses.
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
     });
     // Rendering a whole expanded reference takes seconds on a busy 2-core machine; this is a ceiling, not a wait.
     context.setDefaultTimeout(60_000);

@@ -5,7 +5,6 @@
  * running mesh and its `.mesh-state/` are never touched.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -16,6 +15,7 @@ import { parseOptions, planWorkers, UsageError } from "../../federation/node/lau
 import { checkPorts, PortError } from "../../federation/node/launcher/ports.ts";
 import { loadSecrets } from "../../federation/node/launcher/secrets.ts";
 import { eventually, launchMesh, type LaunchedMesh } from "./mesh-client.ts";
+import { runtimeHolding } from "./processes.ts";
 import { PORTS } from "./ports.ts";
 
 const HOST = "127.0.0.1";
@@ -367,21 +367,6 @@ describe("supervision", () => {
 
 // ---- helpers ----
 
-/** The workerd process that has files open under `dir` (a Worker's persisted state), or null (Linux /proc). */
-function runtimeHolding(dir: string): number | null {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (!readFileSync(`/proc/${entry}/comm`, "utf8").startsWith("workerd")) continue;
-      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
-        if (readlinkSync(`/proc/${entry}/fd/${fd}`).startsWith(`${dir}/`)) return Number(entry);
-      }
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-  return null;
-}
 
 interface Launcher extends LaunchedMesh {
   interruptAndExpectCleanExit(): Promise<void>;

@@ -9,7 +9,7 @@
  * and browses the schema. The run leaves screenshots of the three pages in
  * docs/screenshots (the README shows them).
  */
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -18,17 +18,12 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../federation/node/launcher/options.ts";
 import type { Mesh } from "../../federation/node/launcher/mesh.ts";
+import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS } from "../../bench/lib/chromium.ts";
 import { acmeAllDay, call, eventually, freshMesh } from "./mesh-client.ts";
+import { runtimeHolding } from "./processes.ts";
 import { PORTS } from "./ports.ts";
 
-const CHROMIUM =
-  (process.env.PATH ?? "")
-    .split(path.delimiter)
-    .map((dir) => path.join(dir, "chromium"))
-    .find((file) => existsSync(file)) ?? "/usr/bin/chromium";
-// Outside CI a machine with no chromium skips this file, saying so; CI (.ci/run installs it) fails instead.
-const skipReason = existsSync(CHROMIUM) || process.env.CI ? null : `no browser at ${CHROMIUM} (apt-get install -y chromium)`;
-if (skipReason) console.warn(`pages.test.ts skipped: ${skipReason}`);
+const skipReason = browserSkipReason("pages.test.ts");
 
 const PROVIDER_PAGE_PORT = PORTS.pages.providerPage;
 const SHOTS = path.join(REPO_ROOT, "docs/screenshots");
@@ -54,20 +49,6 @@ function providerSite(edge: string): Promise<Server> {
   return new Promise((resolve) => server.listen(PROVIDER_PAGE_PORT, "127.0.0.1", () => resolve(server)));
 }
 
-/** The workerd process that holds a Worker's persisted state (Linux /proc), as launcher.test.ts finds it. */
-function runtimeHolding(dir: string): number | null {
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const fds = readdirSync(`/proc/${pid}/fd`);
-      if (fds.some((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(dir); } catch { return false; } })) {
-        if (readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("workerd")) return Number(pid);
-      }
-    } catch {
-      // A process that ended, or is not ours to read.
-    }
-  }
-  return null;
-}
 
 /** Presses Tab until `target` has the focus (looking inside shadow roots), as a keyboard user would; fails past `max` presses. */
 async function tabTo(page: Page, target: import("playwright-core").Locator, max = 25): Promise<void> {
@@ -102,7 +83,7 @@ describe.skipIf(skipReason !== null)(`the pages in chromium${skipReason ? ` (ski
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1100, height: 800 },
       locale: "en-US",
       timezoneId: "Europe/Paris",
