@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_SECRETS } from "./test/constants.ts";
+import { TEST_SECRETS, TEST_SITES } from "./test/constants.ts";
 import { TEST_MEMBER_KEYS } from "./test/workers/member-keys.ts";
 
-export const TEST_SITES = ["paris", "austin", "manila"];
 const SITE_BUILD = ".wrangler/test-build/site";
 
 /** The edge's pages (its static assets, dist/edge-assets): wrangler builds them before it starts the edge; the plugin does not. */
@@ -12,10 +11,14 @@ function buildPages(): void {
   execFileSync(process.execPath, ["scripts/build-pages.ts"], { stdio: "inherit" });
 }
 
-/** The site Worker as wrangler bundles it for deployment, run beside the edge under test. */
+/**
+ * The site Worker as wrangler bundles it for deployment, run beside the edge under test, with
+ * one route more: the project's clock (test/workers/project-clock.ts).
+ */
 function buildSiteWorker(): string {
-  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--env", "paris", "--outdir", SITE_BUILD], { stdio: "ignore" });
-  return `${SITE_BUILD}/index.js`;
+  const entry = "test/workers/edge/doubles/site-on-project-clock.ts";
+  execFileSync("npx", ["wrangler", "deploy", entry, "--dry-run", "--env", "paris", "--outdir", SITE_BUILD], { stdio: "ignore" });
+  return `${SITE_BUILD}/site-on-project-clock.js`;
 }
 
 export default defineConfig({
@@ -33,7 +36,7 @@ export default defineConfig({
             miniflare: { bindings: { ...TEST_SECRETS, HEARTBEAT_TIMEOUT_MS: "30000", MEMBER_SIGNING_KEY: TEST_MEMBER_KEYS.paris } },
           }),
         ],
-        test: { name: "site", include: ["test/workers/site/**/*.test.ts"], setupFiles: ["test/workers/setup.ts"] },
+        test: { name: "site", include: ["test/workers/site/**/*.test.ts"], setupFiles: ["test/workers/setup.ts", "test/workers/site/setup.ts"] },
       },
       {
         // The edge with three real site Workers bound beside it, as a deployment with service bindings would be.
@@ -64,15 +67,12 @@ export default defineConfig({
                     MESH_VIEW: { className: "MeshView", useSQLite: true },
                     GRAPHQL_BUDGETS: { className: "CostLimiter", useSQLite: true },
                   },
-                  // These sites run on the real clock while the cloud's tests move theirs to 2030: reservations
-                  // years ahead of the site's now are what they see, so the horizon is wide here (91 days deployed).
                   bindings: {
                     ...TEST_SECRETS,
                     SITE_ID: siteId,
                     MEMBER_SIGNING_KEY: TEST_MEMBER_KEYS[siteId],
                     HEARTBEAT_TIMEOUT_MS: "30000",
                     DIGEST_TTL_MS: "15000",
-                    RESERVATION_HORIZON_DAYS: "3650",
                   },
                   })),
                 ],
@@ -80,7 +80,7 @@ export default defineConfig({
             };
           }),
         ],
-        test: { name: "edge", include: ["test/workers/edge/**/*.test.ts"], setupFiles: ["test/workers/setup.ts"] },
+        test: { name: "edge", include: ["test/workers/edge/**/*.test.ts"], setupFiles: ["test/workers/setup.ts", "test/workers/edge/setup.ts"] },
       },
       {
         // Whole processes: the launched mesh, peers, browsers.

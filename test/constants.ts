@@ -25,3 +25,6 @@ export const INSTANTS = {
   /** Monday 2030-01-07, 09:00 UTC: the scheduler's pure tests (time is only arithmetic there). */
   schedulerMonday: Date.UTC(2030, 0, 7, 9),
 } as const;
+
+/** The three site Workers the edge project runs beside the edge (vitest.config.ts). */
+export const TEST_SITES = ["paris", "austin", "manila"] as const;

@@ -7,6 +7,7 @@
  */
 import type { z } from "zod";
 import type { reservationInput } from "../../objects/roster/model.ts";
+import { systemClock } from "../../objects/shared/clock.ts";
 import type { Digest } from "../wire/digest.ts";
 import { parseDigest } from "../wire/digest.ts";
 import { cloudTokenFor } from "../wire/edge-tokens.ts";
@@ -128,8 +129,7 @@ export class SiteClient {
     if (!route) return { ok: false, status: 404, code: "unknown_site", message: `no route to site ${siteId}` };
     const key = this.env.EDGE_MEMBERSHIP_KEY;
     if (!key && !asToken) return { ok: false, status: 503, code: "not_configured", message: "the edge has no membership key (EDGE_MEMBERSHIP_KEY) to sign its calls with" };
-    // Signed on the real clock: a token's time is about trust, not about the business time tests move.
-    const token = asToken ?? (await cloudTokenFor(key as string, siteId, null, Date.now()));
+    const token = asToken ?? (await cloudTokenFor(key as string, siteId, null, systemClock.now()));
     const init: RequestInit = {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },

@@ -1,4 +1,8 @@
-/** The one clock. Objects read time only through it so tests can move it. */
+/**
+ * The one clock. Objects, routes and token checks read time only through it, so tests can
+ * move it: a workerd test project replaces `systemClock.now` for its whole isolate
+ * (test/workers/project-clock.ts). Only a real timer's deadline reads the runtime's own time.
+ */
 export interface Clock {
   now(): number;
 }

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { CLOUD_TOKEN_TYPE, verifyCloudToken } from "../../federation/wire/edge-tokens.ts";
 import { claimedIssuer, MEMBER_TOKEN_TYPE, publicHalf, verifyMemberToken, type MemberPublicKey } from "../../federation/wire/member-tokens.ts";
 import type { Viewer } from "../../federation/wire/viewer.ts";
+import { systemClock } from "../../objects/shared/clock.ts";
 import { ApiError } from "./errors.ts";
 
 export type Principal =
@@ -37,8 +38,6 @@ export interface AuthConfig {
   member?: { siteId: string; signingKey: string | undefined };
   /** At the edge: a member as the membership lists it now (null when it is not one), to check member tokens and partners. */
   members?: (siteId: string) => Promise<MemberRecord | null>;
-  /** The clock tokens are checked against. */
-  now?: () => number;
 }
 
 /** What the edge needs of a member to trust its tokens. */
@@ -81,7 +80,7 @@ export async function principalOf(token: string, config: AuthConfig): Promise<Pr
     if (secret && crypto.subtle.timingSafeEqual(await given, await secretDigest(secret))) return { role };
   }
   if (token.split(".").length !== 3) return null;
-  const nowMs = (config.now ?? Date.now)();
+  const nowMs = systemClock.now();
   const typ = typOf(token);
   if (config.edge && typ === CLOUD_TOKEN_TYPE) {
     const call = await verifyCloudToken(token, config.edge.publicKeys, config.edge.siteId, nowMs);

@@ -13,7 +13,7 @@ async function edgeAgentToken(siteId: string, ref: string): Promise<string> {
 
 describe("agent, ops and customer actions", () => {
   it("expires a callback whose window passes with no agent, saying why", async () => {
-    const clock = await registerAcme();
+    await registerAcme();
     await staff("paris", "bo", { billing: 3 }); // nobody repairs
     const { body } = await requestCallback();
     expect(body.status).toBe("pending");
@@ -21,9 +21,9 @@ describe("agent, ops and customer actions", () => {
     expect(types(waiting).at(-1)).toBe("waiting");
     expect(waiting.history.at(-1).detail.reason).toMatch(/appliance_repair/);
     // Planned again every minute until the window (2 h for asap) closes.
-    expect(await runAt(clock, T0 + MIN)).toBe(true);
+    expect(await runAt(T0 + MIN)).toBe(true);
     expect((await status(body.confirmation, body.verifier)).body.status).toBe("pending");
-    await runAt(clock, T0 + 120 * MIN);
+    await runAt(T0 + 120 * MIN);
     const expired = (await status(body.confirmation, body.verifier)).body;
     expect(expired.status).toBe("expired");
     expect(expired.history.at(-1)).toMatchObject({ type: "expired", detail: { reason: expect.stringMatching(/appliance_repair/) } });
@@ -31,11 +31,11 @@ describe("agent, ops and customer actions", () => {
   });
 
   it("picks up an agent who logs in while the callback waits, and calls at once", async () => {
-    const clock = await registerAcme();
+    await registerAcme();
     const { body } = await requestCallback();
     expect(body.status).toBe("pending");
     await staff("manila", "cy", { appliance_repair: 3 });
-    await runAt(clock, T0 + MIN);
+    await runAt(T0 + MIN);
     const view = (await status(body.confirmation, undefined, ADMIN)).body;
     expect(view.status).toBe("connected");
     expect(view.agent.siteId).toBe("manila");
@@ -43,7 +43,7 @@ describe("agent, ops and customer actions", () => {
   });
 
   it("lets the assigned agent answer without calling; the customer sees the answer and nobody is dialed", async () => {
-    const clock = await registerAcme();
+    await registerAcme();
     const ref = await staff("austin", "ana", { appliance_repair: 4 });
     const other = await staff("paris", "bo", { appliance_repair: 2 });
     const { body } = await requestCallback({ reason: "is the E24 error on my dishwasher something I can fix myself?" });
@@ -70,7 +70,7 @@ describe("agent, ops and customer actions", () => {
     expect(customer.answer).toBe("E24 is a drain blockage: clean the filter.");
     // Annotations are for staff.
     expect(JSON.stringify(customer)).not.toContain("DW-500");
-    expect(await runAt(clock, T0)).toBe(false);
+    expect(await runAt(T0)).toBe(false);
   });
 
   it("transfers to another skill and re-plans to an agent who has it", async () => {
@@ -120,7 +120,7 @@ describe("agent, ops and customer actions", () => {
   });
 
   it("lets the customer cancel with the verifier, releasing the agent", async () => {
-    const clock = await registerAcme();
+    await registerAcme();
     await staff("austin", "ana", { appliance_repair: 4 });
     const { body } = await requestCallback();
     const reservationId = (await status(body.confirmation, undefined, ADMIN)).body.reservationId;
@@ -129,7 +129,7 @@ describe("agent, ops and customer actions", () => {
     expect(res.status).toBe(200);
     expect(res.body.status).toBe("cancelled");
     expect((await site("austin", "GET", `/federation/reservations/${reservationId}`)).body.status).toBe("released");
-    expect(await runAt(clock, T0)).toBe(false);
+    expect(await runAt(T0)).toBe(false);
     // Cancelling again is harmless (the same callback, one `cancelled` in its history); answering a cancelled callback is not.
     const again = await edge("DELETE", `/v1/callbacks/${body.confirmation}?verifier=${encodeURIComponent(body.verifier)}`);
     expect(again.status).toBe(200);
@@ -140,7 +140,7 @@ describe("agent, ops and customer actions", () => {
   });
 
   it("re-plans at callback time when the agent's reservation is gone", async () => {
-    const clock = await registerAcme();
+    await registerAcme();
     await staff("austin", "ana", { appliance_repair: 4 });
     const { body } = await requestCallback();
     const reservationId = (await status(body.confirmation, undefined, ADMIN)).body.reservationId;
@@ -149,7 +149,7 @@ describe("agent, ops and customer actions", () => {
     await site("austin", "POST", "/v1/agents/ana/status", { state: "offline" });
     await staff("paris", "bo", { appliance_repair: 3 });
     // A couple of seconds on, the cloud's reading of the mesh (kept for a second) is fresh again.
-    await runAt(clock, T0 + 2_000);
+    await runAt(T0 + 2_000);
     const view = (await status(body.confirmation, undefined, ADMIN)).body;
     expect(types(view)).toContain("replanned");
     expect(view.agent.siteId).toBe("paris");

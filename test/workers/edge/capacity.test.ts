@@ -55,7 +55,7 @@ describe("agents of capacity above one, under a burst", () => {
       // The cloud's alarm, due with the first of them, plans what arrived (the runtime runs one alarm at a time).
       await planNow("acme-lanes");
       // Ten clients at about twenty a second: the cloud's reading of the mesh (kept a second) is shared by two batches.
-      clock.advance(500);
+      await clock.advance(500);
     }
 
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 201));

@@ -54,10 +54,10 @@ describe("the edge's OpenAPI document", () => {
     expect(dial.parameters.map((p) => p.name).sort()).toEqual(["idempotency-key", "x-mesh-signature"]);
     const schema = dial.requestBody.content["application/json"].schema;
 
-    const clock = await registerAcme({ webhook: { url: "https://pbx.acme.example/dial", secret: "acme-telephony-secret-0123" } });
+    await registerAcme({ webhook: { url: "https://pbx.acme.example/dial", secret: "acme-telephony-secret-0123" } });
     await staff("austin", "ana", { appliance_repair: 4 });
     const { body } = await requestCallback();
-    await runAt(clock, T0);
+    await runAt(T0);
     const calls = (await (await edgeEnv.TELEPHONY.fetch("https://telephony/_calls")).json()) as { body: string }[];
     const sent = calls.map((c) => JSON.parse(c.body)).filter((d) => d.confirmation === body.confirmation);
     expect(sent).toHaveLength(1);

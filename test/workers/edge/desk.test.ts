@@ -6,20 +6,14 @@
  */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { JWK } from "jose";
-import { TEST_MEMBER_KEYS } from "../member-keys.ts";
 // Answers checked against the OpenAPI document.
 import { edge, requestCallback, site } from "./contract.ts";
-import { ADMIN, PEERS, registerAcme, staff } from "./helpers.ts";
+import { addMember, ADMIN, PEERS, registerAcme, staff, T0 } from "./helpers.ts";
 
 type SiteId = keyof typeof PEERS;
 
 async function members(): Promise<void> {
-  for (const siteId of Object.keys(PEERS) as SiteId[]) {
-    const { kty, crv, x } = JSON.parse(TEST_MEMBER_KEYS[siteId]) as JWK;
-    const res = await edge("POST", "/v1/federation/members", { siteId, peerId: PEERS[siteId], keys: [{ kty, crv, x }] }, ADMIN);
-    if (res.status !== 201 && res.status !== 200) throw new Error(`member: ${res.status} ${res.text}`);
-  }
+  for (const siteId of Object.keys(PEERS)) await addMember(siteId);
 }
 
 async function siteToken(siteId: SiteId, agentId: string): Promise<string> {
@@ -85,8 +79,8 @@ describe("the agent's desk", () => {
     await staff("paris", "ana", { appliance_repair: 5 });
     const ana = await siteToken("paris", "ana");
 
-    // A break says when it ends (the sites here run on the real clock).
-    const onBreak = await edge("POST", "/v1/desk/status", { state: "break", until: new Date(Date.now() + 15 * 60_000).toISOString() }, ana);
+    // A break says when it ends.
+    const onBreak = await edge("POST", "/v1/desk/status", { state: "break", until: new Date(T0 + 15 * 60_000).toISOString() }, ana);
     expect(onBreak.status, onBreak.text).toBe(200);
     expect(onBreak.body.state).toBe("break");
     // The site holds the truth: its roster says break.

@@ -3,16 +3,15 @@
  * subgraph (/graphql/cloud) spend from one budget per principal, refused with 429
  * `rate_limited` and Retry-After in the API's error shape; each caller has its own.
  * Also: the federated schema counts a site's availability by its window. The budget's
- * clock is the limiter object's, moved by the test.
+ * clock is the project's one clock, moved by the test.
  */
-import { runInDurableObject, SELF } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CostLimiter } from "../../../objects/rate-limiter/cost-limiter.ts";
-import { ManualClock } from "../../../objects/shared/clock.ts";
 import { DEFAULT_COST_PER_MINUTE } from "../../../workers/shared/graphql/budget.ts";
 import { edge } from "./contract.ts";
-import { ADMIN, edgeEnv, T0 } from "./helpers.ts";
+import { ADMIN, T0 } from "./helpers.ts";
 import { graphqlCall } from "../../http-call.ts";
+import { projectClock } from "../project-clock.ts";
 
 /** Counted as 1 + 100 × (1 + 10 × (1 + 10)); answered at once with no provider registered. */
 const COSTLY = "{ providers(first: 100) { intents { skills { name } } } }";
@@ -20,22 +19,14 @@ const COSTLY_COST = 1 + 100 * (1 + 10 * (1 + 10));
 
 const gql = (query: string, token = ADMIN, path = "/graphql") => graphqlCall(SELF, `https://edge.test${path}`, query, { token });
 
-async function budgetClock(caller: string): Promise<ManualClock> {
-  const clock = new ManualClock(T0);
-  await runInDurableObject(edgeEnv.GRAPHQL_BUDGETS.getByName(caller), (instance: CostLimiter) => {
-    instance.clock = clock;
-  });
-  return clock;
-}
-
 describe("a caller's GraphQL budget at the edge", () => {
   it("is one budget for both endpoints: past it, 429 rate_limited with Retry-After until the minute has moved on", async () => {
-    const clock = await budgetClock("admin");
+    const clock = projectClock;
     const fits = Math.floor(DEFAULT_COST_PER_MINUTE / COSTLY_COST);
     for (let i = 0; i < fits; i++) {
       const answer = await gql(COSTLY, ADMIN, i % 2 === 0 ? "/graphql" : "/graphql/cloud");
       expect(answer.status, `query ${i + 1} of ${fits}`).toBe(200);
-      clock.advance(1_000);
+      await clock.advance(1_000);
     }
     for (const path of ["/graphql", "/graphql/cloud"]) {
       // Checked against the contract: the 429 is documented on both routes.
@@ -48,7 +39,7 @@ describe("a caller's GraphQL budget at the edge", () => {
     const ops = (await edge("POST", "/v1/tokens", { role: "ops", name: "dana" }, ADMIN)).body.token as string;
     expect((await gql(COSTLY, ops)).status).toBe(200);
     // 60 s after the first, it has left the window: one more fits.
-    clock.set(T0 + 60_000);
+    await clock.set(T0 + 60_000);
     expect((await gql(COSTLY, ADMIN, "/graphql/cloud")).status).toBe(200);
     expect((await gql(COSTLY, ADMIN)).status).toBe(429);
   });

@@ -1,9 +1,8 @@
-import { listDurableObjectIds, runInDurableObject, SELF } from "cloudflare:test";
-import type { MeshView } from "../../../objects/mesh-view/mesh-view.ts";
-import { ManualClock } from "../../../objects/shared/clock.ts";
+import { listDurableObjectIds, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN, edge, edgeEnv, PEER, PEERS as SITE_PEERS, planNow, registerAcme, requestOnly, site, staff, status } from "./helpers.ts";
+import { addMember, ADMIN, edge, edgeEnv, PEER, PEERS as SITE_PEERS, planNow, registerAcme, requestOnly, site, staff, status } from "./helpers.ts";
 import { graphqlCall } from "../../http-call.ts";
+import { projectClock } from "../project-clock.ts";
 
 // Lyon is a member of these tests alone: a subgraph that never answers.
 const PEERS = { ...SITE_PEERS, lyon: "12D3KooWLyonLyonLyonLyonLyonLyonLyonLyonLyonLyonLyon" };
@@ -15,11 +14,6 @@ async function token(body: Record<string, unknown>): Promise<string> {
   const res = await edge("POST", "/v1/tokens", body, ADMIN);
   if (res.status !== 201) throw new Error(`token: ${res.status} ${res.text}`);
   return res.body.token;
-}
-
-async function member(siteId: keyof typeof PEERS, over: Record<string, unknown> = {}) {
-  const res = await edge("POST", "/v1/federation/members", { siteId, peerId: PEERS[siteId], ...over }, ADMIN);
-  if (res.status !== 201 && res.status !== 200) throw new Error(`member: ${res.status} ${res.text}`);
 }
 
 /** Three agents who repair appliances, one per site, and a callback planned on each. */
@@ -115,9 +109,9 @@ describe("members that do not answer", () => {
     await staff("paris", "ana", { appliance_repair: 5 });
     await staff("austin", "bo", { appliance_repair: 4 });
     await staff("manila", "cy", { appliance_repair: 3 });
-    for (const s of ["paris", "austin", "manila"] as const) await member(s);
+    for (const s of ["paris", "austin", "manila"] as const) await addMember(s);
     // Lyon is a member whose subgraph never answers.
-    await member("lyon", { subgraphUrl: "https://lyon.hang.test/graphql" });
+    await addMember("lyon", { peerId: PEERS.lyon, subgraphUrl: "https://lyon.hang.test/graphql" });
 
     const { status: code, body } = await gql("{ agents { id siteId } sites { id } }");
     expect(code).toBe(200);
@@ -139,17 +133,14 @@ describe("members that do not answer", () => {
   });
 
   it("does not ask a member the mesh view holds down: its error comes at once, and no request goes to it", async () => {
-    const clock = new ManualClock(Date.now());
-    await runInDurableObject(edgeEnv.MESH_VIEW.getByName("mesh"), (instance: MeshView) => {
-      instance.clock = clock;
-    });
+    const clock = projectClock;
     await staff("paris", "ana", { appliance_repair: 5 });
-    await member("paris");
-    await member("lyon", { subgraphUrl: "https://lyon.hang.test/graphql" });
+    await addMember("paris");
+    await addMember("lyon", { peerId: PEERS.lyon, subgraphUrl: "https://lyon.hang.test/graphql" });
     // Lyon was heard from once, then fell silent past four times its time to live.
     const digest = { version: 1, siteId: "lyon", seq: 1, issuedAtMs: clock.now(), ttlMs: 15_000, agents: [], skills: {} };
     expect((await edge("POST", "/federation/digests", { digests: [digest] }, PEER)).body.accepted).toBe(1);
-    clock.advance(60_001);
+    await clock.advance(60_001);
     const { body } = await gql("{ agents { id siteId } }");
     expect(body.data.agents.map((a: any) => a.siteId)).toEqual(["paris"]);
     expect(body.errors).toHaveLength(1);
@@ -159,9 +150,9 @@ describe("members that do not answer", () => {
   });
 
   it("follows the membership: a member removed is no longer asked", async () => {
-    for (const s of ["paris", "austin"] as const) await member(s);
+    for (const s of ["paris", "austin"] as const) await addMember(s);
     expect((await gql("{ sites { id } }")).body.data.sites.map((s: any) => s.id)).toEqual(["austin", "paris"]);
-    await member("manila");
+    await addMember("manila");
     expect((await gql("{ sites { id } }")).body.data.sites.map((s: any) => s.id)).toEqual(["austin", "manila", "paris"]);
     expect((await edge("DELETE", "/v1/federation/members/austin", undefined, ADMIN)).status).toBe(200);
     expect((await gql("{ sites { id } }")).body.data.sites.map((s: any) => s.id)).toEqual(["manila", "paris"]);
@@ -193,7 +184,7 @@ describe("who sees what", () => {
     const ops = await token({ role: "ops", name: "night lead" });
     expect((await gql(query, ops)).body.data.callback.answer).toContain("4711");
     // A partner's token is bound to a partner member's site.
-    await member("paris", { trust: "partner" });
+    await addMember("paris", { trust: "partner" });
     const partner = (await gql(query, await token({ role: "partner", siteId: "paris" }))).body;
     expect(partner.data.callback).toEqual({ confirmation: parisCallback, answer: null });
     expect(JSON.stringify(partner)).not.toContain("4711");
@@ -219,9 +210,9 @@ describe("who sees what", () => {
     expect(staffView.data.callbacks.nodes[0].history.find((e: any) => e.type === "agent_assigned").detail.agentId).toBeDefined();
 
     // Paris joins as a partner (a partner's token is bound to a partner member's site); the others as the owner's.
-    await member("paris", { trust: "partner" });
-    await member("austin");
-    await member("manila");
+    await addMember("paris", { trust: "partner" });
+    await addMember("austin");
+    await addMember("manila");
     const paris = await token({ role: "partner", siteId: "paris" });
     const partnerView = (await gql(query, paris)).body;
     expect(partnerView.errors).toBeUndefined();
@@ -255,8 +246,8 @@ describe("who sees what", () => {
   it("shows even ops a partner member's site only as the federation sees it", async () => {
     await staff("paris", "ana", { appliance_repair: 5 });
     await staff("austin", "bo", { appliance_repair: 4 });
-    await member("paris");
-    await member("austin", { trust: "partner" });
+    await addMember("paris");
+    await addMember("austin", { trust: "partner" });
     const agents = (await gql("{ agents { siteId name } }")).body.data.agents;
     expect(agents).toEqual(expect.arrayContaining([{ siteId: "paris", name: "Agent ana" }, { siteId: "austin", name: null }]));
   });
@@ -321,7 +312,7 @@ describe("the cloud's part", () => {
   it("shows the mesh's members with their health and their site, and availability across the mesh from digests", async () => {
     await staff("paris", "ana", { appliance_repair: 5 });
     await staff("austin", "bo", { appliance_repair: 2 });
-    for (const s of ["paris", "austin"] as const) await member(s);
+    for (const s of ["paris", "austin"] as const) await addMember(s);
     const { body } = await gql(`{
       mesh { self members { siteId peerId health trust site { id agents { skills { level } } } } }
       meshAvailability(skill: "appliance_repair", minLevel: 3, slotMinutes: 60) { start agents bySite { siteId agents } }

@@ -1,19 +1,20 @@
-import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
-import { decodeJwt } from "jose";
+import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
+import { decodeJwt, type JWK } from "jose";
 import { httpCall, type Call } from "../../http-call.ts";
 import acme from "../../../examples/providers/acme.json" with { type: "json" };
 import type { CallbackShard } from "../../../objects/callback-cloud/callback-shard.ts";
 import { shardIndexes, shardName } from "../../../objects/callback-cloud/shards.ts";
 import type { DialRecord, SimulatedMediaServer } from "../../../objects/media-server/simulated-media-server.ts";
-import { ManualClock } from "../../../objects/shared/clock.ts";
 import type { EdgeEnv } from "../../../workers/edge/env.ts";
 import { INSTANTS, TEST_SECRETS } from "../../constants.ts";
+import { TEST_MEMBER_KEYS } from "../member-keys.ts";
+import { projectClock, type ProjectClock } from "../project-clock.ts";
 
 export const ADMIN = TEST_SECRETS.MESH_ADMIN_TOKEN;
 export const EDGE_SECRET = TEST_SECRETS.EDGE_JWT_SECRET;
 export const ACME = acme;
 
-/** Wednesday 2030-01-09, 10:00 in Chicago: Acme is open (08:00-20:00 CST), and the real clock is years behind. */
+/** Wednesday 2030-01-09, 10:00 in Chicago: Acme is open (08:00-20:00 CST). Every test starts here (setup.ts). */
 export const T0 = INSTANTS.chicagoWednesdayMorning;
 export const MIN = 60_000;
 
@@ -38,6 +39,23 @@ export const PEERS = {
   manila: "12D3KooWDcWdfY7KMt24YXko73w5ciuu48MwQJQuR4NoD7grbt9R",
 } as const;
 export const PEER = TEST_SECRETS.PEER_SECRET;
+
+/** A site's public member key, as the membership lists it (test/workers/member-keys.ts). */
+export function memberPublicKey(siteId: string): JWK {
+  const { kty, crv, x } = JSON.parse(TEST_MEMBER_KEYS[siteId] as string) as JWK;
+  return { kty, crv, x };
+}
+
+/**
+ * Admin adds (or updates) a member of the federation: a test site with its peer id and its
+ * member key; `over` changes any of it (a site of the test's own, a partner's trust).
+ */
+export async function addMember(siteId: string, over: Record<string, unknown> = {}): Promise<Call> {
+  const known = siteId in PEERS ? { peerId: PEERS[siteId as keyof typeof PEERS], keys: [memberPublicKey(siteId)] } : {};
+  const res = await edge("POST", "/v1/federation/members", { siteId, ...known, ...over }, ADMIN);
+  if (res.status !== 201 && res.status !== 200) throw new Error(`member: ${res.status} ${res.text}`);
+  return res;
+}
 
 /** What a site's peer does: read its Worker's digest and hand it to the edge's peer, which posts it to the edge. */
 export async function gossip(siteId: string): Promise<Call> {
@@ -67,25 +85,18 @@ export const media = () => edgeEnv.MEDIA.getByName("simulated") as unknown as Du
  */
 export const ROOMY_LIMITS = { callbacksPerOffer: 10, perAddressPerMinute: 6000, perPhonePerHour: 100, perMinute: 100_000 };
 
-export async function registerAcme(over: Record<string, unknown> = {}, startMs = T0): Promise<ManualClock> {
+/** Registers Acme (with `over`) at `startMs`: the project's one clock is set there, for the edge and every site. */
+export async function registerAcme(over: Record<string, unknown> = {}, startMs = T0): Promise<ProjectClock> {
+  await projectClock.set(startMs);
   const res = await edge("POST", "/v1/providers", { ...ACME, limits: ROOMY_LIMITS, ...over }, ADMIN);
   if (res.status !== 201 && res.status !== 200) throw new Error(`register: ${res.status} ${res.text}`);
-  const clock = new ManualClock(startMs);
-  for (const shard of await shardsOf(String(over.id ?? "acme"))) {
-    await runInDurableObject(shard, (instance: CallbackShard) => {
-      instance.clock = clock;
-    });
-  }
-  return clock;
+  return projectClock;
 }
 
-/**
- * Acme under another id, open around the clock, its cloud's clock at the real instant: for tests whose
- * sites (on real time) must agree with the cloud about when agents are free.
- */
-export async function registerAllDay(id: string): Promise<ManualClock> {
+/** Acme under another id, open around the clock: for tests about agents' own hours, not the provider's. */
+export async function registerAllDay(id: string): Promise<ProjectClock> {
   const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
-  return registerAcme({ id, rules: { ...ACME.rules, businessHours: allDay, holidays: [] } }, Date.now());
+  return registerAcme({ id, rules: { ...ACME.rules, businessHours: allDay, holidays: [] } });
 }
 
 /** An agent logged in and available at a site; answers its opaque ref. */
@@ -142,9 +153,9 @@ export async function status(confirmation: string, verifier?: string, token?: st
   return edge("GET", `/v1/callbacks/${confirmation}${verifier ? `?verifier=${encodeURIComponent(verifier)}` : ""}`, undefined, token ?? null);
 }
 
-/** Moves the cloud's clock and runs its alarm, as the runtime would at that instant. */
-export async function runAt(clock: ManualClock, atMs: number, providerId = "acme"): Promise<boolean> {
-  clock.set(atMs);
+/** Moves the project's clock and runs the provider's alarm, as the runtime would at that instant. */
+export async function runAt(atMs: number, providerId = "acme"): Promise<boolean> {
+  await projectClock.set(atMs);
   return runAlarms(providerId);
 }
 

@@ -68,7 +68,7 @@ describe("rates", () => {
     expect(await listed()).toHaveLength(2);
     // Another number is not held back by this one.
     expect((await requestOnly({ indicia: (await offer(undefined, "customer-e")).body.token, contact: { phone: "+15125550143" } }, "phone-key-e")).status).toBe(201);
-    clock.advance(wait * 1000);
+    await clock.advance(wait * 1000);
     expect((await ask("customer-f", "f")).status).toBe(201);
   });
 
@@ -89,7 +89,7 @@ describe("rates", () => {
     );
     expectRateLimited(request, "address/acme");
     expect((await offerFrom("198.51.100.9", "u5")).status).toBe(200);
-    clock.advance(60_000);
+    await clock.advance(60_000);
     expect((await offerFrom("203.0.113.7", "u6")).status).toBe(200);
   });
 
@@ -106,7 +106,7 @@ describe("rates", () => {
     const clock = await registerAcme({ limits: { ...ROOMY_LIMITS, perMinute: 5 } });
     for (let i = 0; i < 5; i++) expect((await offerFrom(`192.0.2.${i}`, `u${i}`)).status).toBe(200);
     expectRateLimited(await offerFrom("192.0.2.99", "u99"), "provider");
-    clock.advance(MIN);
+    await clock.advance(MIN);
     expect((await offerFrom("192.0.2.100", "u100")).status).toBe(200);
   });
 });

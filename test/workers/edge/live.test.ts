@@ -52,10 +52,10 @@ describe("live status", () => {
 
 describe("a provider's own telephony (webhook media server)", () => {
   it("sends a signed dial request, and takes the signed progress report back", async () => {
-    const clock = await registerAcme({ webhook: { url: "https://pbx.acme.example/dial", secret: SECRET } });
+    await registerAcme({ webhook: { url: "https://pbx.acme.example/dial", secret: SECRET } });
     await staff("austin", "ana", { appliance_repair: 4 });
     const { body } = await requestCallback();
-    await runAt(clock, T0);
+    await runAt(T0);
     expect((await status(body.confirmation, body.verifier)).body.status).toBe("dialing");
 
     // The double keeps every call its worker saw: this test's are the ones for its confirmation.

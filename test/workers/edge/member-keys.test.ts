@@ -8,19 +8,9 @@ import { SignJWT, importJWK, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { TEST_MEMBER_KEYS } from "../member-keys.ts";
 import { edge, site } from "./contract.ts";
-import { ADMIN, PEERS, registerAcme, requestCallback, staff, status } from "./helpers.ts";
+import { addMember, ADMIN, PEERS, registerAcme, requestCallback, staff, status, T0 } from "./helpers.ts";
 
 type SiteId = keyof typeof PEERS;
-
-const publicKey = (siteId: SiteId) => {
-  const { kty, crv, x } = JSON.parse(TEST_MEMBER_KEYS[siteId]) as JWK;
-  return { kty, crv, x };
-};
-
-async function member(siteId: SiteId, over: Record<string, unknown> = {}) {
-  const res = await edge("POST", "/v1/federation/members", { siteId, peerId: PEERS[siteId], keys: [publicKey(siteId)], ...over }, ADMIN);
-  if (res.status !== 201 && res.status !== 200) throw new Error(`member: ${res.status} ${res.text}`);
-}
 
 async function siteToken(siteId: SiteId, body: Record<string, unknown>): Promise<string> {
   const res = await site(siteId, "POST", "/v1/tokens", body, ADMIN);
@@ -35,7 +25,7 @@ describe("an agent's one identity", () => {
   it("a token their site signs works at the edge for their own callbacks, and stops when the site leaves", async () => {
     await registerAcme();
     await staff("paris", "ana", { appliance_repair: 5 });
-    for (const s of ["paris", "austin", "manila"] as const) await member(s);
+    for (const s of ["paris", "austin", "manila"] as const) await addMember(s);
     const { body: mine } = await requestCallback();
     expect((await status(mine.confirmation, undefined, ADMIN)).body.agent.siteId).toBe("paris");
 
@@ -60,15 +50,15 @@ describe("an agent's one identity", () => {
       .setIssuer("paris")
       .setSubject("ana")
       .setAudience("callback-mesh")
-      .setIssuedAt()
-      .setExpirationTime("1h")
+      .setIssuedAt(T0 / 1000)
+      .setExpirationTime(T0 / 1000 + 3600)
       .sign(await importJWK(JSON.parse(TEST_MEMBER_KEYS.austin) as JWK, "EdDSA"));
     expect((await status(mine.confirmation, undefined, forged)).status).toBe(401);
 
     // Paris takes its key off the list: its tokens stop at the edge from the next request (they still work at Paris).
-    await member("paris", { keys: [] });
+    await addMember("paris", { keys: [] });
     expect((await status(mine.confirmation, undefined, ana)).status).toBe(401);
-    await member("paris");
+    await addMember("paris");
     expect((await status(mine.confirmation, undefined, ana)).status).toBe(200);
     // Paris leaves the federation: the same.
     expect((await edge("DELETE", "/v1/federation/members/paris", undefined, ADMIN)).status).toBe(200);
@@ -79,11 +69,12 @@ describe("an agent's one identity", () => {
   });
 
   it("a site's member key vouches for agents and its own partner staff only: never ops, never another site", async () => {
-    for (const s of ["paris", "austin", "manila"] as const) await member(s);
+    for (const s of ["paris", "austin", "manila"] as const) await addMember(s);
     const key = await importJWK(JSON.parse(TEST_MEMBER_KEYS.paris) as JWK, "EdDSA");
-    const signed = (claims: Record<string, unknown>, sub: string, ttl: string | null = "1h") => {
-      const jwt = new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "member+jwt" }).setIssuer("paris").setSubject(sub).setAudience("callback-mesh").setIssuedAt();
-      return (ttl ? jwt.setExpirationTime(ttl) : jwt).sign(key);
+    // Signed at the project's time (every test starts at T0), to live `ttlS` seconds.
+    const signed = (claims: Record<string, unknown>, sub: string, ttlS: number | null = 3600) => {
+      const jwt = new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "member+jwt" }).setIssuer("paris").setSubject(sub).setAudience("callback-mesh").setIssuedAt(T0 / 1000);
+      return (ttlS ? jwt.setExpirationTime(T0 / 1000 + ttlS) : jwt).sign(key);
     };
     const mesh = (token: string) => edge("GET", "/v1/mesh", undefined, token);
     expect((await mesh(await signed({ role: "ops" }, "night lead"))).status).toBe(401);
@@ -93,7 +84,7 @@ describe("an agent's one identity", () => {
     expect((await mesh(await signed({ role: "partner" }, "austin"))).status).toBe(401);
     // Lifetimes are bounded: 31 days is refused, and so is a token without exp.
     const agentRef = "r_0123456789abcdef0123";
-    expect((await edge("GET", "/v1/callbacks/AAAA-BBBB-CCCC", undefined, await signed({ role: "agent", ref: agentRef }, "ana", "31d"))).status).toBe(401);
+    expect((await edge("GET", "/v1/callbacks/AAAA-BBBB-CCCC", undefined, await signed({ role: "agent", ref: agentRef }, "ana", 31 * 86_400))).status).toBe(401);
     expect((await edge("GET", "/v1/callbacks/AAAA-BBBB-CCCC", undefined, await signed({ role: "agent", ref: agentRef }, "ana", null))).status).toBe(401);
     // The same claims, well signed and bounded, are an agent (who then finds no such callback).
     expect((await edge("GET", "/v1/callbacks/AAAA-BBBB-CCCC", undefined, await signed({ role: "agent", ref: agentRef }, "ana"))).status).toBe(404);
@@ -104,9 +95,9 @@ describe("a partner", () => {
   it("is bound to its own site in the membership: its token works while the site is a partner member, and no longer", async () => {
     await staff("paris", "ana", { appliance_repair: 5 });
     await staff("austin", "bo", { appliance_repair: 4 });
-    await member("paris");
-    await member("manila");
-    await member("austin", { trust: "partner" });
+    await addMember("paris");
+    await addMember("manila");
+    await addMember("austin", { trust: "partner" });
 
     // Its own staff's token, signed by its own key.
     const austin = await siteToken("austin", { role: "partner", partnerId: "austin" });

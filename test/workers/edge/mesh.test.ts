@@ -1,31 +1,17 @@
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { MeshView } from "../../../objects/mesh-view/mesh-view.ts";
-import { ManualClock } from "../../../objects/shared/clock.ts";
 // Answers checked against the OpenAPI document.
 import { edge, requestCallback, site, status } from "./contract.ts";
-import { ADMIN, cloud, edgeEnv, gossip, PEER, PEERS, registerAcme, staff, T0, types } from "./helpers.ts";
+import { addMember, ADMIN, cloud, edgeEnv, gossip, PEER, PEERS, registerAcme, staff, T0, types } from "./helpers.ts";
 
 const meshView = () => edgeEnv.MESH_VIEW.getByName("mesh");
-
-async function addMember(siteId: keyof typeof PEERS) {
-  return edge("POST", "/v1/federation/members", { siteId, peerId: PEERS[siteId], addrs: [`/ip4/127.0.0.1/tcp/4001/p2p/${PEERS[siteId]}`] }, ADMIN);
-}
-
-async function meshClock(startMs = T0): Promise<ManualClock> {
-  const clock = new ManualClock(startMs);
-  await runInDurableObject(meshView(), (instance: MeshView) => {
-    instance.clock = clock;
-  });
-  return clock;
-}
 
 /** Members' health as the edge's /v1/mesh shows it. */
 const health = async () => Object.fromEntries(((await edge("GET", "/v1/mesh", undefined, ADMIN)).body.members as any[]).map((m) => [m.siteId, m.health]));
 
 /** Three members gossiping; a callback for tomorrow, held by the strongest agent, in Paris. */
 async function heldAtParis() {
-  const cloudClock = await registerAcme();
+  const clock = await registerAcme();
   for (const s of ["paris", "austin", "manila"] as const) await addMember(s);
   await staff("paris", "ana", { appliance_repair: 5 });
   await staff("austin", "bo", { appliance_repair: 3 });
@@ -34,7 +20,7 @@ async function heldAtParis() {
   const { body } = await requestCallback({ when: { start: new Date(start).toISOString(), end: new Date(start + 3600_000).toISOString() } });
   const held = (await status(body.confirmation, undefined, ADMIN)).body;
   expect(held.agent.siteId).toBe("paris");
-  return { cloudClock, body, held };
+  return { clock, body, held };
 }
 
 describe("membership", () => {
@@ -75,7 +61,6 @@ describe("membership", () => {
 
 describe("digests received over gossip", () => {
   it("keeps the latest digest of each member and refuses strangers, replays and junk", async () => {
-    await meshClock();
     await addMember("paris");
     await staff("paris", "ana", { appliance_repair: 4 });
     const digest = (await site("paris", "GET", "/federation/digest", undefined, PEER)).body;
@@ -99,20 +84,18 @@ describe("digests received over gossip", () => {
   });
 
   it("sees a silent member go stale after its time to live, then down, and moves its callbacks", async () => {
-    const clock = await meshClock();
-    const { cloudClock, body } = await heldAtParis();
+    const { clock, body } = await heldAtParis();
 
     // Paris falls silent; the others keep gossiping.
-    clock.advance(15_001);
+    await clock.advance(15_001);
     for (const s of ["austin", "manila"]) await gossip(s);
     expect(await health()).toEqual({ austin: "up", manila: "up", paris: "stale" });
-    clock.advance(45_000);
+    await clock.advance(45_000);
     for (const s of ["austin", "manila"]) await gossip(s);
     expect(await health()).toEqual({ austin: "up", manila: "up", paris: "down" });
 
     // The mesh view's alarm acts once on "down": the callback moves before its time.
     expect(await runDurableObjectAlarm(meshView())).toBe(true);
-    cloudClock.set(T0 + 60_000);
     await runDurableObjectAlarm(cloud("acme"));
     const moved = (await status(body.confirmation, undefined, ADMIN)).body;
     expect(moved.agent.siteId).toBe("austin");
@@ -127,16 +110,14 @@ describe("digests received over gossip", () => {
   });
 
   it("after a restart, holds no member's silence against it until it has had its time to speak; a re-plan releases the hold it replaced", async () => {
-    await meshClock();
-    const { cloudClock, body, held } = await heldAtParis();
+    const { clock, body, held } = await heldAtParis();
 
     // The edge is stopped for ten minutes and starts again on the same state: every digest it holds is old.
     await evictDurableObject(meshView());
-    const clock = await meshClock(T0 + 10 * 60_000);
+    await clock.advance(10 * 60_000);
     expect(await health()).toEqual({ austin: "stale", manila: "stale", paris: "stale" });
     // Its overdue alarm runs first thing: nobody is declared down, nothing is moved.
     await runDurableObjectAlarm(meshView());
-    cloudClock.set(T0 + 10 * 60_000);
     await runDurableObjectAlarm(cloud("acme"));
     const still = (await status(body.confirmation, undefined, ADMIN)).body;
     expect(still.agent.siteId).toBe("paris");
@@ -145,16 +126,15 @@ describe("digests received over gossip", () => {
     // Austin and Manila speak again; Paris stays silent for its whole time to go down, counted from the restart.
     for (const s of ["austin", "manila"]) await gossip(s);
     expect(await health()).toEqual({ austin: "up", manila: "up", paris: "stale" });
-    clock.advance(60_001);
+    await clock.advance(60_001);
     for (const s of ["austin", "manila"]) await gossip(s);
     expect(await health()).toEqual({ austin: "up", manila: "up", paris: "down" });
     const parisHold = async () => (await site("paris", "GET", `/federation/reservations/${held.reservationId}`)).body.status;
-    cloudClock.set(T0 + 11 * 60_000 + 1);
     expect(await runDurableObjectAlarm(meshView())).toBe(true);
     // Paris is thought down, so its hold is not asked for now but owed; it holds until the cloud's alarm asks.
     expect(await cloud("acme").owedReleases()).toEqual([expect.objectContaining({ siteId: "paris", reservationId: held.reservationId })]);
     expect(await parisHold()).toBe("held");
-    cloudClock.advance(5_000);
+    await clock.advance(5_000);
     await runDurableObjectAlarm(cloud("acme"));
     const moved = (await status(body.confirmation, undefined, ADMIN)).body;
     expect(moved.agent.siteId).toBe("austin");

@@ -65,7 +65,7 @@ describe("offers", () => {
     expect(res.body.slots.every((s: any) => Date.parse(s.end) <= Date.parse("2030-01-10T02:00:00Z"))).toBe(true);
     expect(res.body.estimatedWaitSeconds).toBe(0);
     expect(res.body.callbackUrl).toBe("https://edge.test/v1/callbacks");
-    expect(Date.parse(res.body.expiresAt)).toBeGreaterThan(Date.now());
+    expect(Date.parse(res.body.expiresAt)).toBeGreaterThan(T0);
   });
 
   it("without a reason, offers what any agent of the provider's intents can take", async () => {
@@ -88,7 +88,7 @@ describe("offers", () => {
     await staff("austin", "ana", { appliance_repair: 4 });
     expect((await offer()).body).toMatchObject({ openNow: true });
     expect((await offer()).body).not.toHaveProperty("notice");
-    clock.set(Date.parse("2030-01-10T04:00:00Z")); // Wednesday 22:00 in Chicago
+    await clock.set(Date.parse("2030-01-10T04:00:00Z")); // Wednesday 22:00 in Chicago
     const night = await offer("the fridge is not cooling anymore");
     expect(night.body).toMatchObject({
       openNow: false,
@@ -167,13 +167,14 @@ describe("callback requests", () => {
     const [h, p, s] = good.split(".");
     const payload = JSON.parse(atob(p.replace(/-/g, "+").replace(/_/g, "/")));
     const forgedPayload = btoa(JSON.stringify({ ...payload, pid: "globex" })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-    const expired = (await signIndicia(EDGE_SECRET, { providerId: "acme", userId: "u", shards: 1 }, Date.now() - 3600_000, {})).token;
+    const expired = (await signIndicia(EDGE_SECRET, { providerId: "acme", userId: "u", shards: 1 }, T0 - 3600_000, {})).token;
     const foreign = await new SignJWT({ pid: "acme" })
       .setProtectedHeader({ alg: "HS256", typ: "indicia+jwt" })
       .setIssuer("edge")
       .setAudience("indicia")
       .setSubject("u")
-      .setExpirationTime("10m")
+      .setIssuedAt(T0 / 1000)
+      .setExpirationTime(T0 / 1000 + 600)
       .sign(new TextEncoder().encode("somebody-elses-secret-somebody-elses"));
     for (const indicia of [`${h}.${forgedPayload}.${s}`, expired, foreign, `${good.slice(0, -4)}AAAA`]) {
       const res = await requestCallback({ indicia });
@@ -253,7 +254,7 @@ describe("offers and expected load", () => {
     await staff("austin", "ana", { appliance_repair: 4 });
     await staff("austin", "bo", { appliance_repair: 3 });
     await staff("paris", "cy", { appliance_repair: 2 });
-    clock.advance(2_000);
+    await clock.advance(2_000);
     const res = await offer("the fridge is not cooling anymore");
     expect(res.body.slots[0].capacity).toBe(1);
     expect(res.body.slots[1].capacity).toBe(3);

@@ -65,10 +65,10 @@ const PATH_PARAMETERS: Record<string, (w: World) => string> = {
 };
 
 async function setup(): Promise<World> {
-  const clock = await registerAcme({ webhook: { url: "https://pbx.acme.example/dial", secret: WEBHOOK_SECRET } });
+  await registerAcme({ webhook: { url: "https://pbx.acme.example/dial", secret: WEBHOOK_SECRET } });
   await staff("austin", "ana", { appliance_repair: 4 });
   const { body: callback } = await requestCallback();
-  await runAt(clock, T0); // its first attempt dials, so the provider's report has an attempt to speak of
+  await runAt(T0); // its first attempt dials, so the provider's report has an attempt to speak of
   const held = (await status(callback.confirmation, undefined, ADMIN)).body.agent as { id: string; siteId: string } | null;
   if (!held) throw new Error(`setup: no agent holds ${callback.confirmation}`);
   const issue = async (body: object) => {

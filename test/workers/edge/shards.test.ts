@@ -69,7 +69,7 @@ describe("a provider with four callback shards", () => {
     // Two at each instant: ties in time are ordered by confirmation, across shards alike.
     for (let i = 0; i < USERS.length; i += 2) {
       made.push(...(await callbacksOfCustomers(USERS.slice(i, i + 2))));
-      clock.advance(1000);
+      await clock.advance(1000);
     }
     const seen: string[] = [];
     let after: string | null = null;

@@ -19,8 +19,8 @@ describe("service figures", () => {
     const later = await requestCallback({ when: { start: iso(T0 + 30 * MIN), end: iso(T0 + 45 * MIN) } }, `later-${crypto.randomUUID()}`);
     expect([now.status, later.status]).toEqual([201, 201]);
     // The first is planned two minutes after it was asked for (as soon as possible: then), dialed, and connects.
-    await runAt(clock, T0 + 2 * MIN);
-    await runAt(clock, T0 + 2 * MIN);
+    await runAt(T0 + 2 * MIN);
+    await runAt(T0 + 2 * MIN);
     expect((await status(now.body.confirmation, undefined, ADMIN)).body.status).toBe("connected");
     const done = await edge("POST", `/v1/callbacks/${now.body.confirmation}/complete`, { outcome: "resolved" }, ADMIN);
     expect(done.status).toBe(200);
@@ -38,7 +38,7 @@ describe("service figures", () => {
     expect(figures.body.bySite).toEqual([expect.objectContaining({ siteId: "austin", inWindowShare: 1, meanWaitSeconds: 120 })]);
 
     // Past the later one's time, undialed (its alarm has not run): late.
-    clock.set(T0 + 40 * MIN);
+    await clock.set(T0 + 40 * MIN);
     expect((await edge("GET", "/v1/stats", undefined, ADMIN)).body.total).toMatchObject({ late: 1, dueNextHour: 0 });
   });
 

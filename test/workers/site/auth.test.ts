@@ -2,7 +2,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT,
 import { describe, expect, it } from "vitest";
 // Answers checked against the OpenAPI document.
 import { api, report } from "./contract.ts";
-import { agentToken, CLOUD, cloudToken, EDGE_KEY, PEER, putAgent, useClock } from "./helpers.ts";
+import { agentToken, CLOUD, cloudToken, EDGE_KEY, PEER, putAgent, T0, useClock } from "./helpers.ts";
 import { TEST_MEMBER_KEYS } from "../member-keys.ts";
 import { TEST_SECRETS } from "../../constants.ts";
 
@@ -24,7 +24,7 @@ describe("auth", () => {
       .setSubject("ana")
       .setIssuer("site:paris")
       .setAudience("site:paris")
-      .setExpirationTime("1h")
+      .setExpirationTime(T0 / 1000 + 3600)
       .sign(new TextEncoder().encode("not-the-site-secret-not-the-site-secret"));
     expect((await report("ana", "available", undefined, forged)).status).toBe(401);
   });
@@ -32,7 +32,7 @@ describe("auth", () => {
   it("refuses a token of its own that never expires or lives longer than it issues them for", async () => {
     await useClock();
     await putAgent("ana");
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(T0 / 1000);
     const signed = (exp: number | null, iat: number | null = now) => {
       const jwt = new SignJWT({ role: "ops" }).setProtectedHeader({ alg: "HS256" }).setSubject("x").setIssuer("site:paris").setAudience("site:paris");
       if (iat !== null) jwt.setIssuedAt(iat);
@@ -59,7 +59,7 @@ describe("auth", () => {
     // The edge's key, for this site, but too long-lived or without an expiry: refused.
     const key = await importJWK(JSON.parse(EDGE_KEY) as JWK, "EdDSA");
     const kid = await calculateJwkThumbprint(JSON.parse(EDGE_KEY) as JWK);
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(T0 / 1000);
     const edgeSigned = (exp: number | null) => {
       const jwt = new SignJWT({}).setProtectedHeader({ alg: "EdDSA", typ: "cloud+jwt", kid }).setIssuer("edge").setAudience("paris").setIssuedAt(now);
       if (exp !== null) jwt.setExpirationTime(exp);

@@ -3,15 +3,13 @@
  * asks for (30 aliases of a fortnight in 5-minute slots refused before anything runs,
  * while a normal query and the largest single window still work), its bounds, and a
  * budget of cost per caller per sliding minute, answered 429 with Retry-After in the
- * API's error shape. The budget's clock is the limiter object's, moved by the test.
+ * API's error shape. The budget's clock is the project's one clock, moved by the test.
  */
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { AVAILABILITY_COST } from "../../../federation/runtime/graphql/field-costs.ts";
 import { DEFAULT_LIMITS } from "../../../federation/runtime/graphql/limits.ts";
 import type { Viewer } from "../../../federation/wire/viewer.ts";
-import type { CostLimiter } from "../../../objects/rate-limiter/cost-limiter.ts";
-import { ManualClock } from "../../../objects/shared/clock.ts";
 import { DEFAULT_COST_PER_MINUTE, EDGE_VIEWER_SHARE } from "../../../workers/shared/graphql/budget.ts";
 import { api } from "./contract.ts";
 import { ADMIN, cloudToken, putAgent, report, T0, useClock } from "./helpers.ts";
@@ -24,13 +22,6 @@ const gql = (query: string, token = ADMIN, variables?: Record<string, unknown>) 
 
 const availability = (days: number, slotMinutes: number, alias = "a") =>
   `${alias}: availability(skill: "billing", channel: VOICE, from: "${iso(T0)}", to: "${iso(T0 + days * DAY)}", slotMinutes: ${slotMinutes}) { start end capacity }`;
-
-/** The limiter object that counts a caller's budget runs on this clock. */
-async function budgetClock(caller: string, clock: ManualClock): Promise<void> {
-  await runInDurableObject(env.GRAPHQL_BUDGETS.getByName(caller), (instance: CostLimiter) => {
-    instance.clock = clock;
-  });
-}
 
 /** Cheap to answer on a small roster, yet counted near the largest operation allowed: 1 + 100 × (1 + 80 × 3). */
 const COSTLY = "{ agents(first: 100) { reservations(first: 80) { id siteId agentId } } }";
@@ -94,14 +85,12 @@ describe("the cost of availability at a site", () => {
 
 describe("a caller's GraphQL budget at a site", () => {
   it("lets a caller spend its budget per sliding minute, then answers 429 rate_limited with Retry-After until enough has left", async () => {
-    await useClock();
-    const clock = new ManualClock(T0);
-    await budgetClock("admin", clock);
+    const clock = await useClock();
     const fits = Math.floor(DEFAULT_COST_PER_MINUTE / COSTLY_COST);
     expect(fits).toBeGreaterThanOrEqual(2);
     for (let i = 0; i < fits; i++) {
       expect((await gql(COSTLY)).status).toBe(200);
-      clock.advance(1_000);
+      await clock.advance(1_000);
     }
     // One more does not fit: refused in the API's error shape (the contract documents it), not run.
     const refused = await api("POST", "/graphql", { query: COSTLY });
@@ -118,15 +107,13 @@ describe("a caller's GraphQL budget at a site", () => {
     // A small query still fits beside what was spent, when there is room for it.
     expect((await gql("{ site { id } }")).status).toBe(DEFAULT_COST_PER_MINUTE - fits * COSTLY_COST >= 2 ? 200 : 429);
     // Once the first operation has left the window (60 s after it), one more fits; the next does not yet.
-    clock.set(T0 + 60_000);
+    await clock.set(T0 + 60_000);
     expect((await gql(COSTLY)).status).toBe(200);
     expect((await gql(COSTLY)).status).toBe(429);
   });
 
   it("refuses introspection too once nothing is left (every operation spends at least 1)", async () => {
     await useClock();
-    const clock = new ManualClock(T0);
-    await budgetClock("admin", clock);
     // The whole budget, to its last unit: pages of reservations (101 + 100 n), then a page of agents (1 + m).
     const pages = "query($n: Int) { agents(first: 100) { reservations(first: $n) { id } } }";
     let left = DEFAULT_COST_PER_MINUTE;
@@ -142,9 +129,7 @@ describe("a caller's GraphQL budget at a site", () => {
 
   it("gives each viewer the edge asks for a budget of its own, several callers' worth", async () => {
     await useClock();
-    const clock = new ManualClock(T0);
     const asGlobex = await cloudToken("paris", { kind: "partner", siteId: "globex" } satisfies Viewer);
-    await budgetClock("cloud:partner:globex", clock);
     const fits = Math.floor((DEFAULT_COST_PER_MINUTE * EDGE_VIEWER_SHARE) / COSTLY_COST);
     for (let i = 0; i < fits; i++) expect((await gql(COSTLY, asGlobex)).status, `query ${i + 1} of ${fits}`).toBe(200);
     expect((await gql(COSTLY, asGlobex)).status).toBe(429);

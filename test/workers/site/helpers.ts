@@ -1,10 +1,9 @@
-import { env, runInDurableObject, SELF } from "cloudflare:test";
-import { ManualClock } from "../../../objects/shared/clock.ts";
-import type { Roster } from "../../../objects/roster/roster.ts";
+import { env, SELF } from "cloudflare:test";
 import { httpCall, type Call } from "../../http-call.ts";
 import { signCloudToken } from "../../../federation/wire/edge-tokens.ts";
 import type { Viewer } from "../../../federation/wire/viewer.ts";
 import { INSTANTS, TEST_SECRETS } from "../../constants.ts";
+import { projectClock, type ProjectClock } from "../project-clock.ts";
 
 export const ADMIN = TEST_SECRETS.MESH_ADMIN_TOKEN;
 export const PEER = TEST_SECRETS.PEER_SECRET;
@@ -13,12 +12,12 @@ export const PEER = TEST_SECRETS.PEER_SECRET;
 export const EDGE_KEY = (env as unknown as { EDGE_MEMBERSHIP_KEY: string }).EDGE_MEMBERSHIP_KEY;
 
 /** A token the edge signs for one site, as the callback cloud and the gateway call it, signed now (it lives five minutes). */
-export const cloudToken = (siteId = "paris", viewer: Viewer | null = null, key = EDGE_KEY) => signCloudToken(key, siteId, viewer, Date.now());
+export const cloudToken = (siteId = "paris", viewer: Viewer | null = null, key = EDGE_KEY) => signCloudToken(key, siteId, viewer, projectClock.now());
 
 /** Stands for the edge's token for this site in `api` calls (tables of cases name it before any token can be signed). */
 export const CLOUD = "<the edge's token for paris>";
 
-/** A fixed Wednesday morning in Paris, far enough ahead of the real date that no alarm fires by itself. */
+/** A fixed Wednesday morning in Paris, where every test starts (setup.ts): far enough ahead of the real date that no alarm fires by itself. */
 export const T0 = INSTANTS.parisWednesdayMorning;
 
 export type { Call } from "../../http-call.ts";
@@ -28,13 +27,10 @@ export const api = async (method: string, path: string, body?: unknown, token: s
 
 export const roster = () => env.ROSTER.getByName("paris");
 
-/** Gives the roster a clock the test moves. */
-export async function useClock(startMs = T0): Promise<ManualClock> {
-  const clock = new ManualClock(startMs);
-  await runInDurableObject(roster(), (instance: Roster) => {
-    instance.clock = clock;
-  });
-  return clock;
+/** The project's one clock, at `startMs`: the site Worker, its objects and the tokens it checks all read it. */
+export async function useClock(startMs = T0): Promise<ProjectClock> {
+  await projectClock.set(startMs);
+  return projectClock;
 }
 
 export const agentBody = (over: Record<string, unknown> = {}) => ({

@@ -31,7 +31,7 @@ describe("an agent on a call", () => {
         [CALL_END, null, 3],
       ],
     });
-    clock.advance(1_000);
+    await clock.advance(1_000);
     expect((await reserve("cb-1", ana.ref, T0 + 1_000)).status).toBe(201);
     expect((await reserve("cb-2", ana.ref, T0 + 1_000)).status).toBe(201);
     const third = await reserve("cb-3", ana.ref, T0 + 1_000);
@@ -50,7 +50,7 @@ describe("an agent on a call", () => {
     const seen = await digestOf(bo.ref);
     expect(seen.free).toEqual([[CALL_END, null]]);
     // The cloud plans on what the digest said and reserves a little later: the end has not moved.
-    clock.advance(2_000);
+    await clock.advance(2_000);
     expect((await reserve("cb-1", bo.ref, seen.free[0][0])).status).toBe(201);
     expect((await api("GET", "/v1/agents/bo")).body.expectedAvailableAt).toBe(iso(CALL_END + 15 * MIN));
   });
@@ -61,7 +61,7 @@ describe("an agent on a call", () => {
     await report("cy", "available");
     const dialled = await reserve("cb-1", cy.ref, T0);
     expect((await api("POST", `/federation/reservations/${dialled.body.id}/claim`, undefined, CLOUD)).status).toBe(200);
-    clock.advance(MIN);
+    await clock.advance(MIN);
     await report("cy", "busy");
     expect(await digestOf(cy.ref)).toMatchObject({ freeCapacity: 1 });
     expect((await reserve("cb-2", cy.ref, T0 + MIN)).status).toBe(201);

@@ -103,7 +103,7 @@ describe("reservations", () => {
     expect(held.body.expiresAt).toBe(iso(T0 + 60_000));
     expect((await reserve({ callbackId: "cb-2" })).status).toBe(409);
 
-    clock.advance(60_000);
+    await clock.advance(60_000);
     expect(await runDurableObjectAlarm(roster())).toBe(true);
     const late = await api("POST", `/federation/reservations/${held.body.id}/claim`, undefined, CLOUD);
     expect(late.status).toBe(409);

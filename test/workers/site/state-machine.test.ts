@@ -53,18 +53,18 @@ describe("heartbeat monitor", () => {
     expect((await report("ana", "available")).status).toBe(200);
     expect((await report("bo", "available")).status).toBe(200);
 
-    clock.advance(20_000);
+    await clock.advance(20_000);
     expect((await api("POST", "/v1/agents/bo/heartbeat")).status).toBe(204);
 
     // 30 s after Ana's report, Bo heartbeated 10 s ago.
-    clock.advance(10_000);
+    await clock.advance(10_000);
     expect(await runDurableObjectAlarm(roster())).toBe(true);
     
     expect((await api("GET", "/v1/agents/ana")).body.state).toBe("unreachable");
     expect((await api("GET", "/v1/agents/bo")).body.state).toBe("available");
 
     // The alarm re-armed for Bo's deadline; when it passes, Bo goes too.
-    clock.advance(20_000);
+    await clock.advance(20_000);
     expect(await runDurableObjectAlarm(roster())).toBe(true);
     expect((await api("GET", "/v1/agents/bo")).body.state).toBe("unreachable");
 
@@ -86,7 +86,7 @@ describe("heartbeat monitor", () => {
     await report("ana", "available");
     const first = await runInDurableObject(roster(), (_: Roster, s) => s.storage.getAlarm());
     expect(first).toBe(T0 + 30_000);
-    clock.advance(5_000);
+    await clock.advance(5_000);
     
     await api("POST", "/v1/agents/ana/heartbeat");
     expect(await runInDurableObject(roster(), (_: Roster, s) => s.storage.getAlarm())).toBe(first);
@@ -96,11 +96,11 @@ describe("heartbeat monitor", () => {
     const clock = await useClock();
     await putAgent("ana");
     await report("ana", "available");
-    clock.advance(29_999);
+    await clock.advance(29_999);
     await runDurableObjectAlarm(roster());
     
     expect((await api("GET", "/v1/agents/ana")).body.state).toBe("available");
-    clock.advance(1);
+    await clock.advance(1);
     await runDurableObjectAlarm(roster());
     expect((await api("GET", "/v1/agents/ana")).body.state).toBe("unreachable");
   });
