@@ -5,8 +5,8 @@
  * for its share (customers spread evenly over shards), with no shared counter on every
  * request; an offer's callbacks are counted beside the callbacks, in the same write.
  */
-import { limiterFor } from "../rate-limiter/rate-limiter.ts";
-import { Windows, type Admission, type WindowLimit } from "../rate-limiter/windows.ts";
+import { limiterFor, rateLimited } from "../rate-limiter/rate-limiter.ts";
+import { Windows, type WindowLimit } from "../rate-limiter/windows.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import type { CloudContext } from "./cloud-context.ts";
 import { HOUR_MS, limitsOf, mayDial, MINUTE_MS, OFFER_USES_KEPT_MS, shardShare, type IntakeLimits } from "./limits.ts";
@@ -23,14 +23,6 @@ export interface OfferUse {
   id: string;
 }
 
-const tooMany = (a: Exclude<Admission, { ok: true }>, what: string) =>
-  fail(429, "rate_limited", `too many ${what}; try again in ${Math.ceil(a.retryAfterMs / 1000)} s`, {
-    limit: a.name,
-    max: a.limit,
-    periodSeconds: a.periodMs / 1000,
-    retryAfterSeconds: Math.max(1, Math.ceil(a.retryAfterMs / 1000)),
-  });
-
 export class IntakeGuard {
   /** This shard's share of the provider's intake rate (in memory: a restart forgets at most a minute). */
   private readonly provider = new Windows();
@@ -46,7 +38,7 @@ export class IntakeGuard {
     const limits = this.limits(p);
     const id = p.registration.id;
     const own = this.provider.admit([{ name: "provider", limit: shardShare(limits.perMinute, p.shards), periodMs: MINUTE_MS }], now);
-    if (!own.ok) return tooMany(own, `requests for ${p.registration.name} right now`);
+    if (!own.ok) return rateLimited(own, `requests for ${p.registration.name} right now`);
     const checks: Promise<Result<void>>[] = [];
     if (caller.address) {
       checks.push(this.keyed(`address:${caller.address}`, { name: `address/${id}`, limit: limits.perAddressPerMinute, periodMs: MINUTE_MS }, now, "requests from this address"));
@@ -85,6 +77,6 @@ export class IntakeGuard {
 
   private async keyed(key: string, limit: WindowLimit, now: number, what: string): Promise<Result<void>> {
     const a = await this.c.env.RATE_LIMITER.getByName(limiterFor(key)).admit(key, [limit], now);
-    return a.ok ? ok(undefined) : tooMany(a, what);
+    return a.ok ? ok(undefined) : rateLimited(a, what);
   }
 }

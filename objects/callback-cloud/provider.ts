@@ -27,6 +27,7 @@ import { MAX_SHARDS } from "./confirmation.ts";
 import { limitsSchema } from "./limits.ts";
 import { displayName } from "../shared/text.ts";
 import { weightsSchema } from "./scheduling/weights.ts";
+import type { Listing } from "../directory/search.ts";
 import { type Channel, CHANNELS, siteIdSchema, skillName } from "../../federation/wire/vocabulary.ts";
 
 /** Shared with the digest format (federation/wire/digest.ts): a site id is a short slug. */
@@ -232,6 +233,15 @@ const schedulingSchema = z.strictObject({
   costTiers: z.record(siteSlug, z.number().int().min(0, "a cost tier is 0 (cheapest)..3").max(3, "a cost tier is 0 (cheapest)..3")).optional(),
 });
 
+/** What the directory shows of the provider (GET /v1/directory, the MCP tool find_provider). */
+const directorySchema = z
+  .strictObject({
+    listed: z.boolean().default(true).meta({ description: "Whether search finds the provider at all (default true: a registration is public anyway)" }),
+    description: z.string().trim().min(1, "a description is not empty").max(500).optional(),
+    keywords: z.array(z.string().trim().min(1, "a keyword is not empty").max(40)).max(20, "at most 20 keywords").optional(),
+  })
+  .meta({ description: "How the directory lists the provider: its name and intents always, plus this description and these keywords" });
+
 export const providerRegistration = z
   .strictObject({
     id: providerId,
@@ -254,6 +264,8 @@ export const providerRegistration = z
       .max(20)
       .optional()
       .meta({ description: "Languages the provider serves customers in, most used first (default [\"en\"]); its widget speaks the first it also knows." }),
+    /** How search lists the provider; absent: listed, by its name and intents alone. */
+    directory: directorySchema.optional(),
     /** Where the provider's own pages are (its widget's hosts): browsers there may call the customer routes (CORS). */
     allowedOrigins: z.array(webOrigin).max(20, "at most 20 origins").optional(),
     /** How many callback shards (objects) hold the provider's callbacks: more for more traffic; grows only. */
@@ -318,6 +330,18 @@ export type PublicProvider = z.infer<typeof publicProviderSchema>;
 export function publicProvider(p: ProviderRegistration): PublicProvider {
   const { webhook, ...rest } = p;
   return webhook ? { ...rest, webhook: { url: webhook.url } } : rest;
+}
+
+/** What the directory's search finds the provider by; null when it is not listed. */
+export function listingOf(p: ProviderRegistration): Listing | null {
+  if (p.directory?.listed === false) return null;
+  return {
+    providerId: p.id,
+    name: p.name,
+    description: p.directory?.description ?? null,
+    keywords: p.directory?.keywords ?? [],
+    intents: p.intents.map((i) => ({ name: i.name, description: i.description, examples: i.examples })),
+  };
 }
 
 function unique(values: readonly string[]): boolean {

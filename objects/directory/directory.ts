@@ -9,6 +9,7 @@ import { MAX_ORDINAL } from "../callback-cloud/confirmation.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
+import { directoryIndex, searchDirectory, type DirectoryHit, type DirectoryIndex, type Listing } from "./search.ts";
 
 const MIGRATIONS = [
   {
@@ -33,6 +34,12 @@ const MIGRATIONS = [
     // Where providers' pages are: a browser there may call the customer routes (the edge's CORS).
     up: [`CREATE TABLE origins (origin TEXT NOT NULL, provider_id TEXT NOT NULL, PRIMARY KEY (origin, provider_id))`],
   },
+  {
+    version: 4,
+    name: "provider listings",
+    // What search finds a provider by (search.ts): its registration's name, intents and directory entry, as JSON.
+    up: [`CREATE TABLE listings (provider_id TEXT PRIMARY KEY, listing TEXT NOT NULL, updated_at_ms INTEGER NOT NULL)`],
+  },
 ] as const;
 
 export type DirectoryEntry = {
@@ -45,6 +52,8 @@ export type DirectoryEntry = {
 export class Directory extends DurableObject {
   clock: Clock = systemClock;
   private readonly sql: Sql;
+  /** Built from the listings on the first search after a change: storage is the truth, this a cache. */
+  private index: { index: DirectoryIndex; names: Map<string, string> } | null = null;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -79,6 +88,27 @@ export class Directory extends DurableObject {
       this.sql`DELETE FROM origins WHERE provider_id = ${providerId}`;
       for (const origin of origins.slice(0, 20)) this.sql`INSERT OR IGNORE INTO origins (origin, provider_id) VALUES (${origin}, ${providerId})`;
     });
+  }
+
+  /** What search finds the provider by, as its latest registration says; null takes it out of search. */
+  async setListing(providerId: string, listing: Listing | null): Promise<void> {
+    if (listing) {
+      this.sql`INSERT INTO listings (provider_id, listing, updated_at_ms) VALUES (${providerId}, ${JSON.stringify(listing)}, ${this.clock.now()})
+        ON CONFLICT (provider_id) DO UPDATE SET listing = excluded.listing, updated_at_ms = excluded.updated_at_ms`;
+    } else {
+      this.sql`DELETE FROM listings WHERE provider_id = ${providerId}`;
+    }
+    this.index = null;
+  }
+
+  /** The listed providers the words point to, best first (search.ts). */
+  async search(query: string, limit: number): Promise<DirectoryHit[]> {
+    if (!this.index) {
+      const listings = this.sql<{ listing: string }>`SELECT listing FROM listings ORDER BY provider_id`.toArray().map((r) => JSON.parse(r.listing) as Listing);
+      this.index = { index: directoryIndex(listings), names: new Map(listings.map((l) => [l.providerId, l.name])) };
+    }
+    const { index, names } = this.index;
+    return searchDirectory(index, query, limit, (id) => names.get(id) ?? id);
   }
 
   /** Whether some provider registered this origin for its pages. */

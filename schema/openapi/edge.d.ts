@@ -81,6 +81,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Providers whose names, descriptions or intents match the words, ranked
+         * @description Who may call it: anyone. No token: the directory lists what providers chose to show.
+         */
+        get: operations["searchDirectory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/callbacks": {
         parameters: {
             query?: never;
@@ -774,6 +794,16 @@ export interface components {
             limits?: components["schemas"]["IntakeLimits"];
             /** @description Languages the provider serves customers in, most used first (default ["en"]); its widget speaks the first it also knows. */
             languages?: string[];
+            /** @description How the directory lists the provider: its name and intents always, plus this description and these keywords */
+            directory?: {
+                /**
+                 * @description Whether search finds the provider at all (default true: a registration is public anyway)
+                 * @default true
+                 */
+                listed: boolean;
+                description?: string;
+                keywords?: string[];
+            };
             allowedOrigins?: string[];
             /** @description How many objects hold the provider's callbacks (1..16); absent keeps the current count (1 at first). It can grow, not shrink. */
             shards?: number;
@@ -845,6 +875,19 @@ export interface components {
             /** Format: date-time */
             end: string;
             capacity: number;
+        };
+        /** @description Listed providers whose names, descriptions or intents match, best first. */
+        DirectoryResults: {
+            results: {
+                providerId: string;
+                name: string;
+                /** @description The provider's intents the words point to, best first; empty when only its name or description matched */
+                intents: string[];
+                /** @description Relevance: higher is better, comparable within one answer only */
+                score: number;
+                /** @description Where to ask this provider for an offer (POST, with `providerId`) */
+                offerUrl: string;
+            }[];
         };
         /** @description A durable callback request: its confirmation, its verifier, and where to follow it. */
         CallbackReceipt: {
@@ -1428,6 +1471,16 @@ export interface operations {
                     limits?: components["schemas"]["IntakeLimits"];
                     /** @description Languages the provider serves customers in, most used first (default ["en"]); its widget speaks the first it also knows. */
                     languages?: string[];
+                    /** @description How the directory lists the provider: its name and intents always, plus this description and these keywords */
+                    directory?: {
+                        /**
+                         * @description Whether search finds the provider at all (default true: a registration is public anyway)
+                         * @default true
+                         */
+                        listed?: boolean;
+                        description?: string;
+                        keywords?: string[];
+                    };
                     allowedOrigins?: string[];
                     /** @description How many objects hold the provider's callbacks (1..16); absent keeps the current count (1 at first). It can grow, not shrink. */
                     shards?: number;
@@ -1732,6 +1785,78 @@ export interface operations {
             };
             /** @description the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many requests (`rate_limited`): `details` names the limit; come back after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    searchDirectory: {
+        parameters: {
+            query: {
+                /** @description What the customer needs, in their words, or a provider's name */
+                q: string;
+                /** @description At most this many providers (1..20, default 10) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the providers found, best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectoryResults"];
+                };
+            };
+            /** @description bad input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token where one is needed, or a token that is not valid here */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,8 +9,8 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { directoryOf, type EdgeApp } from "./app-types.ts";
 
-/** Where the customer routes are: offers, a provider's public registration, callbacks and their events. */
-export const CUSTOMER_PATHS = ["/v1/interactions", "/v1/providers/*", "/v1/callbacks", "/v1/callbacks/*"] as const;
+/** Where the customer routes are: offers, the directory, a provider's public registration, callbacks and their events. */
+export const CUSTOMER_PATHS = ["/v1/interactions", "/v1/directory", "/v1/providers/*", "/v1/callbacks", "/v1/callbacks/*"] as const;
 
 export const customerCors = (): MiddlewareHandler<EdgeApp> =>
   cors({

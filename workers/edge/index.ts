@@ -11,6 +11,7 @@ import { callbacks } from "./routes/callbacks.ts";
 import { desk, deskLive } from "./routes/desk.ts";
 import { pages } from "./routes/pages.ts";
 import { stats } from "./routes/stats.ts";
+import { directory } from "./routes/directory.ts";
 import { interactions } from "./routes/interactions.ts";
 import { keys } from "./routes/keys.ts";
 import { media } from "./routes/media.ts";
@@ -39,6 +40,7 @@ app.get("/", (c) => c.json({ service: "callback-mesh edge", openapi: "/openapi.j
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.route("/v1/providers", providers);
 app.route("/v1/interactions", interactions);
+app.route("/v1/directory", directory);
 app.route("/v1/callbacks", callbacks);
 app.route("/v1/tokens", tokens);
 // Before the desk's routes: the live feed is a WebSocket upgrade, with its token in a subprotocol.

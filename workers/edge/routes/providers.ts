@@ -2,7 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { intentAnalysisSchema } from "../../../objects/callback-cloud/intents.ts";
-import { providerRegistration, publicProvider, publicProviderSchema, type PublicProvider } from "../../../objects/callback-cloud/provider.ts";
+import { listingOf, providerRegistration, publicProvider, publicProviderSchema, type PublicProvider } from "../../../objects/callback-cloud/provider.ts";
 import { allow, open } from "../../shared/access.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { jsonAnswer, jsonBody, newApp, withErrors } from "../../shared/openapi.ts";
@@ -35,6 +35,7 @@ export const providers = newApp<EdgeApp>()
       // Only once every shard holds the registration does the edge route requests to them.
       await directory.publishShards(registration.id, shards);
       await directory.setOrigins(registration.id, registration.allowedOrigins ?? []);
+      await directory.setListing(registration.id, listingOf(registration));
       return c.json(publicProvider({ ...registration, shards }), created ? 201 : 200);
     },
   )
