@@ -8,6 +8,7 @@
  * - planning.ts: which agent, where and when, reserved at the agent's site;
  * - session-manager.ts: what the alarm does when callbacks fall due (claim, dial, outcomes);
  * - callback-actions.ts: status, cancel and the staff's actions, call progress;
+ * - reschedule.ts: the customer moves the callback to another window;
  * - callback-store.ts and event-streams.ts: rows, events, views and live events;
  * - alarm-schedule.ts: the one alarm, at the earliest due work;
  * - hold-releases.ts: holds given up that their sites are still owed a release;
@@ -36,7 +37,8 @@ import { Planner } from "./planning.ts";
 import { makeOffer, type Offer } from "./offers.ts";
 import { ProviderRecord, type Placement } from "./provider-record.ts";
 import type { ProviderRegistration } from "./provider.ts";
-import type { CallbackRequest, CompleteBody, TransferBody } from "./requests.ts";
+import type { CallbackRequest, CallbackWhen, CompleteBody, TransferBody } from "./requests.ts";
+import { Rescheduler } from "./reschedule.ts";
 import { SessionManager } from "./session-manager.ts";
 import type { CallbackReceipt, CallbackView } from "./views.ts";
 import type { AttemptOutcome } from "../../federation/wire/vocabulary.ts";
@@ -61,6 +63,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   private readonly intake: Intake;
   private readonly guard: IntakeGuard;
   private readonly actions: CallbackActions;
+  private readonly rescheduler: Rescheduler;
 
   constructor(ctx: DurableObjectState, env: CloudEnv) {
     super(ctx, env);
@@ -81,6 +84,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     this.guard = new IntakeGuard(c);
     this.intake = new Intake(c, this.store, this.provider, this.planner, this.alarmSchedule, this.guard);
     this.actions = new CallbackActions(c, this.store, this.provider, this.planner, this.session, this.alarmSchedule);
+    this.rescheduler = new Rescheduler(c, this.store, this.provider, this.planner, this.releases, this.alarmSchedule);
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, CLOUD_MIGRATIONS, this.clock.now());
       await this.alarmSchedule.load();
@@ -121,6 +125,10 @@ export class CallbackShard extends DurableObject<CloudEnv> {
 
   async cancel(confirmation: string, actor: Actor): Promise<Result<CallbackView>> {
     return guarded("shard.cancel", () => this.actions.cancel(confirmation, actor));
+  }
+
+  async reschedule(confirmation: string, actor: Actor, when: CallbackWhen): Promise<Result<CallbackView>> {
+    return guarded("shard.reschedule", () => this.rescheduler.reschedule(confirmation, actor, when));
   }
 
   async annotate(confirmation: string, actor: Actor, text: string): Promise<Result<CallbackView>> {

@@ -14,8 +14,11 @@ import { iso, noProvider, type CloudContext } from "./cloud-context.ts";
 import { deriveVerifier, hashVerifier, newConfirmation } from "./confirmation.ts";
 import type { Planner } from "./planning.ts";
 import { generalistSkill, primarySkill, type ProviderRecord } from "./provider-record.ts";
-import type { CallbackRequest } from "./requests.ts";
-import { checkWindow } from "./rules.ts";
+import type { ProviderRegistration } from "./provider.ts";
+import type { CallbackRequest, CallbackWhen } from "./requests.ts";
+import { checkWindow, type WindowCheck } from "./rules.ts";
+
+type AllowedWindow = Extract<WindowCheck, { ok: true }>;
 import { receiptOf, type CallbackReceipt, type CallbackRow } from "./views.ts";
 
 export class Intake {
@@ -60,18 +63,9 @@ export class Intake {
       if (!dial.ok) return dial;
     }
 
-    const window = checkWindow(
-      reg.rules,
-      reg.timezone,
-      "asap" in input.when ? { asap: true } : { startMs: Date.parse(input.when.start), endMs: Date.parse(input.when.end) },
-      now,
-    );
-    if (!window.ok) {
-      return fail(422, `window_${window.reason}`, window.message, {
-        reason: window.reason,
-        ...(window.earliestSlotMs !== undefined ? { earliestPossible: iso(window.earliestSlotMs) } : {}),
-      });
-    }
+    const checked = requestedWindow(reg, input.when, now);
+    if (!checked.ok) return checked;
+    const window = checked.value;
     const media = input.media.filter((m) => reg.rules.allowedMedia.includes(m));
     if (media.length === 0) {
       return fail(422, "media_not_allowed", `${reg.name} calls back only by ${reg.rules.allowedMedia.join(", ")}`, {
@@ -137,6 +131,16 @@ export class Intake {
     const verifier = await deriveVerifier(this.c.env.EDGE_JWT_SECRET, prior.confirmation);
     return ok(receiptOf(this.store.view(prior, { role: "admin" }), verifier));
   }
+}
+
+/** The window asked for, as the provider's rules allow it as of `now`; else 422 `window_<reason>` with the earliest possible time. */
+export function requestedWindow(reg: ProviderRegistration, when: CallbackWhen, now: number): Result<AllowedWindow> {
+  const window = checkWindow(reg.rules, reg.timezone, "asap" in when ? { asap: true } : { startMs: Date.parse(when.start), endMs: Date.parse(when.end) }, now);
+  if (window.ok) return ok(window);
+  return fail(422, `window_${window.reason}`, window.message, {
+    reason: window.reason,
+    ...(window.earliestSlotMs !== undefined ? { earliestPossible: iso(window.earliestSlotMs) } : {}),
+  });
 }
 
 async function sha256(text: string): Promise<string> {

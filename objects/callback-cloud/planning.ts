@@ -65,6 +65,17 @@ export class Planner {
     return rankFor(this.needOf(cb, now, slotMs, false), members, this.schedulingContext(reg, now, reg.sites))[0]?.startMs ?? null;
   }
 
+  /**
+   * Where the callback could be placed in its window, best first, as the mesh view ranks
+   * it alone (a reschedule asks for these, and swaps holds itself: reschedule.ts).
+   */
+  async placements(cb: CallbackRow, now: number): Promise<{ siteId: string; agentId: string; startMs: number }[]> {
+    if (!cb.skill) return [];
+    const reg = this.provider.must().registration;
+    const members = await this.c.mesh().members(reg.sites);
+    return rankFor(this.needOf(cb, now, reg.rules.slotMinutes * 60_000, false), members, this.schedulingContext(reg, now, reg.sites));
+  }
+
   /** Plans one callback: see `planMany`. */
   async plan(cb: CallbackRow, now: number, why: PlanReason, onlySite?: string): Promise<void> {
     await this.planMany([cb], now, why, onlySite);

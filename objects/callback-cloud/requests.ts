@@ -20,15 +20,19 @@ export const interactionRequest = z.strictObject({
 });
 export type InteractionRequest = z.infer<typeof interactionRequest>;
 
+/** When the customer wants the call: as soon as possible, or within a window. */
+export const callbackWhen = z.union([
+  z.strictObject({ asap: z.literal(true) }),
+  z
+    .strictObject({ start: iso, end: iso })
+    .refine((w) => Date.parse(w.end) > Date.parse(w.start), { message: "end must be after start", path: ["end"] }),
+]);
+export type CallbackWhen = z.infer<typeof callbackWhen>;
+
 export const callbackRequest = z
   .strictObject({
     indicia: z.string().min(16).max(8192),
-    when: z.union([
-      z.strictObject({ asap: z.literal(true) }),
-      z
-        .strictObject({ start: iso, end: iso })
-        .refine((w) => Date.parse(w.end) > Date.parse(w.start), { message: "end must be after start", path: ["end"] }),
-    ]),
+    when: callbackWhen,
     media: z.array(channel).min(1).max(5).refine(distinct, "media repeat"),
     contact: z
       .strictObject({ phone: e164.optional(), email: z.email().max(254).optional() })
@@ -47,6 +51,10 @@ export const callbackRequest = z
     });
   });
 export type CallbackRequest = z.infer<typeof callbackRequest>;
+
+/** A customer moves the callback: a new window, planned and reserved as a new request is. */
+export const rescheduleBody = z.strictObject({ when: callbackWhen });
+export type RescheduleBody = z.infer<typeof rescheduleBody>;
 
 export const textBody = z.strictObject({ text: z.string().trim().min(1).max(4000) });
 export const transferBody = z

@@ -80,6 +80,11 @@ export const reservationInput = z
     /** A tentative hold shorter than the window, for planners that reserve before they commit. */
     holdSeconds: z.number().int().min(1).max(86_400).optional(),
     /**
+     * The callback's current hold at this site, given back in the same write that makes this
+     * one: a callback moved within a site never holds two agents, nor none.
+     */
+    replaces: z.string().min(1).max(64).optional(),
+    /**
      * When no agent is named, what the site weighs to choose one, as the cloud's scheduler
      * does: the level the callback needs, the customer's language, the agent it spoke to
      * last, and the provider's weights. Without it, the site takes the strongest in the skill.

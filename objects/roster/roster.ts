@@ -227,9 +227,11 @@ export class Roster extends DurableObject<RosterEnv> {
         .toArray()
         .map(toReservation)
         .find((x) => isActive(x, now));
-      if (prior) {
-        const same = prior.skill === input.skill && prior.startMs === startMs && prior.endMs === endMs;
-        if (same) return ok(this.store.reservationView(prior, now));
+      const same = prior && prior.skill === input.skill && prior.startMs === startMs && prior.endMs === endMs;
+      if (prior && same) return ok(this.store.reservationView(prior, now));
+      // A move within this site names the hold it replaces: that one counts for nothing here, and goes in the same write.
+      const replaced = prior && input.replaces === prior.id ? prior : null;
+      if (prior && !replaced) {
         return fail(409, "callback_already_reserved", "this callback already holds another reservation here", {
           reservation: prior.id,
         });
@@ -251,7 +253,8 @@ export class Roster extends DurableObject<RosterEnv> {
         candidates = rankForChoice(this.store.servingResources(input.skill, input.channel), input.skill, input.choose);
       }
       // Only reservations overlapping the window matter here, read whole (not the capped list views use).
-      const chosen = candidates.find((r) => freeCapacity(r, this.store.overlapping(r.id, startMs, endMs, now), now, startMs, endMs) > 0);
+      const others = (r: Resource) => this.store.overlapping(r.id, startMs, endMs, now).filter((x) => x.id !== replaced?.id);
+      const chosen = candidates.find((r) => freeCapacity(r, others(r), now, startMs, endMs) > 0);
       if (!chosen) {
         return fail(409, "no_capacity", "no agent here has free capacity for that window", {
           skill: input.skill,
@@ -277,6 +280,7 @@ export class Roster extends DurableObject<RosterEnv> {
       this.sql`INSERT INTO reservations (id, callback_id, agent_id, skill, channel, start_ms, end_ms, status, expires_at_ms, created_at_ms)
         VALUES (${reservation.id}, ${reservation.callbackId}, ${reservation.agentId}, ${reservation.skill}, ${reservation.channel},
         ${startMs}, ${endMs}, 'held', ${expiresAtMs}, ${now})`;
+      if (replaced) this.sql`UPDATE reservations SET status = 'released' WHERE id = ${replaced.id}`;
       await this.ensureAlarmBy(expiresAtMs);
       this.changed();
       return ok(this.store.reservationView(reservation, now, chosen.ref));

@@ -142,7 +142,11 @@ export interface paths {
         delete: operations["cancelCallback"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Move to another window: planned and reserved anew, the old hold given back only once the new one holds
+         * @description Who may call it: customer, admin, ops. A customer passes the callback's `verifier` (no token). The window is checked as a new request's is (422 with the reason); when nobody can take the callback in it, 409 `no_agent_in_window` and the callback keeps its time and agent.
+         */
+        patch: operations["rescheduleCallback"];
         trace?: never;
     };
     "/v1/callbacks/{confirmation}/events": {
@@ -2135,6 +2139,116 @@ export interface operations {
             };
             /** @description conflicts with the current state (`details` says what is allowed) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rescheduleCallback: {
+        parameters: {
+            query?: {
+                verifier?: string;
+            };
+            header?: never;
+            path: {
+                confirmation: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    when: {
+                        /** @enum {boolean} */
+                        asap: true;
+                    } | {
+                        /** Format: date-time */
+                        start: string;
+                        /** Format: date-time */
+                        end: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description the callback in its new window, with its new agent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Callback"];
+                };
+            };
+            /** @description bad input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token where one is needed, or a token that is not valid here */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflicts with the current state (`details` says what is allowed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description understood, but the provider's rules forbid it (`details` says what would be allowed) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1469,6 +1469,7 @@ export interface operations {
                     /** Format: date-time */
                     end: string;
                     holdSeconds?: number;
+                    replaces?: string;
                     choose?: {
                         level: number;
                         language?: string;

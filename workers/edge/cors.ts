@@ -16,7 +16,7 @@ export const customerCors = (): MiddlewareHandler<EdgeApp> =>
   cors({
     // Asked of the directory only when a browser names an origin: server-to-server callers cost nothing.
     origin: async (origin, c) => ((await directoryOf(c.env).allowsOrigin(origin)) ? origin : null),
-    allowMethods: ["GET", "POST", "DELETE"],
+    allowMethods: ["GET", "POST", "PATCH", "DELETE"],
     allowHeaders: ["content-type", "idempotency-key", "last-event-id"],
     exposeHeaders: ["retry-after"],
     maxAge: 600,

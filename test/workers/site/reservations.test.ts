@@ -94,6 +94,29 @@ describe("reservations", () => {
     expect(other.body.error.code).toBe("callback_already_reserved");
   });
 
+  it("moves a callback's hold in one write when told which it replaces: never two holds, nor none; never another callback's", async () => {
+    await useClock();
+    const ana = await putAgent("ana");
+    await report("ana", "available");
+    const first = await reserve({ callbackId: "cb-1" });
+    // Another callback cannot name cb-1's hold to take it.
+    await putAgent("bo");
+    await report("bo", "available");
+    const stranger = await reserve({ callbackId: "cb-2", agentId: ana.ref, replaces: first.body.id });
+    expect(stranger.status).toBe(409);
+    expect(stranger.body.error.code).toBe("no_capacity");
+    // cb-1 moves a quarter of an hour on, overlapping its own slot: the same agent, since its old hold no longer counts.
+    const later = { start: iso(T0 + 20 * 60_000), end: iso(T0 + 35 * 60_000) };
+    const moved = await reserve({ callbackId: "cb-1", agentId: ana.ref, ...later, replaces: first.body.id });
+    expect(moved.status).toBe(201);
+    expect(moved.body).toMatchObject({ agentId: ana.ref, status: "held", start: later.start });
+    expect((await api("GET", `/federation/reservations/${first.body.id}`)).body.status).toBe("released");
+    // Naming a hold that is not the callback's current one is no move.
+    const stale = await reserve({ callbackId: "cb-1", start: SLOT.end, end: iso(T0 + 45 * 60_000), replaces: first.body.id });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe("callback_already_reserved");
+  });
+
   it("expires a hold that is not claimed, frees the agent, and refuses a late claim", async () => {
     const clock = await useClock();
     await putAgent("ana");

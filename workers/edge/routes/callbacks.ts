@@ -4,8 +4,9 @@
  * server reports call progress, signed.
  */
 import { createRoute } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { callbackRequest, completeBody, progressBody, textBody, transferBody } from "../../../objects/callback-cloud/requests.ts";
+import { callbackRequest, completeBody, progressBody, rescheduleBody, textBody, transferBody } from "../../../objects/callback-cloud/requests.ts";
 import { SIGNATURE_HEADER } from "../../../objects/callback-cloud/signing.ts";
 import { callbackReceiptSchema, callbackViewSchema } from "../../../objects/callback-cloud/views.ts";
 import { systemClock } from "../../../objects/shared/clock.ts";
@@ -37,6 +38,20 @@ const customerOrStaff = {
   description:
     "Who may call it: customer, admin, ops, agent. A customer passes the callback's `verifier` (no token); " +
     "staff a token (an agent: only the callbacks assigned to it). A wrong verifier answers exactly like an unknown confirmation.",
+};
+
+/**
+ * Before a body is read, the caller of a customer's change (a move): without a token it must
+ * bring a verifier (else 404, as for an unknown callback), and of tokens only staff's are let
+ * through (403). Whether the verifier is the callback's, the shard says.
+ */
+const customerOrStaffFirst: MiddlewareHandler<EdgeApp> = async (c, next) => {
+  const principal = principalOf(c);
+  if (!principal && !c.req.query("verifier")) throw new ApiError(404, "callback_not_found", "no callback with that confirmation and verifier");
+  if (principal && principal.role !== "admin" && principal.role !== "ops") {
+    throw new ApiError(403, "forbidden", principal.role === "agent" ? "agents transfer callbacks; customers and staff move them" : `the ${principal.role} role may not move callbacks`);
+  }
+  await next();
 };
 
 /** The answer to a callback request: what the customer keeps, and links to follow it with as given. */
@@ -169,6 +184,28 @@ export const callbacks = app
       const actor = actorOf(principalOf(c), c.req.valid("query").verifier);
       if (actor.role === "agent") throw new ApiError(403, "forbidden", "agents answer or complete callbacks; they do not cancel them");
       return c.json(unwrap(await cloud.cancel(confirmation, actor)), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/{confirmation}",
+      operationId: "rescheduleCallback",
+      tags: customers,
+      summary: "Move to another window: planned and reserved anew, the old hold given back only once the new one holds",
+      security: [{ verifier: [] }, { bearer: ["admin", "ops"] }] as Security,
+      "x-roles": ["customer", "admin", "ops"],
+      description:
+        "Who may call it: customer, admin, ops. A customer passes the callback's `verifier` (no token). The window is checked as a new request's is (422 with the reason); " +
+        "when nobody can take the callback in it, 409 `no_agent_in_window` and the callback keeps its time and agent.",
+      middleware: [customerOrStaffFirst],
+      request: { params, query: verifierQuery, body: jsonBody(rescheduleBody) },
+      responses: { 200: jsonAnswer(callbackViewSchema, "the callback in its new window, with its new agent"), ...withErrors(404, 409, 413, 422) },
+    }),
+    async (c) => {
+      const { cloud, confirmation } = await cloudForConfirmation(c.env, c.req.valid("param").confirmation);
+      const actor = actorOf(principalOf(c), c.req.valid("query").verifier);
+      return c.json(unwrap(await cloud.reschedule(confirmation, actor, c.req.valid("json").when)), 200);
     },
   )
   .openapi(staffAction("annotations", "annotateCallback", textBody, "Add a note to the callback's history"), async (c) => {
