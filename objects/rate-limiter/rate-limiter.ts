@@ -9,6 +9,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { bucketOf } from "../shared/key-hash.ts";
+import { fail } from "../shared/problem.ts";
 import { Windows, type Admission, type WindowLimit } from "./windows.ts";
 
 export type { Admission, WindowLimit } from "./windows.ts";
@@ -17,6 +18,15 @@ export type { Admission, WindowLimit } from "./windows.ts";
 export const LIMITER_OBJECTS = 32;
 /** Keys one object keeps; the least recently seen goes first (its count is the one lost). */
 const MAX_KEYS = 50_000;
+
+/** A refusal in the error shape: 429 `rate_limited`, naming the limit and when to come back (Retry-After). */
+export const rateLimited = (a: Exclude<Admission, { ok: true }>, what: string) =>
+  fail(429, "rate_limited", `too many ${what}; try again in ${Math.ceil(a.retryAfterMs / 1000)} s`, {
+    limit: a.name,
+    max: a.limit,
+    periodSeconds: a.periodMs / 1000,
+    retryAfterSeconds: Math.max(1, Math.ceil(a.retryAfterMs / 1000)),
+  });
 
 /** The limiter object that counts a key. */
 export const limiterFor = (key: string) => `limiter-${bucketOf(key, LIMITER_OBJECTS)}`;
