@@ -6,6 +6,7 @@
  * and its use of the offer; the alarm set. It answers only once the callback is
  * durable; planning and reserving follow.
  */
+import { sha256Hex } from "../shared/key-hash.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import type { AlarmSchedule } from "./alarm-schedule.ts";
 import type { CallbackStore } from "./callback-store.ts";
@@ -49,7 +50,7 @@ export class Intake {
     if (!p) return noProvider();
     const reg = p.registration;
     const now = this.c.now();
-    const requestHash = await sha256(JSON.stringify({ userId, input }));
+    const requestHash = await sha256Hex(JSON.stringify({ userId, input }));
 
     // Keys are the caller's own: another customer's same key is another request, and learns nothing of this one.
     const scopedKey = `${userId}\u0000${idempotencyKey}`;
@@ -143,7 +144,3 @@ export function requestedWindow(reg: ProviderRegistration, when: CallbackWhen, n
   });
 }
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}

@@ -1,3 +1,9 @@
+/** The SHA-256 of a text, in hex: what a request's fingerprint or a derived key is made of. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /**
  * Which of N buckets a key falls in, the same everywhere (edge Worker, objects, tests):
  * FNV-1a over its UTF-16 units, then a final avalanche. Callback shards and rate

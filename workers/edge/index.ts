@@ -18,6 +18,7 @@ import { media } from "./routes/media.ts";
 import { members, signedMembership } from "./routes/members.ts";
 import { federationInbound, meshStatus } from "../shared/mesh-routes.ts";
 import { serveCloudGraph, serveFederatedGraph } from "./graphql/server.ts";
+import { serveMcp } from "./routes/mcp.ts";
 import { providers } from "./routes/providers.ts";
 import { tokens } from "./routes/tokens.ts";
 
@@ -56,6 +57,8 @@ app.route("/.well-known", keys);
 // GraphQL over HTTP (GET and POST; yoga answers other methods with 405): the federated schema, and the cloud's subgraph alone.
 app.all("/graphql", (c) => serveFederatedGraph(c));
 app.all("/graphql/cloud", (c) => serveCloudGraph(c));
+// MCP for assistants (Streamable HTTP): the customer's routes as tools, each tool call a call to the route itself.
+app.all("/mcp", (c) => serveMcp(c, app));
 // The contract at /openapi.json (workers/edge/contract.ts): every route above, its roles, and the webhook the edge sends.
 publishEdgeContract(app);
 app.get("/docs", (c) => c.html(docsPage("Callback mesh API")));
