@@ -8,6 +8,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_BATCH } from "../../../workers/edge/routes/mcp.ts";
 import { edge, MIN, planNow, registerAcme, staff, T0 } from "./helpers.ts";
 
 let client: Client | null = null;
@@ -84,10 +85,15 @@ describe("MCP at /mcp", () => {
     expect((await use(c, "no_such_tool", {})).value.error.code).toBe("unknown_tool");
   });
 
-  it("is POST only, stateless: a GET for a stream is 405", async () => {
+  it("is POST only, stateless (a GET for a stream is 405), with a few messages to a batch", async () => {
     // JSON-RPC, not a REST operation: /mcp is outside the OpenAPI document (its tools are the documented routes).
     const res = await edge("GET", "/mcp", undefined, null, { accept: "text/event-stream" });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("POST");
+    // A batch is a few calls, not a hundred route calls for one request.
+    const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "find_provider", arguments: { query: "repair" } } });
+    const batch = await edge("POST", "/mcp", Array.from({ length: MAX_BATCH + 1 }, (_, i) => call(i)), null, { accept: "application/json, text/event-stream" });
+    expect(batch.status).toBe(400);
+    expect(batch.body.error.message).toMatch(/at most 10 messages/);
   });
 });

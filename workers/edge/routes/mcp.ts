@@ -99,6 +99,17 @@ function mcpServer(route: CallRoute): Server {
   return server;
 }
 
+/** JSON-RPC messages one request may carry. */
+export const MAX_BATCH = 10;
+
+const parsedOrNull = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+};
+
 /** A tool error: the route's error body, as it answered it. */
 const refusal = (body: unknown): CallToolResult => ({ content: [{ type: "text", text: JSON.stringify(body) }], isError: true });
 
@@ -123,9 +134,15 @@ export async function serveMcp(c: Context<EdgeApp>, app: { fetch: (req: Request,
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
   };
+  // A batch is many tool calls for one request: a few, not the SDK's hundred (each is a route call of its own).
+  const text = await c.req.text();
+  const batch = parsedOrNull(text);
+  if (Array.isArray(batch) && batch.length > MAX_BATCH) {
+    return c.json({ jsonrpc: "2.0", error: { code: -32600, message: `at most ${MAX_BATCH} messages in a batch` }, id: null }, 400);
+  }
   const server = mcpServer(route);
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   await server.connect(transport);
-  return transport.handleRequest(c.req.raw);
+  return transport.handleRequest(new Request(c.req.raw, { body: text }));
 }
 
