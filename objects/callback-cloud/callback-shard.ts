@@ -156,12 +156,13 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     return guarded("shard.progress", () => this.actions.progress(confirmation, rawBody, signature, attempt, outcome));
   }
 
-  /** Server-sent events: the history so far, then each new event as it happens. */
+  /** Server-sent events: the history so far (after `lastEventId`), then each new event as it happens. */
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const confirmation = url.searchParams.get("confirmation") ?? "";
     const actor = JSON.parse(url.searchParams.get("actor") ?? "null") as Actor | null;
-    const stream = actor ? await this.store.stream(confirmation, actor) : null;
+    const lastEventId = Number(url.searchParams.get("lastEventId") ?? "0");
+    const stream = actor ? await this.store.stream(confirmation, actor, Number.isSafeInteger(lastEventId) && lastEventId > 0 ? lastEventId : 0) : null;
     return stream ?? Response.json({ error: { code: "callback_not_found", message: "no such callback", details: null } }, { status: 404 });
   }
 

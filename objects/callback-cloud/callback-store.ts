@@ -78,9 +78,10 @@ export class CallbackStore {
   }
 
   event(callbackId: string, atMs: number, type: string, detail: Record<string, unknown>): void {
-    this.c.sql`INSERT INTO events (callback_id, at_ms, type, detail) VALUES (${callbackId}, ${atMs}, ${type}, ${JSON.stringify(detail)})`;
+    const { seq } = this.c.sql<{ seq: number }>`INSERT INTO events (callback_id, at_ms, type, detail)
+      VALUES (${callbackId}, ${atMs}, ${type}, ${JSON.stringify(detail)}) RETURNING seq`.one();
     // Live events carry the customer's view of the detail, whoever listens.
-    this.streams.publish(callbackId, () => ({ at: iso(atMs), type, detail: customerDetail(detail) }));
+    this.streams.publish(callbackId, seq, () => ({ at: iso(atMs), type, detail: customerDetail(detail) }));
     const held = this.c.sql<Pick<CallbackRow, "confirmation" | "status" | "site_id" | "agent_id">>`SELECT confirmation, status, site_id, agent_id
       FROM callbacks WHERE id = ${callbackId}`.toArray()[0];
     if (held?.site_id && held.agent_id) this.desks.note(held.site_id, held.agent_id, { confirmation: held.confirmation, type, status: held.status, atMs });
@@ -92,14 +93,21 @@ export class CallbackStore {
   }
 
   events(callbackId: string, staff: boolean): EventView[] {
-    // The newest 500, oldest first: a long history keeps its end (where a cancel or an outcome is), not its start.
-    return this.c.sql<{ at_ms: number; type: string; detail: string }>`SELECT at_ms, type, detail FROM (
-        SELECT seq, at_ms, type, detail FROM events WHERE callback_id = ${callbackId} ORDER BY seq DESC LIMIT 500)
+    return this.numberedEvents(callbackId, staff, 0).map((e) => e.event);
+  }
+
+  /**
+   * The events after `afterSeq`, each with its id (its sequence number), oldest first: the
+   * newest 500, so that a long history keeps its end (where a cancel or an outcome is).
+   */
+  private numberedEvents(callbackId: string, staff: boolean, afterSeq: number): { id: number; event: EventView }[] {
+    return this.c.sql<{ seq: number; at_ms: number; type: string; detail: string }>`SELECT seq, at_ms, type, detail FROM (
+        SELECT seq, at_ms, type, detail FROM events WHERE callback_id = ${callbackId} AND seq > ${afterSeq} ORDER BY seq DESC LIMIT 500)
       ORDER BY seq`
       .toArray()
       .map((e) => {
         const detail = JSON.parse(e.detail) as Record<string, unknown>;
-        return { at: iso(e.at_ms), type: e.type, detail: staff ? detail : customerDetail(detail) };
+        return { id: e.seq, event: { at: iso(e.at_ms), type: e.type, detail: staff ? detail : customerDetail(detail) } };
       });
   }
 
@@ -117,10 +125,13 @@ export class CallbackStore {
       reserved_until_ms = NULL WHERE id = ${callbackId}`;
   }
 
-  /** Server-sent events of one callback this actor may see: its history, then live. */
-  async stream(confirmation: string, actor: Actor): Promise<Response | null> {
+  /** Server-sent events of one callback this actor may see: its history after `lastEventId` (0: all of it), then live. */
+  async stream(confirmation: string, actor: Actor, lastEventId: number): Promise<Response | null> {
     const cb = await this.visible(confirmation, actor);
     if (!cb) return null;
-    return this.streams.open(cb.id, this.events(cb.id, actor.role !== "customer"), isFinal(cb.status));
+    const missed = this.numberedEvents(cb.id, actor.role !== "customer", lastEventId);
+    // A listener coming back to a callback that is over, with nothing it has not seen: no content, so EventSource stops.
+    if (isFinal(cb.status) && lastEventId > 0 && missed.length === 0) return new Response(null, { status: 204 });
+    return this.streams.open(cb.id, missed, isFinal(cb.status));
   }
 }

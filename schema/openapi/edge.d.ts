@@ -2272,7 +2272,10 @@ export interface operations {
             query?: {
                 verifier?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The id of the last event a reconnecting listener had: only later ones are sent */
+                "last-event-id"?: string;
+            };
             path: {
                 confirmation: string;
             };
@@ -2280,7 +2283,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-sent events: the history so far, then each new step as it happens; the stream ends once the callback is final. Each event is named for its `type`, and its `data` is one CallbackEvent as JSON. */
+            /** @description Server-sent events: the history so far, then each new step as it happens; the stream ends once the callback is final. Each event has an `id`, is named for its `type`, and its `data` is one CallbackEvent as JSON; a comment every 15 s keeps a quiet stream open. Sent `Last-Event-ID`, only the events after it come. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2288,6 +2291,13 @@ export interface operations {
                 content: {
                     "text/event-stream": string;
                 };
+            };
+            /** @description Reconnecting (Last-Event-ID) to a callback that is over, with nothing missed: nothing more will come */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description bad input; `details.fields` names each bad field */
             400: {

@@ -83,7 +83,7 @@ describe("a client generated from the OpenAPI document", () => {
     edgeContract.assert("GET", `/v1/callbacks/${confirmation}/events`, { status: events.status, headers: events.headers, body: null });
     const text = await events.text();
     expect(text).toContain("event: received");
-    expect(text.trimEnd().split("\n\n").at(-1)).toMatch(/^event: cancelled\ndata: /);
+    expect(text.trimEnd().split("\n\n").at(-1)).toMatch(/^id: \d+\nevent: cancelled\ndata: /);
 
     // Refusals are typed too: a wrong verifier looks like an unknown confirmation.
     const wrong = await client.GET("/v1/callbacks/{confirmation}", { params: { path: { confirmation }, query: { verifier: "nope" } } });

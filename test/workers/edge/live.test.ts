@@ -1,9 +1,11 @@
-import { SELF } from "cloudflare:test";
+import { runInDurableObject, SELF } from "cloudflare:test";
+import type { CallbackShard } from "../../../objects/callback-cloud/callback-shard.ts";
+import type { EventStreams } from "../../../objects/callback-cloud/event-streams.ts";
 import { describe, expect, it } from "vitest";
 import { sign, verify } from "../../../objects/callback-cloud/signing.ts";
 // Answers checked against the OpenAPI document.
 import { edge, requestCallback, status } from "./contract.ts";
-import { ADMIN, edgeEnv, registerAcme, runAt, staff, T0, types } from "./helpers.ts";
+import { ADMIN, cloud, edgeEnv, registerAcme, runAt, staff, T0, types } from "./helpers.ts";
 
 const SECRET = "acme-telephony-secret-0123";
 
@@ -40,6 +42,50 @@ describe("live status", () => {
     const live = await readUntil(reader, "event: cancelled");
     expect(live).toContain("event: cancelled");
     expect((await reader.read()).done).toBe(true);
+  });
+
+  it("numbers its events, so a listener that reconnects with Last-Event-ID gets only what it missed; over, it gets 204", async () => {
+    await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    const url = `https://edge.test/v1/callbacks/${body.confirmation}/events?verifier=${encodeURIComponent(body.verifier)}`;
+    const first = (await SELF.fetch(url)).body!.getReader();
+    const seen = await readUntil(first, "event: agent_assigned");
+    expect(seen.startsWith("retry: 3000\n\n")).toBe(true);
+    const ids = [...seen.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids).toHaveLength(4);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+    await first.cancel();
+
+    // Gone a while: meanwhile the customer cancelled. Back with the last id it had, it gets the cancel alone.
+    await edge("DELETE", `/v1/callbacks/${body.confirmation}?verifier=${encodeURIComponent(body.verifier)}`);
+    const back = await SELF.fetch(url, { headers: { "last-event-id": String(ids.at(-1)) } });
+    expect(back.status).toBe(200);
+    const missed = await back.text();
+    expect([...missed.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(["cancelled"]);
+    const cancelledId = Number(/^id: (\d+)$/m.exec(missed)![1]);
+    expect(cancelledId).toBeGreaterThan(ids.at(-1)!);
+    // With everything seen of a callback that is over, there is nothing more: 204, and EventSource stops.
+    const over = await SELF.fetch(url, { headers: { "last-event-id": String(cancelledId) } });
+    expect(over.status).toBe(204);
+    // A first visit to a callback that is over still gets its whole history, then the end.
+    const all = await (await SELF.fetch(url)).text();
+    expect([...all.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(["received", "intent", "scheduled", "agent_assigned", "cancelled"]);
+  });
+
+  it("keeps a quiet stream open with a comment", async () => {
+    await registerAcme();
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback();
+    const res = await SELF.fetch(`https://edge.test/v1/callbacks/${body.confirmation}/events?verifier=${encodeURIComponent(body.verifier)}`);
+    const reader = res.body!.getReader();
+    await readUntil(reader, "event: agent_assigned");
+    // What the shard's 15-second timer does, run now rather than waited for.
+    await runInDurableObject(cloud(), (shard: CallbackShard) => {
+      (shard as unknown as { store: { streams: EventStreams } }).store.streams.ping();
+    });
+    expect(await readUntil(reader, ": keep-alive\n\n")).toMatch(/^: keep-alive$/m);
+    await reader.cancel();
   });
 
   it("refuses the stream without the verifier", async () => {

@@ -22,6 +22,9 @@ const tags = ["callbacks"];
 const customers = ["customers"];
 const params = z.object({ confirmation: z.string().min(1).max(32) });
 const verifierQuery = z.object({ verifier: z.string().max(64).optional() });
+const lastEventIdHeader = z.object({
+  "last-event-id": z.string().max(32).optional().meta({ description: "The id of the last event a reconnecting listener had: only later ones are sent" }),
+});
 const idempotencyHeader = z.object({
   "idempotency-key": z
     .string({ error: "an Idempotency-Key header is required" })
@@ -144,14 +147,16 @@ export const callbacks = app
       tags: customers,
       summary: "The same history as server-sent events, live",
       ...customerOrStaff,
-      request: { params, query: verifierQuery },
+      request: { params, query: verifierQuery, headers: lastEventIdHeader },
       responses: {
         200: {
           description:
             "Server-sent events: the history so far, then each new step as it happens; the stream ends once the callback is final. " +
-            "Each event is named for its `type`, and its `data` is one CallbackEvent as JSON.",
-          content: { "text/event-stream": { schema: z.string().meta({ description: "event: <type>\ndata: <CallbackEvent as JSON>\n\n, repeated" }) } },
+            "Each event has an `id`, is named for its `type`, and its `data` is one CallbackEvent as JSON; a comment every 15 s keeps a quiet stream open. " +
+            "Sent `Last-Event-ID`, only the events after it come.",
+          content: { "text/event-stream": { schema: z.string().meta({ description: "id: <n>\nevent: <type>\ndata: <CallbackEvent as JSON>\n\n, repeated" }) } },
         },
+        204: { description: "Reconnecting (Last-Event-ID) to a callback that is over, with nothing missed: nothing more will come" },
         ...withErrors(404),
       },
     }),
@@ -161,6 +166,9 @@ export const callbacks = app
       const url = new URL("https://cloud/events");
       url.searchParams.set("confirmation", confirmation);
       url.searchParams.set("actor", JSON.stringify(actor));
+      // A reconnecting EventSource says the last id it had; only what came after is sent.
+      const last = c.req.valid("header")["last-event-id"];
+      if (last && /^\d{1,15}$/.test(last)) url.searchParams.set("lastEventId", last);
       const res = await cloud.fetch(url.toString());
       if (res.status === 404) throw new ApiError(404, "callback_not_found", "no callback with that confirmation and verifier");
       return res;
