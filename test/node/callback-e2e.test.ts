@@ -100,7 +100,8 @@ describe("a callback on the local mesh", () => {
   });
 
   it("moves a callback reserved at a site that dies: the site shows down, and once its time is out its callback is re-planned", async () => {
-    // Austin's agent is the strongest in the billing queue; Paris has another.
+    // A provider of its own, so the test stands alone. Austin's agent is the strongest in the billing queue; Paris has another.
+    expect((await call(mesh.urls.edge, "POST", "/v1/providers", await acmeAllDay("acme-move"), admin())).status).toBe(201);
     await call(mesh.urls.sites.austin, "PUT", "/v1/agents/cy", { name: "Cy", skills: { billing: 5 }, channels: ["voice"], languages: ["en"] }, admin());
     await call(mesh.urls.sites.paris, "PUT", "/v1/agents/dee", { name: "Dee", skills: { billing: 2 }, channels: ["voice"], languages: ["en"] }, admin());
     await call(mesh.urls.sites.austin, "POST", "/v1/agents/cy/status", { state: "available" }, admin());
@@ -110,7 +111,7 @@ describe("a callback on the local mesh", () => {
       async () => (await call(mesh.urls.edge, "GET", "/v1/mesh", undefined, admin())).body.members as { siteId: string; agents: { available: number } }[],
       (ms) => ms.filter((m) => ["austin", "paris"].includes(m.siteId)).every((m) => m.agents.available >= 1),
     );
-    const offer = await call(mesh.urls.edge, "POST", "/v1/interactions", { providerId: "acme-24", user: { id: "u2" } });
+    const offer = await call(mesh.urls.edge, "POST", "/v1/interactions", { providerId: "acme-move", user: { id: "u2" } });
     const start = new Date(Date.now() + 2 * 3600_000);
     const created = await call(
       mesh.urls.edge,
@@ -145,7 +146,7 @@ describe("a callback on the local mesh", () => {
   }, 60_000);
 
   it("ages out a site whose peer dies while its Worker lives, the same way", async () => {
-    expect((await health(mesh.urls.edge)).manila).toBe("up");
+    await eventually(memberAtEdge("manila"), (m) => m?.health === "up");
     await mesh.stopPeer("manila");
     // Stale as soon as its last digest outlives its time to live (4 s), not later; not down, since its Worker answers the probe.
     const seen = await eventually(memberAtEdge("manila"), (m) => m.health !== "up");

@@ -18,4 +18,5 @@ export const PORTS = {
   graphql: { edge: 28787, site: 28801 },
   readme: { edge: 25787, site: 25801 },
   partner: { edge: 26787, site: 26801 },
+  mcp: { edge: 27787, site: 27801 },
 } as const;
