@@ -12,6 +12,7 @@
  * - callback-store.ts and event-streams.ts: rows, events, views and live events;
  * - alarm-schedule.ts: the one alarm, at the earliest due work;
  * - hold-releases.ts: holds given up that their sites are still owed a release;
+ * - webhook-handoff.ts: lifecycle events handed to the provider's webhook object;
  * - graph-reads.ts: the cloud subgraph's reads.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -40,6 +41,7 @@ import type { ProviderRegistration } from "./provider.ts";
 import type { CallbackRequest, CallbackWhen, CompleteBody, TransferBody } from "./requests.ts";
 import { Rescheduler } from "./reschedule.ts";
 import { SessionManager } from "./session-manager.ts";
+import { WebhookHandoff } from "./webhook-handoff.ts";
 import type { CallbackReceipt, CallbackView } from "./views.ts";
 import type { AttemptOutcome } from "../../federation/wire/vocabulary.ts";
 
@@ -56,6 +58,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   private readonly provider: ProviderRecord;
   private readonly store: CallbackStore;
   private readonly desks: DeskNotices;
+  private readonly hooks: WebhookHandoff;
   private readonly alarmSchedule: AlarmSchedule;
   private readonly releases: HoldReleases;
   private readonly planner: Planner;
@@ -76,9 +79,10 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     this.cloud = c;
     this.provider = new ProviderRecord(c);
     this.desks = new DeskNotices(c);
-    this.store = new CallbackStore(c, new EventStreams(), this.desks);
+    this.hooks = new WebhookHandoff(c, () => this.provider.get()?.registration.id ?? null);
+    this.store = new CallbackStore(c, new EventStreams(), this.desks, this.hooks);
     this.releases = new HoldReleases(c);
-    this.alarmSchedule = new AlarmSchedule(c, () => this.releases.nextAt());
+    this.alarmSchedule = new AlarmSchedule(c, () => earliest(this.releases.nextAt(), this.hooks.nextAt()));
     this.planner = new Planner(c, this.store, this.provider, this.releases);
     this.session = new SessionManager(c, this.store, this.provider, this.planner);
     this.guard = new IntakeGuard(c);
@@ -116,7 +120,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     caller: IntakeCaller,
     offer: OfferUse,
   ): Promise<Result<CallbackReceipt>> {
-    return guarded("shard.request", () => this.intake.request(input, userId, idempotencyKey, caller, offer));
+    return guarded("shard.request", () => this.handingOver(this.intake.request(input, userId, idempotencyKey, caller, offer)));
   }
 
   async status(confirmation: string, actor: Actor): Promise<Result<CallbackView>> {
@@ -124,11 +128,11 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   }
 
   async cancel(confirmation: string, actor: Actor): Promise<Result<CallbackView>> {
-    return guarded("shard.cancel", () => this.actions.cancel(confirmation, actor));
+    return guarded("shard.cancel", () => this.handingOver(this.actions.cancel(confirmation, actor)));
   }
 
   async reschedule(confirmation: string, actor: Actor, when: CallbackWhen): Promise<Result<CallbackView>> {
-    return guarded("shard.reschedule", () => this.rescheduler.reschedule(confirmation, actor, when));
+    return guarded("shard.reschedule", () => this.handingOver(this.rescheduler.reschedule(confirmation, actor, when)));
   }
 
   async annotate(confirmation: string, actor: Actor, text: string): Promise<Result<CallbackView>> {
@@ -136,15 +140,15 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   }
 
   async answer(confirmation: string, actor: Actor, text: string): Promise<Result<CallbackView>> {
-    return guarded("shard.answer", () => this.actions.answer(confirmation, actor, text));
+    return guarded("shard.answer", () => this.handingOver(this.actions.answer(confirmation, actor, text)));
   }
 
   async transfer(confirmation: string, actor: Actor, to: TransferBody): Promise<Result<CallbackView>> {
-    return guarded("shard.transfer", () => this.actions.transfer(confirmation, actor, to));
+    return guarded("shard.transfer", () => this.handingOver(this.actions.transfer(confirmation, actor, to)));
   }
 
   async complete(confirmation: string, actor: Actor, body: CompleteBody): Promise<Result<CallbackView>> {
-    return guarded("shard.complete", () => this.actions.complete(confirmation, actor, body));
+    return guarded("shard.complete", () => this.handingOver(this.actions.complete(confirmation, actor, body)));
   }
 
   /** Whether a progress report's raw bytes are signed by this provider's media server: checked before its body is read. */
@@ -153,7 +157,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   }
 
   async progress(confirmation: string, rawBody: string, signature: string | null, attempt: number, outcome: AttemptOutcome): Promise<Result<CallbackView>> {
-    return guarded("shard.progress", () => this.actions.progress(confirmation, rawBody, signature, attempt, outcome));
+    return guarded("shard.progress", () => this.handingOver(this.actions.progress(confirmation, rawBody, signature, attempt, outcome)));
   }
 
   /** Server-sent events: the history so far (after `lastEventId`), then each new event as it happens. */
@@ -172,6 +176,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
    */
   async siteDown(siteId: string): Promise<number> {
     const moved = this.planner.siteDown(siteId);
+    await this.hooks.flush();
     await this.alarmSchedule.rearm();
     return moved;
   }
@@ -181,12 +186,27 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     // Desks hear of what the run did once its calls have gone out (desk-notices.ts).
     await this.desks.after(() => this.session.run());
     await this.releases.settle(this.clock.now());
+    await this.hooks.flush();
     await this.alarmSchedule.rearm();
   }
 
   /** Holds this shard gave up and still owes a release (ops and tests). */
   async owedReleases(): Promise<HeldAt[]> {
     return this.releases.owed();
+  }
+
+  /** The provider's webhook subscriptions changed (the edge tells every shard): whether any remain. */
+  async webhooksChanged(subscribed: boolean): Promise<void> {
+    this.hooks.subscriptionsChanged(subscribed);
+  }
+
+  /** What an action wrote for the provider's webhooks is handed over before it answers (webhook-handoff.ts). */
+  private async handingOver<T>(work: Promise<T>): Promise<T> {
+    const result = await work;
+    await this.hooks.flush();
+    // A hand-over that failed is tried again by the alarm.
+    await this.alarmSchedule.rearm();
+    return result;
   }
 
   // ---- graph reads (the cloud subgraph; the queries live in graph-reads.ts) ----------------
@@ -216,3 +236,5 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     return deskCallbacks(this.sql, this.store, this.provider.get()?.registration.id ?? "", agent, this.clock.now());
   }
 }
+
+const earliest = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));

@@ -8,6 +8,7 @@ import { hashVerifier } from "./confirmation.ts";
 import { iso, type Actor, type CloudContext } from "./cloud-context.ts";
 import type { DeskNotices } from "./desk-notices.ts";
 import type { EventStreams } from "./event-streams.ts";
+import type { WebhookHandoff } from "./webhook-handoff.ts";
 import { canMove, isFinal } from "./lifecycle.ts";
 import { callbackView, customerDetail, type AttemptRow, type CallbackRow, type CallbackView, type EventView } from "./views.ts";
 import type { CallbackStatus } from "../../federation/wire/vocabulary.ts";
@@ -17,6 +18,7 @@ export class CallbackStore {
     private readonly c: CloudContext,
     readonly streams: EventStreams,
     private readonly desks: DeskNotices,
+    private readonly hooks: WebhookHandoff,
   ) {}
 
   byConfirmation(confirmation: string): CallbackRow | null {
@@ -85,6 +87,8 @@ export class CallbackStore {
     const held = this.c.sql<Pick<CallbackRow, "confirmation" | "status" | "site_id" | "agent_id">>`SELECT confirmation, status, site_id, agent_id
       FROM callbacks WHERE id = ${callbackId}`.toArray()[0];
     if (held?.site_id && held.agent_id) this.desks.note(held.site_id, held.agent_id, { confirmation: held.confirmation, type, status: held.status, atMs });
+    // Integrators hear what the customer may: the customer's view of the detail.
+    if (held) this.hooks.note(seq, callbackId, held.confirmation, held.status, type, atMs, customerDetail(detail));
   }
 
   /** The callback is about to leave its agent (moved to another, or given up): that agent's desk hears of it. */

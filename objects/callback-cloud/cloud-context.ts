@@ -26,6 +26,8 @@ export interface CloudEnv extends SiteTransportEnv {
   PUBLIC_URL?: string;
   /** The edge's mesh view: digests gossiped by every member. */
   MESH_VIEW?: DurableObjectNamespace<GossipSource>;
+  /** One per provider: its event webhooks (objects/webhooks), handed each lifecycle event. */
+  WEBHOOKS?: DurableObjectNamespace<import("../webhooks/webhook-outbox.ts").WebhookOutbox>;
   /** Agents' desk feeds (objects/desk-feed): told when one of their callbacks changes. */
   DESKS?: DurableObjectNamespace<import("../desk-feed/desk-feed.ts").DeskFeed>;
   /** Key of the verifiers handed to customers (and of the edge's tokens). */

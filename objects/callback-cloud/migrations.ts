@@ -132,6 +132,12 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX owed_releases_by_next_try ON owed_releases (next_try_ms)",
     ],
   },
+  {
+    version: 10,
+    name: "events owed to the provider's webhooks",
+    // Written with each lifecycle event, kept until the provider's webhook object takes it: webhook-handoff.ts.
+    up: ["CREATE TABLE hook_outbox (seq INTEGER PRIMARY KEY, callback_id TEXT NOT NULL, confirmation TEXT NOT NULL, event TEXT NOT NULL, at_ms INTEGER NOT NULL, data TEXT NOT NULL)"],
+  },
 ];
 
 /** The provider object's schema: the registration, its ordinal and its shard count. */

@@ -34,6 +34,14 @@ const TAGS: TagDoc[] = [
   { name: "providers", audience: "public", description: "Providers' registrations (hours, channels, intents, sites) and what their intent engine makes of a text." },
   { name: "tokens", audience: "public", description: "Tokens the edge signs for ops, partners and agents (admin only)." },
   {
+    name: "webhooks",
+    audience: "public",
+    description:
+      "A provider's event webhooks for integrators: subscribe a receiver to callback lifecycle events (`callback.requested`, `.scheduled`, `.replanned`, `.dialing`, `.connected`, " +
+      "`.answered`, `.completed`, `.failed`, `.expired`, `.cancelled`). Each delivery is a POST of `{ type, timestamp, data }` signed as the Standard Webhooks specification says " +
+      "(`webhook-id`, `webhook-timestamp`, `webhook-signature`), retried with growing waits (5 s to 2 h, nine attempts), in order per callback, at least once: drop repeats by `webhook-id`.",
+  },
+  {
     name: "media server",
     audience: "public",
     description: "A provider's own telephony: the signed `dial` webhook the edge sends it (see webhooks), the call progress it reports back, and the simulated media server's log.",

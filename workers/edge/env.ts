@@ -4,6 +4,7 @@ import type { DeskFeed } from "../../objects/desk-feed/desk-feed.ts";
 import type { Directory } from "../../objects/directory/directory.ts";
 import type { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
 import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
+import type { WebhookOutbox } from "../../objects/webhooks/webhook-outbox.ts";
 import type { BudgetEnv } from "../shared/graphql/budget.ts";
 
 /** Bindings of the edge Worker (wrangler.toml, top level); secrets come from `wrangler secret put`. */
@@ -17,6 +18,8 @@ export interface EdgeEnv extends Omit<CloudEnv, "MESH_VIEW">, BudgetEnv {
   MESH_VIEW: DurableObjectNamespace<MeshView>;
   /** One per agent: its open desks' live feed (objects/desk-feed). */
   DESKS: DurableObjectNamespace<DeskFeed>;
+  /** One per provider: its event webhooks (objects/webhooks). */
+  WEBHOOKS: DurableObjectNamespace<WebhookOutbox>;
   /** The pages' static files (dist/edge-assets, built from pages/). */
   ASSETS: Fetcher;
   /** The edge's Ed25519 private key (JWK JSON): it signs the membership list. */

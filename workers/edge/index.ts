@@ -21,6 +21,7 @@ import { serveCloudGraph, serveFederatedGraph } from "./graphql/server.ts";
 import { serveMcp } from "./routes/mcp.ts";
 import { providers } from "./routes/providers.ts";
 import { tokens } from "./routes/tokens.ts";
+import { webhooks } from "./routes/webhooks.ts";
 
 export { CallbackProvider } from "../../objects/callback-cloud/callback-provider.ts";
 export { CallbackShard } from "../../objects/callback-cloud/callback-shard.ts";
@@ -30,6 +31,7 @@ export { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 export { RateLimiter } from "../../objects/rate-limiter/rate-limiter.ts";
 export { CostLimiter } from "../../objects/rate-limiter/cost-limiter.ts";
 export { DeskFeed } from "../../objects/desk-feed/desk-feed.ts";
+export { WebhookOutbox } from "../../objects/webhooks/webhook-outbox.ts";
 
 /** A provider registration with a hundred intents of examples fits; nothing a customer sends comes near. */
 const MAX_BODY_BYTES = 256 * 1024;
@@ -40,6 +42,7 @@ for (const path of CUSTOMER_PATHS) app.use(path, customerCors());
 app.get("/", (c) => c.json({ service: "callback-mesh edge", openapi: "/openapi.json", docs: "/docs" }));
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.route("/v1/providers", providers);
+app.route("/v1/providers", webhooks);
 app.route("/v1/interactions", interactions);
 app.route("/v1/directory", directory);
 app.route("/v1/callbacks", callbacks);

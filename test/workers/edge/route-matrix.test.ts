@@ -24,6 +24,7 @@ const PARTNER_PEER_ID = "12D3KooWKmENPSTL3YvWu7geiVzAkVnfnga7Dx136M7zJ9JZha3C";
 /** What setup makes: the ids path parameters take, the callback's verifier, and the tokens the edge issued. */
 interface World {
   confirmation: string;
+  subscriptionId: string;
   verifier: string;
   memberSiteId: string;
   tokens: { ops: string; agent: string; partner: string };
@@ -62,6 +63,9 @@ const PATH_PARAMETERS: Record<string, (w: World) => string> = {
   providerId: () => "acme",
   confirmation: (w) => w.confirmation,
   siteId: (w) => w.memberSiteId,
+  subscriptionId: (w) => w.subscriptionId,
+  // No delivery needs to exist: a role let through is answered 404, the others are refused first.
+  messageId: () => "msg_none",
 };
 
 async function setup(): Promise<World> {
@@ -81,8 +85,11 @@ async function setup(): Promise<World> {
   // A partner's token is bound to a partner member's site.
   const partner = await edge("POST", "/v1/federation/members", { siteId: "austin", peerId: PARTNER_PEER_ID, trust: "partner" }, ADMIN);
   if (partner.status !== 201) throw new Error(`partner member: ${partner.status} ${partner.text}`);
+  const subscription = await edge("POST", "/v1/providers/acme/subscriptions", { url: "https://crm.acme.example/hooks", events: ["callback.requested"] }, ADMIN);
+  if (subscription.status !== 201) throw new Error(`subscription: ${subscription.status} ${subscription.text}`);
   return {
     confirmation: callback.confirmation,
+    subscriptionId: subscription.body.id,
     verifier: callback.verifier,
     memberSiteId: "paris",
     tokens: {
