@@ -19,4 +19,5 @@ export const PORTS = {
   readme: { edge: 25787, site: 25801 },
   partner: { edge: 26787, site: 26801 },
   mcp: { edge: 27787, site: 27801 },
+  webhooks: { edge: 20787, site: 20801, receiver: 20780 },
 } as const;
