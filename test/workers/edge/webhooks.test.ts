@@ -8,6 +8,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { CallbackShard } from "../../../objects/callback-cloud/callback-shard.ts";
+import type { WebhookHandoff } from "../../../objects/callback-cloud/webhook-handoff.ts";
 import { RETRY_DELAYS_MS } from "../../../objects/webhooks/delivery-plan.ts";
 import { projectClock } from "../project-clock.ts";
 // Answers checked against the OpenAPI document.
@@ -111,12 +112,21 @@ describe("event webhooks", () => {
   it("costs a provider without subscriptions nothing per event, and takes bad subscriptions with a 400 naming the field", async () => {
     await registerAcme();
     await staff("paris", "ana", { appliance_repair: 5 });
+    // What a shard writes for the webhooks when an event happens, read before any hand-over.
+    const writesAnEvent = () =>
+      runInDurableObject(cloud(), (shard: CallbackShard) => {
+        const inside = shard as unknown as { hooks: WebhookHandoff; sql: (s: TemplateStringsArray) => { toArray(): unknown[] } };
+        inside.hooks.note(1_000_000, "cb_probe", "PROB-E000-0000", "pending", "received", 0, {});
+        const rows = inside.sql`SELECT * FROM hook_outbox`.toArray().length;
+        inside.sql`DELETE FROM hook_outbox`;
+        return rows;
+      });
     const sub = await subscribe("https://crm.acme.example/x", ["callback.requested"]);
+    expect(await writesAnEvent()).toBe(1);
     expect((await edge("DELETE", `/v1/providers/acme/subscriptions/${sub.id}`, undefined, ADMIN)).status).toBe(200);
+    // Told there is no subscription left, the shard writes nothing per event.
+    expect(await writesAnEvent()).toBe(0);
     await requestCallback();
-    await requestCallback();
-    const owed = await runInDurableObject(cloud(), (shard: CallbackShard) => (shard as unknown as { sql: (s: TemplateStringsArray) => { toArray(): unknown[] } }).sql`SELECT * FROM hook_outbox`.toArray().length);
-    expect(owed).toBe(0);
     expect(await deliver()).toBe(false);
 
     for (const [body, field] of [
