@@ -26,6 +26,7 @@ import { isValidHHMM, isValidTimeZone, minutesOf, WEEKDAYS } from "../shared/wee
 import { MAX_SHARDS } from "./confirmation.ts";
 import { limitsSchema } from "./limits.ts";
 import { displayName } from "../shared/text.ts";
+import { outboundUrl } from "../shared/urls.ts";
 import { weightsSchema } from "./scheduling/weights.ts";
 import type { Listing } from "../directory/search.ts";
 import { type Channel, CHANNELS, siteIdSchema, skillName } from "../../federation/wire/vocabulary.ts";
@@ -83,15 +84,6 @@ const webOrigin = z
   }, "an origin is scheme, host and port only (https; plain http only on localhost), e.g. https://www.example.com")
   .overwrite((u) => (URL.canParse(u) ? new URL(u).origin : u));
 
-/** The provider's telephony: https, or plain http on loopback for a media server adapter run locally. */
-const webhookUrl = z
-  .url({ protocol: /^https?$/, error: "an https URL is required" })
-  .max(2048)
-  .refine((u) => {
-    if (!URL.canParse(u)) return false;
-    const { protocol, hostname } = new URL(u);
-    return protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(hostname);
-  }, "an https URL is required (plain http only on localhost)");
 
 /** What an endpoint of each channel type must look like. */
 const ENDPOINTS: Record<Channel, z.ZodType<string>> = {
@@ -223,7 +215,8 @@ const intentSchema = z.strictObject({
 });
 
 const webhookSchema = z.strictObject({
-  url: webhookUrl,
+  // The provider's telephony: https, or plain http on loopback for a media server adapter run locally.
+  url: outboundUrl,
   secret: z.string().min(16, "a webhook secret has at least 16 characters").max(512),
 });
 

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { fail, ok, type Result } from "../shared/problem.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
+import { outboundUrl } from "../shared/urls.ts";
 import { dueNow, nextDueAt, retryAt, type PendingDelivery } from "./delivery-plan.ts";
 import { isWebhookSecret, newWebhookSecret, standardWebhookHeaders } from "./standard-webhooks.ts";
 
@@ -41,17 +42,8 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 /** Delivered and given-up deliveries are kept this long for ops to read. */
 const KEPT_MS = 7 * 86_400_000;
 
-const receiverUrl = z
-  .url({ protocol: /^https?$/, error: "an https URL is required" })
-  .max(2048)
-  .refine((u) => {
-    if (!URL.canParse(u)) return false;
-    const { protocol, hostname } = new URL(u);
-    return protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(hostname);
-  }, "an https URL is required (plain http only on localhost)");
-
 export const subscriptionInput = z.strictObject({
-  url: receiverUrl,
+  url: outboundUrl,
   events: z.array(z.enum(WEBHOOK_EVENTS)).min(1, "at least one event").max(WEBHOOK_EVENTS.length),
   secret: z
     .string()
