@@ -203,9 +203,8 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   /** What an action wrote for the provider's webhooks is handed over before it answers (webhook-handoff.ts). */
   private async handingOver<T>(work: Promise<T>): Promise<T> {
     const result = await work;
-    await this.hooks.flush();
-    // A hand-over that failed is tried again by the alarm.
-    await this.alarmSchedule.rearm();
+    // What is left (a hand-over that failed, or more than a batch) goes from the alarm: armed only then, the action armed it already.
+    if (!(await this.hooks.flush())) await this.alarmSchedule.rearm();
     return result;
   }
 

@@ -6,6 +6,7 @@
  * no lookup table per callback. The verifier is the customer's secret; only its hash
  * is kept.
  */
+import { sha256Hex } from "../shared/key-hash.ts";
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const PLACE_CHARS = 3;
 const ORDINAL_BITS = 11;
@@ -61,7 +62,5 @@ export async function deriveVerifier(secret: string, confirmation: string): Prom
   return btoa(String.fromCharCode(...mac.slice(0, 16))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export async function hashVerifier(verifier: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** What a shard stores of a verifier: its SHA-256, in hex. */
+export const hashVerifier = (verifier: string): Promise<string> => sha256Hex(verifier);

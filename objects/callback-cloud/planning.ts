@@ -31,7 +31,7 @@ import {
 import type { CallbackRow } from "./views.ts";
 
 /** Reservations asked for one callback in one plan, at most (named agents, then sites choosing). */
-const MAX_TRIES = 12;
+export const MAX_TRIES = 12;
 /** Callbacks holding agents in the contested slots that a plan may move, at most. */
 const MAX_HOLDERS = 32;
 /** How long a hold whose end was not kept (callbacks from before it was) is owed a release. */

@@ -13,7 +13,7 @@ import { CLAIM_LEAD_MS, iso, notFound, type Actor, type CloudContext } from "./c
 import type { HoldReleases } from "./hold-releases.ts";
 import { requestedWindow } from "./intake.ts";
 import { isTextChannel } from "./lifecycle.ts";
-import type { Planner } from "./planning.ts";
+import { MAX_TRIES, type Planner } from "./planning.ts";
 import type { ProviderRecord } from "./provider-record.ts";
 import type { CallbackWhen } from "./requests.ts";
 import type { CallbackStatus } from "../../federation/wire/vocabulary.ts";
@@ -21,8 +21,6 @@ import type { CallbackRow, CallbackView } from "./views.ts";
 
 /** A callback may move until its call is about to start (its agent confirmed) or under way. */
 const MOVABLE: readonly CallbackStatus[] = ["pending", "scheduled", "retrying"];
-/** Reservations asked for in one move, at most. */
-const MAX_TRIES = 12;
 
 export class Rescheduler {
   constructor(

@@ -52,14 +52,14 @@ export class WebhookHandoff {
       VALUES (${seq}, ${callbackId}, ${confirmation}, ${event}, ${atMs}, ${JSON.stringify({ status, detail })})`;
   }
 
-  /** Hands what the outbox holds to the provider's webhook object; rows it took leave the outbox. */
-  async flush(): Promise<void> {
+  /** Hands what the outbox holds to the provider's webhook object; rows it took leave the outbox. False when some are left for the alarm. */
+  async flush(): Promise<boolean> {
     const providerId = this.providerId();
     const hooks = this.c.env.WEBHOOKS;
-    if (!providerId || !hooks) return;
+    if (!providerId || !hooks) return true;
     const rows = this.c.sql<{ seq: number; callback_id: string; confirmation: string; event: string; at_ms: number; data: string }>`SELECT * FROM hook_outbox
       ORDER BY seq LIMIT ${HANDOFF_BATCH}`.toArray();
-    if (rows.length === 0) return;
+    if (rows.length === 0) return true;
     const messages: HookMessage[] = rows.map((r) => ({
       callbackId: r.callback_id,
       confirmation: r.confirmation,
@@ -73,10 +73,11 @@ export class WebhookHandoff {
     } catch {
       // Kept: the alarm tries again shortly.
       this.failedAtMs = this.c.now();
-      return;
+      return false;
     }
     this.failedAtMs = null;
     this.c.sql`DELETE FROM hook_outbox WHERE seq <= ${(rows.at(-1) as { seq: number }).seq}`;
+    return rows.length < HANDOFF_BATCH;
   }
 
   /** The edge made or ended a subscription of the provider: events are handed over, or not, from now. */
