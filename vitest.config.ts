@@ -56,7 +56,12 @@ export default defineConfig({
                 // The edge's only outbound calls in tests are webhooks to a provider's telephony.
                 outboundService: "telephony",
                 workers: [
-                  { name: "telephony", modules: true, scriptPath: "test/workers/edge/doubles/telephony.js", compatibilityDate: "2026-10-01" },
+                  {
+                    // A provider's telephony, and a carrier's REST API it hands the carrier's hosts to.
+                    name: "telephony",
+                    modules: ["telephony.js", "carrier.js"].map((file) => ({ type: "ESModule" as const, path: `test/workers/edge/doubles/${file}` })),
+                    compatibilityDate: "2026-10-01",
+                  },
                   ...TEST_SITES.map((siteId) => ({
                   name: `site-${siteId}`,
                   modules: true,

@@ -113,11 +113,16 @@ export class CallbackActions {
   }
 
   async progress(confirmation: string, rawBody: string, signature: string | null, attempt: number, outcome: AttemptOutcome): Promise<Result<CallbackView>> {
-    const cb = this.store.byConfirmation(confirmation);
-    const now = this.c.now();
     if (!(await this.signedByProvider(rawBody, signature))) {
       return fail(401, "bad_signature", "the progress report is not signed by this provider's media server");
     }
+    return this.outcome(confirmation, attempt, outcome);
+  }
+
+  /** An attempt's outcome from a media server whose word was checked already (a signed report, a carrier's signed callback). */
+  async outcome(confirmation: string, attempt: number, outcome: AttemptOutcome): Promise<Result<CallbackView>> {
+    const cb = this.store.byConfirmation(confirmation);
+    const now = this.c.now();
     if (!cb) return notFound();
     const row = this.c.sql<AttemptRow>`SELECT * FROM attempts WHERE callback_id = ${cb.id} AND n = ${attempt}`.toArray()[0];
     if (!row) return fail(404, "attempt_not_found", `callback ${confirmation} has no attempt ${attempt}`);

@@ -3,7 +3,8 @@
  * engine, and its callback shards. A registration is pushed to every shard (each
  * keeps a copy, so intake and planning never leave the shard) before it is stored
  * here; a failed push leaves the last full one in force, and registering again
- * repeats it. The number of shards only grows: a callback's shard is in its
+ * repeats it. The carrier adapter, where the provider has a carrier account, is told it
+ * too. The number of shards only grows: a callback's shard is in its
  * confirmation number for good.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -18,7 +19,7 @@ import { ProviderRecord } from "./provider-record.ts";
 import type { ProviderRegistration, PublicProvider } from "./provider.ts";
 import { shardIndexes, shardName } from "./shards.ts";
 
-export interface ProviderEnv extends Pick<CloudEnv, "INTENT_ENGINE" | "AI"> {
+export interface ProviderEnv extends Pick<CloudEnv, "INTENT_ENGINE" | "AI" | "CARRIER"> {
   CALLBACK_SHARDS: DurableObjectNamespace<CallbackShard>;
 }
 
@@ -59,6 +60,9 @@ export class CallbackProvider extends DurableObject<ProviderEnv> {
         this.env.CALLBACK_SHARDS.getByName(shardName(registration.id, shard)).configure(stored, { ordinal, shard, shards }),
       ),
     );
+    // The carrier adapter checks status callbacks with the account as registered now (a rotated token at once).
+    const hadCarrier = this.record.get()?.registration.carrier !== undefined;
+    if (this.env.CARRIER && (registration.carrier || hadCarrier)) await this.env.CARRIER.getByName(registration.id).configure(registration.carrier ?? null);
     this.record.configure(stored, { ordinal, shard: 0, shards });
     return ok({ shards });
   }

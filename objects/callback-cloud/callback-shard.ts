@@ -13,6 +13,7 @@
  * - alarm-schedule.ts: the one alarm, at the earliest due work;
  * - hold-releases.ts: holds given up that their sites are still owed a release;
  * - webhook-handoff.ts: lifecycle events handed to the provider's webhook object;
+ * - notices.ts: the customer's confirmation and reminder, sent after the run's calls;
  * - graph-reads.ts: the cloud subgraph's reads.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -42,6 +43,7 @@ import type { CallbackRequest, CallbackWhen, CompleteBody, TransferBody } from "
 import { Rescheduler } from "./reschedule.ts";
 import { SessionManager } from "./session-manager.ts";
 import { WebhookHandoff } from "./webhook-handoff.ts";
+import { Notices } from "./notices.ts";
 import type { CallbackReceipt, CallbackView } from "./views.ts";
 import type { AttemptOutcome } from "../../federation/wire/vocabulary.ts";
 
@@ -59,6 +61,7 @@ export class CallbackShard extends DurableObject<CloudEnv> {
   private readonly store: CallbackStore;
   private readonly desks: DeskNotices;
   private readonly hooks: WebhookHandoff;
+  private readonly notices: Notices;
   private readonly alarmSchedule: AlarmSchedule;
   private readonly releases: HoldReleases;
   private readonly planner: Planner;
@@ -80,9 +83,10 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     this.provider = new ProviderRecord(c);
     this.desks = new DeskNotices(c);
     this.hooks = new WebhookHandoff(c, () => this.provider.get()?.registration.id ?? null);
-    this.store = new CallbackStore(c, new EventStreams(), this.desks, this.hooks);
+    this.notices = new Notices(c, this.provider, (id, at, type, detail) => this.store.event(id, at, type, detail));
+    this.store = new CallbackStore(c, new EventStreams(), this.desks, this.hooks, this.notices);
     this.releases = new HoldReleases(c);
-    this.alarmSchedule = new AlarmSchedule(c, () => earliest(this.releases.nextAt(), this.hooks.nextAt()));
+    this.alarmSchedule = new AlarmSchedule(c, () => earliest(earliest(this.releases.nextAt(), this.hooks.nextAt()), this.notices.nextAt()));
     this.planner = new Planner(c, this.store, this.provider, this.releases);
     this.session = new SessionManager(c, this.store, this.provider, this.planner);
     this.guard = new IntakeGuard(c);
@@ -160,6 +164,11 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     return guarded("shard.progress", () => this.handingOver(this.actions.progress(confirmation, rawBody, signature, attempt, outcome)));
   }
 
+  /** An attempt's outcome from the provider's carrier, its status callback verified by the carrier adapter (never reachable from outside). */
+  async carrierOutcome(confirmation: string, attempt: number, outcome: AttemptOutcome): Promise<Result<CallbackView>> {
+    return guarded("shard.carrierOutcome", () => this.handingOver(this.actions.outcome(confirmation, attempt, outcome)));
+  }
+
   /** Server-sent events: the history so far (after `lastEventId`), then each new event as it happens. */
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -186,6 +195,8 @@ export class CallbackShard extends DurableObject<CloudEnv> {
     // Desks hear of what the run did once its calls have gone out (desk-notices.ts).
     await this.desks.after(() => this.session.run());
     await this.releases.settle(this.clock.now());
+    // Messages go after the run's calls: a confirmation never delays a call due at the same instant.
+    await this.notices.flush();
     await this.hooks.flush();
     await this.alarmSchedule.rearm();
   }

@@ -9,6 +9,7 @@ import { iso, type Actor, type CloudContext } from "./cloud-context.ts";
 import type { DeskNotices } from "./desk-notices.ts";
 import type { EventStreams } from "./event-streams.ts";
 import type { WebhookHandoff } from "./webhook-handoff.ts";
+import type { Notices } from "./notices.ts";
 import { canMove, isFinal } from "./lifecycle.ts";
 import { callbackView, customerDetail, type AttemptRow, type CallbackRow, type CallbackView, type EventView } from "./views.ts";
 import type { CallbackStatus } from "../../federation/wire/vocabulary.ts";
@@ -19,6 +20,7 @@ export class CallbackStore {
     readonly streams: EventStreams,
     private readonly desks: DeskNotices,
     private readonly hooks: WebhookHandoff,
+    private readonly notices: Notices,
   ) {}
 
   byConfirmation(confirmation: string): CallbackRow | null {
@@ -89,6 +91,8 @@ export class CallbackStore {
     if (held?.site_id && held.agent_id) this.desks.note(held.site_id, held.agent_id, { confirmation: held.confirmation, type, status: held.status, atMs });
     // Integrators hear what the customer may: the customer's view of the detail.
     if (held) this.hooks.note(seq, callbackId, held.confirmation, held.status, type, atMs, customerDetail(detail));
+    // What the customer is owed by message (a confirmation, a reminder) follows each event, in its write.
+    if (held) this.notices.note(callbackId, type);
   }
 
   /** The callback is about to leave its agent (moved to another, or given up): that agent's desk hears of it. */

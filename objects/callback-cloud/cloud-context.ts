@@ -20,6 +20,8 @@ import type { CallbackStatus } from "../../federation/wire/vocabulary.ts";
 export interface CloudEnv extends SiteTransportEnv {
   /** The simulated media server (local mesh, tests); providers with a webhook use theirs. */
   MEDIA?: DurableObjectNamespace<import("../media-server/simulated-media-server.ts").SimulatedMediaServer>;
+  /** One per provider with a carrier account: the carrier adapter (objects/media-server/carrier-gateway.ts). */
+  CARRIER?: DurableObjectNamespace<import("../media-server/carrier-gateway.ts").CarrierGateway>;
   /** One object per client address or phone number: anonymous intake's counters (intake-guard.ts). */
   RATE_LIMITER: DurableObjectNamespace<import("../rate-limiter/rate-limiter.ts").RateLimiter>;
   /** Where customers reach this edge, for the links it hands out. */

@@ -88,11 +88,11 @@ export class Intake {
       if (!this.guard.takeOfferUse(p, offer, now)) return false;
       this.c.sql`INSERT INTO callbacks (id, confirmation, verifier_hash, idempotency_key, request_hash, user_id, status, reason, notes,
         language, intent, skill, skill_level, priority, media, contact, window_start_ms, window_end_ms, channel, due_at_ms,
-        created_at_ms, updated_at_ms, asap)
+        created_at_ms, updated_at_ms, asap, notify)
         VALUES (${id}, ${confirmation}, ${verifierHash}, ${scopedKey}, ${requestHash}, ${userId}, 'pending',
         ${input.reason}, ${input.notes ?? null}, ${language}, ${JSON.stringify(analysis)}, ${skill?.name ?? null}, ${skill?.level ?? 1},
         ${analysis.priority}, ${JSON.stringify(media)}, ${JSON.stringify(input.contact)}, ${window.startMs}, ${window.endMs},
-        ${media[0]}, ${now}, ${now}, ${now}, ${"asap" in input.when ? 1 : 0})`;
+        ${media[0]}, ${now}, ${now}, ${now}, ${"asap" in input.when ? 1 : 0}, ${input.notify ?? null})`;
       this.store.event(id, now, "received", {
         window: { start: iso(window.startMs), end: iso(window.endMs) },
         media,

@@ -1,7 +1,8 @@
 /**
- * The media server conducts a callback on a channel. Two adapters: the simulated
- * one (the local mesh and tests) and a signed webhook to a provider's own telephony,
- * whose call progress comes back at /v1/callbacks/:c/progress. Every dial carries an
+ * The media server conducts a callback on a channel, and sends the customer's confirmations
+ * and reminders. Three adapters: the simulated one (the local mesh and tests), a signed
+ * webhook to a provider's own telephony, whose call progress comes back at
+ * /v1/callbacks/:c/progress, and a carrier's REST API (objects/media-server/carrier.ts). Every dial carries an
  * idempotency key: a media server that sees a key again must not dial again.
  */
 import { z } from "zod";
@@ -24,6 +25,22 @@ export const dialRequestSchema = z
   .meta({ id: "DialRequest", description: "A dial: call or write to the customer on a channel, for one attempt of a callback." });
 export type DialRequest = z.infer<typeof dialRequestSchema>;
 
+/** A message to the customer that is not an attempt (a confirmation, a reminder); sent to the same telephony webhook as dials. */
+export const noticeRequestSchema = z
+  .strictObject({
+    notice: z.enum(["confirmation", "reminder"]).meta({ description: "What the message is: a body with `notice` is a message to send, never a call" }),
+    idempotencyKey: z.string().meta({ description: "The same in the idempotency-key header: a key seen again must not send again" }),
+    confirmation: z.string(),
+    channel: z.enum(["sms", "email"]),
+    to: z.string().meta({ description: "The customer's phone number (E.164) or email address" }),
+    from: z.string().meta({ description: "The provider's endpoint for the channel" }),
+    message: z.string().meta({ description: "What the customer reads, with the link to see or cancel the callback" }),
+  })
+  .meta({ id: "NoticeRequest", description: "A confirmation or reminder to send the customer by SMS or email." });
+export type NoticeRequest = z.infer<typeof noticeRequestSchema>;
+/** Sent, or refused for good (a bad address, a channel the media server does not carry); a throw is a failure to try again. */
+export type NoticeResult = "sent" | "refused";
+
 /** A dial either ends at once with an outcome, or is accepted and reports progress later. */
 export type DialResult = { outcome: AttemptOutcome; ringMs: number } | { outcome: null };
 
@@ -31,6 +48,8 @@ export interface MediaServer {
   dial(request: DialRequest): Promise<DialResult>;
   /** Many dials in one message: callbacks due at one instant go out together. Results in order. */
   dialMany(requests: DialRequest[]): Promise<DialResult[]>;
+  /** Confirmations and reminders, idempotent by key as dials are. Results in order. */
+  notify(notices: NoticeRequest[]): Promise<NoticeResult[]>;
 }
 
 /**
@@ -59,6 +78,15 @@ export class WebhookMediaServer implements MediaServer {
   ) {}
 
   async dial(request: DialRequest): Promise<DialResult> {
+    await this.post(request);
+    return { outcome: null };
+  }
+
+  async notify(notices: NoticeRequest[]): Promise<NoticeResult[]> {
+    return Promise.all(notices.map(async (n) => (await this.post(n), "sent" as const)));
+  }
+
+  private async post(request: DialRequest | NoticeRequest): Promise<void> {
     const body = JSON.stringify(request);
     const res = await this.fetcher(this.url, {
       method: "POST",
@@ -70,7 +98,6 @@ export class WebhookMediaServer implements MediaServer {
       body,
     });
     if (!res.ok) throw new Error(`the provider's media server answered ${res.status}`);
-    return { outcome: null };
   }
 
   async dialMany(requests: DialRequest[]): Promise<DialResult[]> {

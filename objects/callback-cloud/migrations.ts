@@ -138,6 +138,24 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
     // Written with each lifecycle event, kept until the provider's webhook object takes it: webhook-handoff.ts.
     up: ["CREATE TABLE hook_outbox (seq INTEGER PRIMARY KEY, callback_id TEXT NOT NULL, confirmation TEXT NOT NULL, event TEXT NOT NULL, at_ms INTEGER NOT NULL, data TEXT NOT NULL)"],
   },
+  {
+    version: 11,
+    name: "the customer's confirmations and reminders",
+    // One row per callback and kind; a reminder moved with its call is the same row, for another time: notices.ts.
+    up: [
+      "ALTER TABLE callbacks ADD COLUMN notify TEXT",
+      `CREATE TABLE notices (
+        callback_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        for_ms INTEGER,
+        due_at_ms INTEGER,
+        tries INTEGER NOT NULL DEFAULT 0,
+        sent_at_ms INTEGER,
+        PRIMARY KEY (callback_id, kind)
+      )`,
+      "CREATE INDEX notices_due ON notices (due_at_ms) WHERE due_at_ms IS NOT NULL",
+    ],
+  },
 ];
 
 /** The provider object's schema: the registration, its ordinal and its shard count. */

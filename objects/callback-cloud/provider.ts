@@ -26,6 +26,7 @@ import { isValidHHMM, isValidTimeZone, minutesOf, WEEKDAYS } from "../shared/wee
 import { MAX_SHARDS } from "./confirmation.ts";
 import { limitsSchema } from "./limits.ts";
 import { displayName } from "../shared/text.ts";
+import { carrierConfigSchema } from "../media-server/carrier-config.ts";
 import { outboundUrl } from "../shared/urls.ts";
 import { weightsSchema } from "./scheduling/weights.ts";
 import type { Listing } from "../directory/search.ts";
@@ -226,6 +227,20 @@ const schedulingSchema = z.strictObject({
   costTiers: z.record(siteSlug, z.number().int().min(0, "a cost tier is 0 (cheapest)..3").max(3, "a cost tier is 0 (cheapest)..3")).optional(),
 });
 
+/** The customer's confirmation and reminder (notice-plan.ts); absent: both, the reminder an hour ahead. */
+const noticesSchema = z
+  .strictObject({
+    confirmation: z.boolean().default(true).meta({ description: "Send a confirmation once the callback is planned (default true)" }),
+    reminderMinutes: z
+      .number()
+      .int()
+      .min(0, "0 (no reminder) .. 1440 minutes")
+      .max(1440, "0 (no reminder) .. 1440 minutes")
+      .default(60)
+      .meta({ description: "How long before the call the reminder goes; 0 sends none (default 60)" }),
+  })
+  .meta({ description: "Messages to the customer by SMS or email, as they chose: a confirmation and a reminder, each with a link to see or cancel the callback" });
+
 /** What the directory shows of the provider (GET /v1/directory, the MCP tool find_provider). */
 const directorySchema = z
   .strictObject({
@@ -246,6 +261,8 @@ export const providerRegistration = z
     intents: z.array(intentSchema).min(1, "at least one intent").max(100, "at most 100 intents"),
     /** The provider's own telephony (media server adapter): dial requests are signed with `secret`. */
     webhook: webhookSchema.optional(),
+    /** Or a carrier account the edge dials and texts through (objects/media-server/carrier-gateway.ts). */
+    carrier: carrierConfigSchema.optional(),
     /** How the scheduler weighs candidates (see scheduling/weights.ts), and what each site costs. */
     scheduling: schedulingSchema.optional(),
     /** What anonymous intake may do (rates, callbacks per offer, where it dials): limits.ts; defaults when absent. */
@@ -257,6 +274,8 @@ export const providerRegistration = z
       .max(20)
       .optional()
       .meta({ description: "Languages the provider serves customers in, most used first (default [\"en\"]); its widget speaks the first it also knows." }),
+    /** The customer's confirmation and reminder; absent: both, an hour ahead. */
+    notices: noticesSchema.optional(),
     /** How search lists the provider; absent: listed, by its name and intents alone. */
     directory: directorySchema.optional(),
     /** Where the provider's own pages are (its widget's hosts): browsers there may call the customer routes (CORS). */
@@ -272,6 +291,9 @@ export const providerRegistration = z
   })
   .superRefine((p, ctx) => {
     reportRepeats(p.sites, ["sites"], "site", ctx);
+    if (p.webhook && p.carrier) {
+      ctx.addIssue({ code: "custom", message: "one media server: a webhook to the provider's telephony or a carrier account, not both", path: ["carrier"] });
+    }
     reportRepeats(
       p.channels.map((c) => c.type),
       ["channels"],
@@ -316,13 +338,21 @@ export type ProviderIntent = ProviderRegistration["intents"][number];
 
 /** A provider as `GET /v1/providers/:id` shows it: the webhook keeps its URL, never its secret. */
 export const publicProviderSchema = z
-  .strictObject({ ...providerRegistration.shape, webhook: z.strictObject({ url: z.string() }).optional() })
-  .meta({ id: "Provider", description: "A provider's registration as anyone may see it: its webhook keeps its URL, never its secret." });
+  .strictObject({
+    ...providerRegistration.shape,
+    webhook: z.strictObject({ url: z.string() }).optional(),
+    carrier: carrierConfigSchema.omit({ authToken: true, accountSid: true }).optional(),
+  })
+  .meta({ id: "Provider", description: "A provider's registration as anyone may see it: its webhook keeps its URL and its carrier its API and dialing, never a secret or an account." });
 export type PublicProvider = z.infer<typeof publicProviderSchema>;
 
 export function publicProvider(p: ProviderRegistration): PublicProvider {
-  const { webhook, ...rest } = p;
-  return webhook ? { ...rest, webhook: { url: webhook.url } } : rest;
+  const { webhook, carrier, ...rest } = p;
+  return {
+    ...rest,
+    ...(webhook ? { webhook: { url: webhook.url } } : {}),
+    ...(carrier ? { carrier: { api: carrier.api, baseUrl: carrier.baseUrl, dialing: carrier.dialing, agentAddress: carrier.agentAddress } } : {}),
+  };
 }
 
 /** What the directory's search finds the provider by; null when it is not listed. */

@@ -40,6 +40,10 @@ export const callbackRequest = z
     reason: z.string().trim().min(1).max(2000),
     notes: z.string().max(2000).optional(),
     language: language.optional(),
+    notify: z
+      .enum(["sms", "email", "none"])
+      .optional()
+      .meta({ description: "Where the confirmation and reminder go: absent, the first text channel among `media`, else email, else SMS" }),
   })
   .superRefine((r, ctx) => {
     // Each medium needs the matching contact.
@@ -49,6 +53,9 @@ export const callbackRequest = z
         ctx.addIssue({ code: "custom", message: `${m} needs contact.${needs}`, path: ["media", i] });
       }
     });
+    if ((r.notify === "sms" && r.contact.phone === undefined) || (r.notify === "email" && r.contact.email === undefined)) {
+      ctx.addIssue({ code: "custom", message: `notify by ${r.notify} needs contact.${r.notify === "sms" ? "phone" : "email"}`, path: ["notify"] });
+    }
   });
 export type CallbackRequest = z.infer<typeof callbackRequest>;
 

@@ -18,7 +18,8 @@ import {
   type CloudContext,
 } from "./cloud-context.ts";
 import { isTextChannel, nextAfterOutcome } from "./lifecycle.ts";
-import { WebhookMediaServer, type DialRequest, type DialResult, type MediaServer } from "./media-server.ts";
+import type { DialRequest, DialResult } from "./media-server.ts";
+import { mediaServerFor, reportsLater } from "./media-server-choice.ts";
 import type { Planner } from "./planning.ts";
 import type { ProviderRecord } from "./provider-record.ts";
 import type { ProviderRegistration } from "./provider.ts";
@@ -189,7 +190,7 @@ export class SessionManager {
       this.c.sql`UPDATE callbacks SET due_at_ms = NULL WHERE id = ${cb.id}`;
       return;
     }
-    if (now - last.started_at_ms >= PROGRESS_TIMEOUT_MS && this.usesWebhook()) {
+    if (now - last.started_at_ms >= PROGRESS_TIMEOUT_MS && reportsLater(this.provider.get()?.registration)) {
       return this.applyOutcome(cb, last, "failed", now);
     }
     return this.dial(cb, last, now);
@@ -286,15 +287,8 @@ export class SessionManager {
     this.store.move(cb, "expired", { due: null }, "expired", { reason });
   }
 
-  private usesWebhook(): boolean {
-    return this.provider.get()?.registration.webhook !== undefined;
-  }
-
-  private mediaServer(): MediaServer {
-    const hook = this.provider.get()?.registration.webhook;
-    if (hook) return new WebhookMediaServer(hook.url, hook.secret, () => this.c.now());
-    if (!this.c.env.MEDIA) throw new Error("no media server: set the provider's webhook or bind MEDIA");
-    return this.c.env.MEDIA.getByName("simulated");
+  private mediaServer() {
+    return mediaServerFor(this.c, this.provider.must().registration);
   }
 
   private textFor(cb: CallbackRow): string {

@@ -107,6 +107,8 @@ export type CallbackRow = {
   updated_at_ms: number;
   claimed_at_ms: number | null;
   reserved_until_ms: number | null;
+  /** Where the customer's confirmation and reminder go, as they chose (null: by their media). */
+  notify: "sms" | "email" | "none" | null;
   /** 1 when asked for as soon as possible. */
   asap: number;
 };

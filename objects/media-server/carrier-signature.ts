@@ -3,11 +3,13 @@
  * (`X-Twilio-Signature`, as Twilio documents it; SignalWire and others follow it): the
  * base64 of HMAC-SHA1, keyed with the account's auth token, over the full URL the carrier
  * called followed by each POST parameter's name and value, sorted by name. Written against
- * WebCrypto for workerd; the tests check it with the carrier's own helper library. It is the
- * first piece of the carrier media server adapter (issue 15), which will refuse unsigned and
- * replayed callbacks with it.
+ * WebCrypto for workerd; the tests check it with the carrier's own helper library. The carrier
+ * adapter (carrier-gateway.ts) refuses unsigned status callbacks with it.
  */
 const encoder = new TextEncoder();
+
+/** Where the carrier puts it. */
+export const CARRIER_SIGNATURE_HEADER = "x-twilio-signature";
 
 const keyOf = (authToken: string, usage: "sign" | "verify") =>
   crypto.subtle.importKey("raw", encoder.encode(authToken), { name: "HMAC", hash: "SHA-1" }, false, [usage]);

@@ -7,7 +7,14 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { migrate, sqlOf, type Sql } from "../shared/sql.ts";
-import { simulatedOutcome, type DialRequest, type DialResult, type MediaServer } from "../callback-cloud/media-server.ts";
+import {
+  simulatedOutcome,
+  type DialRequest,
+  type DialResult,
+  type MediaServer,
+  type NoticeRequest,
+  type NoticeResult,
+} from "../callback-cloud/media-server.ts";
 import type { AttemptOutcome } from "../../federation/wire/vocabulary.ts";
 
 const MIGRATIONS = [
@@ -33,6 +40,24 @@ const MIGRATIONS = [
     name: "when each dial arrived",
     up: ["ALTER TABLE dials ADD COLUMN dialed_at_ms INTEGER"],
   },
+  {
+    version: 3,
+    name: "messages",
+    // Confirmations and reminders: not dials, so the dial log stays one row per attempt.
+    up: [
+      `CREATE TABLE messages (
+        idempotency_key TEXT PRIMARY KEY,
+        confirmation TEXT NOT NULL,
+        notice TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        body TEXT NOT NULL,
+        result TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 1,
+        sent_at_ms INTEGER NOT NULL
+      )`,
+    ],
+  },
 ] as const;
 
 /** One row of the dial log (GET /v1/media/dials): a zod schema, so the edge documents exactly this. */
@@ -51,6 +76,23 @@ export const dialRecordSchema = z
   })
   .meta({ id: "Dial", description: "What the simulated media server did for one idempotency key." });
 export type DialRecord = z.infer<typeof dialRecordSchema>;
+
+/** One message the simulated media server sent (GET /v1/media/messages). */
+export const messageRecordSchema = z
+  .strictObject({
+    row: z.number().int().min(1),
+    idempotencyKey: z.string(),
+    confirmation: z.string(),
+    notice: z.enum(["confirmation", "reminder"]),
+    channel: z.enum(["sms", "email"]),
+    to: z.string(),
+    message: z.string(),
+    result: z.enum(["sent", "refused"]),
+    requests: z.number().int().min(1).meta({ description: "How many times this key was asked for; only the first one sent" }),
+    sentAt: z.iso.datetime(),
+  })
+  .meta({ id: "SentMessage", description: "A confirmation or reminder the simulated media server sent (or refused: an address ending in 0004)." });
+export type MessageRecord = z.infer<typeof messageRecordSchema>;
 
 export class SimulatedMediaServer extends DurableObject implements MediaServer {
   clock: Clock = systemClock;
@@ -95,6 +137,44 @@ export class SimulatedMediaServer extends DurableObject implements MediaServer {
       VALUES (${request.idempotencyKey}, ${request.confirmation}, ${request.attempt}, ${request.channel}, ${request.to},
       ${result.outcome}, ${result.ringMs}, ${request.message ?? null}, ${arrivedAt})`;
     return result;
+  }
+
+  /** Sends each message once per key; an address ending in 0004 is refused, as a text to it fails. */
+  async notify(notices: NoticeRequest[]): Promise<NoticeResult[]> {
+    const sentAt = this.clock.now();
+    return this.ctx.storage.transactionSync(() =>
+      notices.map((n) => {
+        const seen = this.sql<{ result: NoticeResult }>`SELECT result FROM messages WHERE idempotency_key = ${n.idempotencyKey}`.toArray()[0];
+        if (seen) {
+          this.sql`UPDATE messages SET requests = requests + 1 WHERE idempotency_key = ${n.idempotencyKey}`;
+          return seen.result;
+        }
+        const result: NoticeResult = simulatedOutcome(n.to, n.channel).outcome === "answered" ? "sent" : "refused";
+        this.sql`INSERT INTO messages (idempotency_key, confirmation, notice, channel, recipient, body, result, sent_at_ms)
+          VALUES (${n.idempotencyKey}, ${n.confirmation}, ${n.notice}, ${n.channel}, ${n.to}, ${n.message}, ${result}, ${sentAt})`;
+        return result;
+      }),
+    );
+  }
+
+  /** The messages sent, oldest first: of one callback, or all after `afterRow`. */
+  async messages(confirmation?: string, limit = 1000, afterRow = 0): Promise<MessageRecord[]> {
+    const rows =
+      confirmation === undefined
+        ? this.sql`SELECT rowid, * FROM messages WHERE rowid > ${afterRow} ORDER BY rowid LIMIT ${limit}`.toArray()
+        : this.sql`SELECT rowid, * FROM messages WHERE confirmation = ${confirmation} ORDER BY rowid LIMIT ${limit}`.toArray();
+    return rows.map((r) => ({
+      row: r.rowid as number,
+      idempotencyKey: r.idempotency_key as string,
+      confirmation: r.confirmation as string,
+      notice: r.notice as MessageRecord["notice"],
+      channel: r.channel as MessageRecord["channel"],
+      to: r.recipient as string,
+      message: r.body as string,
+      result: r.result as MessageRecord["result"],
+      requests: r.requests as number,
+      sentAt: new Date(r.sent_at_ms as number).toISOString(),
+    }));
   }
 
   /** For failure tests: place the next dial, then fail to answer the caller. */

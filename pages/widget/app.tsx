@@ -15,7 +15,7 @@ import { chooseLanguage, localeFor, MESSAGES, type Messages } from "./i18n.ts";
 import { follow } from "./live.ts";
 import { offerForm } from "./offer.tsx";
 import { defaultCountry } from "./phone.ts";
-import { loadTracking, saveTracking, userId, type Tracking } from "./storage.ts";
+import { loadTracking, saveTracking, trackingFromLink, userId, type Tracking } from "./storage.ts";
 
 interface Props {
   host: HTMLElement;
@@ -56,7 +56,8 @@ export class App extends Component<Props, State> {
     phone: "",
     email: "",
     emailValid: false,
-    tracking: loadTracking(this.props.provider),
+    // A message's link names the callback; else this tab's session may hold one.
+    tracking: trackingFromLink(this.props.provider, this.props.api) ?? loadTracking(this.props.provider),
     view: null,
   };
   // Set by render from the attribute, the browser and the provider; read by the step views and the actions.

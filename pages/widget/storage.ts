@@ -41,3 +41,19 @@ export function saveTracking(provider: string, tracking: Tracking | null): void 
     // Storage refused: the status lasts as long as the page.
   }
 }
+
+/**
+ * The callback a message's link names (#confirmation=…&verifier=…, a fragment: never sent to a
+ * server, so no log holds the verifier). Taken into this tab's session and wiped from the address bar.
+ */
+export function trackingFromLink(provider: string, api: string): Tracking | null {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const confirmation = fragment.get("confirmation");
+  const verifier = fragment.get("verifier");
+  if (!confirmation || !verifier || !/^[A-Za-z0-9-]{1,32}$/.test(confirmation)) return null;
+  const statusUrl = `${api}/v1/callbacks/${encodeURIComponent(confirmation)}?verifier=${encodeURIComponent(verifier)}`;
+  const tracking = { confirmation, verifier, statusUrl, eventsUrl: statusUrl.replace("?", "/events?") };
+  saveTracking(provider, tracking);
+  history.replaceState(history.state, "", location.pathname + location.search);
+  return tracking;
+}

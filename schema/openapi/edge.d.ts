@@ -453,6 +453,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/media/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The confirmations and reminders the simulated media server sent
+         * @description Who may call it: admin, ops.
+         */
+        get: operations["listMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carrier/{providerId}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A carrier's status callback for a call or text the carrier adapter sent (X-Twilio-Signature)
+         * @description Who may call it: carrier (the provider's carrier account). The carrier signs the URL it was given and the form's fields with the account's auth token, as Twilio documents `X-Twilio-Signature`; unsigned or wrongly signed: 401. A status heard before (the same call, status and leg) is refused as a replay (409). Answers 204.
+         */
+        post: operations["carrierStatusCallback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/mesh": {
         parameters: {
             query?: never;
@@ -771,6 +811,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    notice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Notice: the edge asks a provider's own telephony to send the customer a confirmation or a reminder
+         * @description Sent to the same `webhook.url` as dials, signed the same way; a body with `notice` is a message to send, never a call. Answer any 2xx once it is sent; any other answer is tried again later with the same `idempotency-key`, which must never send twice.
+         */
+        post: operations["notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -793,6 +853,25 @@ export interface components {
             /** @description For text channels: what the customer reads */
             message?: string;
         };
+        /** @description A confirmation or reminder to send the customer by SMS or email. */
+        NoticeRequest: {
+            /**
+             * @description What the message is: a body with `notice` is a message to send, never a call
+             * @enum {string}
+             */
+            notice: "confirmation" | "reminder";
+            /** @description The same in the idempotency-key header: a key seen again must not send again */
+            idempotencyKey: string;
+            confirmation: string;
+            /** @enum {string} */
+            channel: "sms" | "email";
+            /** @description The customer's phone number (E.164) or email address */
+            to: string;
+            /** @description The provider's endpoint for the channel */
+            from: string;
+            /** @description What the customer reads, with the link to see or cancel the callback */
+            message: string;
+        };
         ProgressReport: {
             attempt: number;
             /** @enum {string} */
@@ -800,7 +879,19 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
-        /** @description A provider's registration as anyone may see it: its webhook keeps its URL, never its secret. */
+        /** @description The carrier's status callback fields (Twilio's names); others are signed and ignored */
+        CarrierStatusCallback: {
+            AccountSid: string;
+            CallSid?: string;
+            CallStatus?: string;
+            ParentCallSid?: string;
+            AnsweredBy?: string;
+            MessageSid?: string;
+            MessageStatus?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A provider's registration as anyone may see it: its webhook keeps its URL and its carrier its API and dialing, never a secret or an account. */
         Provider: {
             id: string;
             name: string;
@@ -863,6 +954,30 @@ export interface components {
             webhook?: {
                 url: string;
             };
+            carrier?: {
+                /**
+                 * @description The REST shape the carrier speaks (Twilio's Programmable Voice and Messaging)
+                 * @enum {string}
+                 */
+                api: "twilio";
+                /**
+                 * Format: uri
+                 * @description The carrier's API root (default https://api.twilio.com; SignalWire: https://<space>.signalwire.com/api/laml)
+                 * @default https://api.twilio.com
+                 */
+                baseUrl: string;
+                /**
+                 * @description customer-first: call the customer, then bridge the agent; agent-first: call the agent, then bridge the customer
+                 * @default customer-first
+                 * @enum {string}
+                 */
+                dialing: "customer-first" | "agent-first";
+                /**
+                 * @description How the carrier reaches an agent: a template with {siteId} and {agentId} (default client:{siteId}-{agentId}, a Voice SDK identity)
+                 * @default client:{siteId}-{agentId}
+                 */
+                agentAddress: string;
+            };
             scheduling?: {
                 weights?: {
                     skill?: number;
@@ -882,6 +997,19 @@ export interface components {
             limits?: components["schemas"]["IntakeLimits"];
             /** @description Languages the provider serves customers in, most used first (default ["en"]); its widget speaks the first it also knows. */
             languages?: string[];
+            /** @description Messages to the customer by SMS or email, as they chose: a confirmation and a reminder, each with a link to see or cancel the callback */
+            notices?: {
+                /**
+                 * @description Send a confirmation once the callback is planned (default true)
+                 * @default true
+                 */
+                confirmation: boolean;
+                /**
+                 * @description How long before the call the reminder goes; 0 sends none (default 60)
+                 * @default 60
+                 */
+                reminderMinutes: number;
+            };
             /** @description How the directory lists the provider: its name and intents always, plus this description and these keywords */
             directory?: {
                 /**
@@ -1254,6 +1382,27 @@ export interface components {
              */
             dialedAt: string | null;
         };
+        MessageLog: {
+            messages: components["schemas"]["SentMessage"][];
+        };
+        /** @description A confirmation or reminder the simulated media server sent (or refused: an address ending in 0004). */
+        SentMessage: {
+            row: number;
+            idempotencyKey: string;
+            confirmation: string;
+            /** @enum {string} */
+            notice: "confirmation" | "reminder";
+            /** @enum {string} */
+            channel: "sms" | "email";
+            to: string;
+            message: string;
+            /** @enum {string} */
+            result: "sent" | "refused";
+            /** @description How many times this key was asked for; only the first one sent */
+            requests: number;
+            /** Format: date-time */
+            sentAt: string;
+        };
         /** @description The mesh as this node sees it. */
         Mesh: {
             /** @description This node: its site id, or `edge` */
@@ -1566,6 +1715,33 @@ export interface operations {
                         url: string;
                         secret: string;
                     };
+                    /** @description Dial and text through a carrier's REST API; its signed status callbacks come back to /v1/carrier/{providerId}/status */
+                    carrier?: {
+                        /**
+                         * @description The REST shape the carrier speaks (Twilio's Programmable Voice and Messaging)
+                         * @enum {string}
+                         */
+                        api: "twilio";
+                        /**
+                         * Format: uri
+                         * @description The carrier's API root (default https://api.twilio.com; SignalWire: https://<space>.signalwire.com/api/laml)
+                         * @default https://api.twilio.com
+                         */
+                        baseUrl?: string;
+                        accountSid: string;
+                        authToken: string;
+                        /**
+                         * @description customer-first: call the customer, then bridge the agent; agent-first: call the agent, then bridge the customer
+                         * @default customer-first
+                         * @enum {string}
+                         */
+                        dialing?: "customer-first" | "agent-first";
+                        /**
+                         * @description How the carrier reaches an agent: a template with {siteId} and {agentId} (default client:{siteId}-{agentId}, a Voice SDK identity)
+                         * @default client:{siteId}-{agentId}
+                         */
+                        agentAddress?: string;
+                    };
                     scheduling?: {
                         weights?: {
                             skill?: number;
@@ -1585,6 +1761,19 @@ export interface operations {
                     limits?: components["schemas"]["IntakeLimits"];
                     /** @description Languages the provider serves customers in, most used first (default ["en"]); its widget speaks the first it also knows. */
                     languages?: string[];
+                    /** @description Messages to the customer by SMS or email, as they chose: a confirmation and a reminder, each with a link to see or cancel the callback */
+                    notices?: {
+                        /**
+                         * @description Send a confirmation once the callback is planned (default true)
+                         * @default true
+                         */
+                        confirmation?: boolean;
+                        /**
+                         * @description How long before the call the reminder goes; 0 sends none (default 60)
+                         * @default 60
+                         */
+                        reminderMinutes?: number;
+                    };
                     /** @description How the directory lists the provider: its name and intents always, plus this description and these keywords */
                     directory?: {
                         /**
@@ -2430,6 +2619,11 @@ export interface operations {
                     reason: string;
                     notes?: string;
                     language?: string;
+                    /**
+                     * @description Where the confirmation and reminder go: absent, the first text channel among `media`, else email, else SMS
+                     * @enum {string}
+                     */
+                    notify?: "sms" | "email" | "none";
                 };
             };
         };
@@ -3742,6 +3936,153 @@ export interface operations {
             };
         };
     };
+    listMessages: {
+        parameters: {
+            query?: {
+                confirmation?: string;
+                limit?: number;
+                after?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the messages, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageLog"];
+                };
+            };
+            /** @description bad input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token where one is needed, or a token that is not valid here */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    carrierStatusCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                providerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["CarrierStatusCallback"];
+            };
+        };
+        responses: {
+            /** @description taken */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token where one is needed, or a token that is not valid here */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflicts with the current state (`details` says what is allowed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a fault on our side (`internal`): the answer says nothing of it; it is logged with where it happened */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getMesh: {
         parameters: {
             query?: never;
@@ -4962,6 +5303,33 @@ export interface operations {
         responses: {
             /** @description accepted: progress follows (any 2xx will do) */
             202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    notice: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's key, also in the body */
+                "idempotency-key": string;
+                /** @description `t=<epoch ms>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the provider's webhook secret; refused when more than five minutes old */
+                "x-mesh-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeRequest"];
+            };
+        };
+        responses: {
+            /** @description sent (any 2xx will do) */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };

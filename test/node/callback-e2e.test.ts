@@ -88,6 +88,8 @@ describe("a callback on the local mesh", () => {
       "intent",
       "scheduled",
       "agent_assigned",
+      // The customer's confirmation, by SMS (Northstar texts): sent on the wake that planned it, before the one that dials.
+      "notified",
       "dialing",
       "outcome",
       "connected",

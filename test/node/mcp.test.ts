@@ -55,6 +55,6 @@ describe("an assistant on the local mesh", () => {
 
     const ref = { confirmation: requested.confirmation, verifier: requested.verifier };
     const connected = await eventually(() => use("callback_status", ref), (s) => s.status === "connected");
-    expect(connected.history.map((e: { type: string }) => e.type)).toEqual(["received", "intent", "scheduled", "agent_assigned", "dialing", "outcome", "connected"]);
+    expect(connected.history.map((e: { type: string }) => e.type)).toEqual(["received", "intent", "scheduled", "agent_assigned", "notified", "dialing", "outcome", "connected"]);
   });
 });

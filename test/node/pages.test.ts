@@ -165,6 +165,39 @@ describe.skipIf(skipReason !== null)(`the pages in chromium${skipReason ? ` (ski
     expect(deskTrouble).toEqual([]);
   });
 
+  it("the link in a customer's confirmation opens their callback, which they can cancel there", async () => {
+    const provider = await acmeAllDay("acme-links");
+    expect((await call(mesh.urls.edge, "POST", "/v1/providers", provider, admin())).status).toBe(201);
+    const offer = await call(mesh.urls.edge, "POST", "/v1/interactions", { providerId: "acme-links", user: { id: "links-user" } });
+    const asked = await call(
+      mesh.urls.edge,
+      "POST",
+      "/v1/callbacks",
+      { indicia: offer.body.token, when: { asap: true }, media: ["voice", "sms"], contact: { phone: "+15125550142" }, reason: "the dryer will not start" },
+      { "idempotency-key": "links-test-callback-1" },
+    );
+    expect(asked.status, asked.text).toBe(201);
+    const { confirmation } = asked.body as { confirmation: string };
+    // The simulated media server's text carries the link; the customer taps it.
+    const messages = await eventually(
+      async () => (await call(mesh.urls.edge, "GET", `/v1/media/messages?confirmation=${confirmation}`, undefined, admin())).body.messages as { notice: string; message: string }[],
+      (ms) => ms.some((m) => m.notice === "confirmation"),
+    );
+    const link = /https?:\/\/\S+/.exec(messages[0]!.message)![0];
+    expect(link.startsWith(`${mesh.urls.edge}/callback?provider=acme-links#confirmation=${confirmation}&verifier=`)).toBe(true);
+    const { page, trouble } = await open(link);
+    const shown = page.getByTestId("confirmation");
+    await expect.poll(() => shown.count(), { message: trouble.join("\n") }).toBe(1);
+    expect(((await shown.textContent()) ?? "").trim()).toBe(confirmation);
+    // The verifier is taken from the address bar, so it is not left in the history for whoever uses the browser next.
+    expect(new URL(page.url()).hash).toBe("");
+    await page.getByRole("button", { name: "Cancel callback" }).click();
+    await expect.poll(() => page.locator("callback-widget").getAttribute("data-status"), { timeout: 10_000 }).toBe("cancelled");
+    expect((await call(mesh.urls.edge, "GET", `/v1/callbacks/${confirmation}`, undefined, admin())).body.status).toBe("cancelled");
+    expect(trouble).toEqual([]);
+    await page.close();
+  });
+
   it("the console shows a site go down within 5 s of its runtime dying, and back up when the launcher has restarted it", async () => {
     const { page: ops } = await open(`${mesh.urls.edge}/console`);
     await ops.getByLabel("Token").fill(mesh.adminToken);

@@ -36,6 +36,8 @@ const WITHOUT: Record<string, { status: 401 | 404; code: string }> = {
   bearer: { status: 401, code: "unauthorized" },
   // A provider's signed report (x-mesh-signature).
   signature: { status: 401, code: "bad_signature" },
+  // A carrier's signed status callback (X-Twilio-Signature).
+  carrierSignature: { status: 401, code: "bad_signature" },
   // A customer's verifier: without it, a callback answers exactly as an unknown one does.
   verifier: { status: 404, code: "callback_not_found" },
 };

@@ -4,7 +4,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { dialRequestSchema } from "../../objects/callback-cloud/media-server.ts";
+import { dialRequestSchema, noticeRequestSchema } from "../../objects/callback-cloud/media-server.ts";
 import { SIGNATURE_HEADER } from "../../objects/callback-cloud/signing.ts";
 import type { Security } from "../shared/access.ts";
 import { publishContract, type TagDoc } from "../shared/contract.ts";
@@ -64,6 +64,12 @@ const SCHEMES = {
     description: "A customer's proof of one callback: the `verifier` handed out with its confirmation (POST /v1/callbacks). A wrong one answers like an unknown confirmation.",
   },
   signature: { type: "apiKey", in: "header", name: SIGNATURE_HEADER, description: `A provider's media server signs its body: ${SIGNED}.` },
+  carrierSignature: {
+    type: "apiKey",
+    in: "header",
+    name: "X-Twilio-Signature",
+    description: "A carrier signs its status callbacks as Twilio documents: base64 HMAC-SHA1, keyed with the account's auth token, of the URL followed by the form's fields sorted by name.",
+  },
 };
 
 /** The dial request the edge POSTs to a provider's telephony (its registration's `webhook.url`). */
@@ -88,6 +94,26 @@ function registerWebhooks(app: OpenAPIHono<EdgeApp>): void {
       body: jsonBody(dialRequestSchema),
     },
     responses: { 202: { description: "accepted: progress follows (any 2xx will do)" } },
+  });
+  app.openAPIRegistry.registerWebhook({
+    method: "post",
+    path: "notice",
+    operationId: "notice",
+    tags: ["media server"],
+    summary: "Notice: the edge asks a provider's own telephony to send the customer a confirmation or a reminder",
+    description:
+      `Sent to the same \`webhook.url\` as dials, signed the same way; a body with \`notice\` is a message to send, never a call. ` +
+      "Answer any 2xx once it is sent; any other answer is tried again later with the same `idempotency-key`, which must never send twice.",
+    security: [{ signature: [] }] as Security,
+    "x-roles": ["edge"],
+    request: {
+      headers: z.object({
+        "idempotency-key": z.string().meta({ description: "The message's key, also in the body" }),
+        [SIGNATURE_HEADER]: z.string().meta({ description: SIGNED }),
+      }),
+      body: jsonBody(noticeRequestSchema),
+    },
+    responses: { 200: { description: "sent (any 2xx will do)" } },
   });
 }
 

@@ -2,6 +2,7 @@ import type { CallbackProvider } from "../../objects/callback-cloud/callback-pro
 import type { CallbackShard, CloudEnv } from "../../objects/callback-cloud/callback-shard.ts";
 import type { DeskFeed } from "../../objects/desk-feed/desk-feed.ts";
 import type { Directory } from "../../objects/directory/directory.ts";
+import type { CarrierGateway } from "../../objects/media-server/carrier-gateway.ts";
 import type { SimulatedMediaServer } from "../../objects/media-server/simulated-media-server.ts";
 import type { MeshView } from "../../objects/mesh-view/mesh-view.ts";
 import type { WebhookOutbox } from "../../objects/webhooks/webhook-outbox.ts";
@@ -15,6 +16,8 @@ export interface EdgeEnv extends Omit<CloudEnv, "MESH_VIEW">, BudgetEnv {
   CALLBACK_SHARDS: DurableObjectNamespace<CallbackShard>;
   DIRECTORY: DurableObjectNamespace<Directory>;
   MEDIA: DurableObjectNamespace<SimulatedMediaServer>;
+  /** One per provider with a carrier account: the carrier adapter. */
+  CARRIER: DurableObjectNamespace<CarrierGateway>;
   MESH_VIEW: DurableObjectNamespace<MeshView>;
   /** One per agent: its open desks' live feed (objects/desk-feed). */
   DESKS: DurableObjectNamespace<DeskFeed>;

@@ -18,8 +18,9 @@ describe("agent, ops and customer actions", () => {
     const { body } = await requestCallback();
     expect(body.status).toBe("pending");
     const waiting = (await status(body.confirmation, body.verifier)).body;
-    expect(types(waiting).at(-1)).toBe("waiting");
-    expect(waiting.history.at(-1).detail.reason).toMatch(/appliance_repair/);
+    // It waits, and the customer is told it was received (the confirmation).
+    expect(types(waiting).slice(-2)).toEqual(["waiting", "notified"]);
+    expect(waiting.history.at(-2).detail.reason).toMatch(/appliance_repair/);
     // Planned again every minute until the window (2 h for asap) closes.
     expect(await runAt(T0 + MIN)).toBe(true);
     expect((await status(body.confirmation, body.verifier)).body.status).toBe("pending");

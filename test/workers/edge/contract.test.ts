@@ -33,7 +33,7 @@ describe("the edge's OpenAPI document", () => {
     const audiences = committed.tags.map((t) => t["x-audience"]);
     expect(audiences.indexOf("federation")).toBeGreaterThan(audiences.lastIndexOf("public"));
     expect(committed["x-tagGroups"].map((g) => g.name)).toEqual(["Public API", "Federation (between the mesh's members)"]);
-    expect(Object.keys(committed.components.securitySchemes).sort()).toEqual(["bearer", "signature", "verifier"]);
+    expect(Object.keys(committed.components.securitySchemes).sort()).toEqual(["bearer", "carrierSignature", "signature", "verifier"]);
     const op = (method: string, path: string) => edgeContract.operation(method, path)!.op;
     expect(op("post", "/v1/providers").security).toEqual([{ bearer: ["admin"] }]);
     expect(op("post", "/v1/callbacks").security).toEqual([]);
@@ -49,9 +49,11 @@ describe("the edge's OpenAPI document", () => {
     }
   });
 
-  it("documents the signed dial webhook the edge sends, and what it sends matches", async () => {
+  it("documents the signed dial and notice webhooks the edge sends, and what it sends matches", async () => {
     const dial = committed.webhooks.dial.post;
+    const notice = committed.webhooks.notice.post;
     expect(dial.parameters.map((p) => p.name).sort()).toEqual(["idempotency-key", "x-mesh-signature"]);
+    expect(notice.parameters.map((p) => p.name).sort()).toEqual(["idempotency-key", "x-mesh-signature"]);
     const schema = dial.requestBody.content["application/json"].schema;
 
     await registerAcme({ webhook: { url: "https://pbx.acme.example/dial", secret: "acme-telephony-secret-0123" } });
@@ -59,9 +61,14 @@ describe("the edge's OpenAPI document", () => {
     const { body } = await requestCallback();
     await runAt(T0);
     const calls = (await (await edgeEnv.TELEPHONY.fetch("https://telephony/_calls")).json()) as { body: string }[];
-    const sent = calls.map((c) => JSON.parse(c.body)).filter((d) => d.confirmation === body.confirmation);
+    const mine = calls.map((c) => JSON.parse(c.body)).filter((d) => d.confirmation === body.confirmation);
+    // A body with `notice` is a message (the confirmation), the rest are dials.
+    const sent = mine.filter((d) => d.notice === undefined);
+    const notices = mine.filter((d) => d.notice !== undefined);
     expect(sent).toHaveLength(1);
     expect(edgeContract.problems(schema, sent[0], "webhook dial")).toEqual([]);
+    expect(notices.map((n) => n.notice)).toEqual(["confirmation"]);
+    expect(edgeContract.problems(notice.requestBody.content["application/json"].schema, notices[0], "webhook notice")).toEqual([]);
   });
 });
 

@@ -303,7 +303,7 @@ describe("the cloud's part", () => {
     } provider(id: "acme") { name siteIds allowedMedia intents { name } callbacks(first: 1) { nodes { confirmation } } } providers { id } }`)).body;
     expect(one.errors).toBeUndefined();
     expect(one.data.callback).toMatchObject({ status: "SCHEDULED", intent: { intent: { name: "repair" } }, skill: { name: "appliance_repair" }, attempts: [], provider: "acme" });
-    expect(one.data.callback.history.map((e: any) => e.type)).toEqual(["received", "intent", "scheduled", "agent_assigned"]);
+    expect(one.data.callback.history.map((e: any) => e.type)).toEqual(["received", "intent", "scheduled", "agent_assigned", "notified"]);
     expect(one.data.provider).toMatchObject({ name: "Acme Home Appliances", siteIds: ["austin", "paris", "manila"], callbacks: { nodes: [{ confirmation: expect.any(String) }] } });
     expect(one.data.providers).toEqual([{ id: "acme" }]);
     expect((await gql('{ callback(confirmation: "ZZZZ-ZZZZ-ZZZZ") { status } }')).body.data).toEqual({ callback: null });

@@ -31,7 +31,8 @@ describe("a callback's life", () => {
     expect(await planNow()).toBe(true);
     const staffView = (await status(confirmation, undefined, ADMIN)).body;
     expect(staffView).toMatchObject({ status: "scheduled", agent: { id: ref, siteId: "austin" } });
-    expect(types(staffView)).toEqual(["received", "intent", "scheduled", "agent_assigned"]);
+    // The customer's confirmation went by SMS (Acme texts, the customer gave a phone).
+    expect(types(staffView)).toEqual(["received", "intent", "scheduled", "agent_assigned", "notified"]);
     const due = Date.parse(staffView.scheduledFor);
     expect(due).toBe(T0);
 
@@ -49,7 +50,7 @@ describe("a callback's life", () => {
     expect(done.status).toBe(200);
     const final = (await status(confirmation, verifier)).body;
     expect(final.status).toBe("completed");
-    expect(types(final)).toEqual(["received", "intent", "scheduled", "agent_assigned", "dialing", "outcome", "connected", "completed"]);
+    expect(types(final)).toEqual(["received", "intent", "scheduled", "agent_assigned", "notified", "dialing", "outcome", "connected", "completed"]);
     // Customers never see which agent or site.
     expect(JSON.stringify(final)).not.toContain(ref);
     expect(JSON.stringify(final)).not.toContain("austin");

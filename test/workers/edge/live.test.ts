@@ -50,10 +50,11 @@ describe("live status", () => {
     const { body } = await requestCallback();
     const url = `https://edge.test/v1/callbacks/${body.confirmation}/events?verifier=${encodeURIComponent(body.verifier)}`;
     const first = (await SELF.fetch(url)).body!.getReader();
-    const seen = await readUntil(first, "event: agent_assigned");
+    const seen = await readUntil(first, "event: notified");
     expect(seen.startsWith("retry: 3000\n\n")).toBe(true);
     const ids = [...seen.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
-    expect(ids).toHaveLength(4);
+    // received, intent, scheduled, agent_assigned, and the confirmation sent.
+    expect(ids).toHaveLength(5);
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
     await first.cancel();
 
@@ -70,7 +71,7 @@ describe("live status", () => {
     expect(over.status).toBe(204);
     // A first visit to a callback that is over still gets its whole history, then the end.
     const all = await (await SELF.fetch(url)).text();
-    expect([...all.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(["received", "intent", "scheduled", "agent_assigned", "cancelled"]);
+    expect([...all.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(["received", "intent", "scheduled", "agent_assigned", "notified", "cancelled"]);
   });
 
   it("keeps a quiet stream open with a comment", async () => {
@@ -106,7 +107,7 @@ describe("a provider's own telephony (webhook media server)", () => {
 
     // The double keeps every call its worker saw: this test's are the ones for its confirmation.
     const calls = ((await (await edgeEnv.TELEPHONY.fetch("https://telephony/_calls")).json()) as any[]).filter(
-      (c) => JSON.parse(c.body).confirmation === body.confirmation,
+      (c) => JSON.parse(c.body).confirmation === body.confirmation && JSON.parse(c.body).notice === undefined,
     );
     expect(calls).toHaveLength(1);
     expect(calls[0].url).toBe("https://pbx.acme.example/dial");

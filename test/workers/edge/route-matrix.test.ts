@@ -11,6 +11,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { sign } from "../../../objects/callback-cloud/signing.ts";
+import { carrierSignature } from "../../../objects/media-server/carrier-signature.ts";
 import { httpCall, type Call } from "../../http-call.ts";
 import { Contract, type OpenApiDocument } from "../contract-check.ts";
 import { fillPath, misjudged, operationsOf, unknowns, type Caller } from "../route-matrix.ts";
@@ -20,6 +21,8 @@ import { ADMIN, edge, edgeEnv, registerAcme, requestCallback, runAt, staff, stat
 const WEBHOOK_SECRET = "acme-telephony-secret-0123";
 const PEER_ID = "12D3KooWQSi2xhxttDvd6CHQzCmKJHyuSkV8h6MZXyd1UrJGHPtD";
 const PARTNER_PEER_ID = "12D3KooWKmENPSTL3YvWu7geiVzAkVnfnga7Dx136M7zJ9JZha3C";
+/** Globex dials through a carrier account (Acme has its own telephony): the carrier's callbacks name it. */
+const CARRIER = { api: "twilio", baseUrl: "https://api.carrier.test", accountSid: "AC0123456789abcdef0123456789abcdef", authToken: "globex-carrier-auth-token-0123" };
 
 /** What setup makes: the ids path parameters take, the callback's verifier, and the tokens the edge issued. */
 interface World {
@@ -38,7 +41,7 @@ interface Credentials {
 }
 
 /** Every caller, and how it authenticates a request (its body, as sent, for a signature). */
-const CALLERS: (Caller & { credentials: (w: World, body: string | undefined) => Promise<Credentials> | Credentials })[] = [
+const CALLERS: (Caller & { credentials: (w: World, body: string | undefined, url: string) => Promise<Credentials> | Credentials })[] = [
   { name: "anonymous", role: null, scheme: null, credentials: () => ({ token: null }) },
   { name: "a token the edge never issued", role: null, scheme: "bearer", forged: true, credentials: () => ({ token: "not-a-token-of-this-edge" }) },
   { name: "a cloud token (the edge's own, for paris)", role: null, scheme: "bearer", forged: true, credentials: async () => ({ token: await cloudToken("paris") }) },
@@ -51,6 +54,16 @@ const CALLERS: (Caller & { credentials: (w: World, body: string | undefined) => 
     scheme: "signature",
     credentials: async (_, body) => ({ token: null, headers: { "x-mesh-signature": await sign(WEBHOOK_SECRET, body ?? "", T0) } }),
   },
+  // The carrier signs the URL it calls and the form's fields with Globex's auth token.
+  {
+    name: "carrier (Globex's account signs the URL and the form)",
+    role: "carrier",
+    scheme: "carrierSignature",
+    credentials: async (_, body, url) => ({
+      token: null,
+      headers: { "x-twilio-signature": await carrierSignature(CARRIER.authToken, url, Object.fromEntries(new URLSearchParams(body ?? ""))) },
+    }),
+  },
   { name: "peer", role: "peer", scheme: "bearer", credentials: () => ({ token: edgeEnv.PEER_SECRET! }) },
   { name: "partner", role: "partner", scheme: "bearer", credentials: (w) => ({ token: w.tokens.partner }) },
   { name: "agent (holding the callback)", role: "agent", scheme: "bearer", credentials: (w) => ({ token: w.tokens.agent }) },
@@ -59,8 +72,8 @@ const CALLERS: (Caller & { credentials: (w: World, body: string | undefined) => 
 ];
 
 /** Each path parameter the document may name, and its value: real ids, so that the roles let through reach the objects. */
-const PATH_PARAMETERS: Record<string, (w: World) => string> = {
-  providerId: () => "acme",
+const PATH_PARAMETERS: Record<string, (w: World, operationId: string) => string> = {
+  providerId: (_, operationId) => (operationId === "carrierStatusCallback" ? "globex" : "acme"),
   confirmation: (w) => w.confirmation,
   siteId: (w) => w.memberSiteId,
   subscriptionId: (w) => w.subscriptionId,
@@ -69,6 +82,7 @@ const PATH_PARAMETERS: Record<string, (w: World) => string> = {
 };
 
 async function setup(): Promise<World> {
+  await registerAcme({ id: "globex", carrier: CARRIER });
   await registerAcme({ webhook: { url: "https://pbx.acme.example/dial", secret: WEBHOOK_SECRET } });
   await staff("austin", "ana", { appliance_repair: 4 });
   const { body: callback } = await requestCallback();
@@ -130,13 +144,14 @@ describe("the edge's role × route matrix, from the /openapi.json it serves", ()
     it(operation.label, async () => {
       expect(unknowns(operation, CALLERS), `${operation.label}: the matrix cannot judge it`).toEqual([]);
       const world = await setup();
-      const path = fillPath(operation, Object.fromEntries(Object.entries(PATH_PARAMETERS).map(([name, fill]) => [name, fill(world)])));
+      const filled = Object.entries(PATH_PARAMETERS).map(([name, fill]) => [name, fill(world, operation.op.operationId ?? "")]);
+      const path = fillPath(operation, Object.fromEntries(filled));
       // Every body is empty: a 400 is an answer like any other to a role let through; a route knows its caller first.
       const given = "requestBody" in operation.op ? {} : undefined;
       const body = given === undefined ? undefined : JSON.stringify(given);
       const wrong: string[] = [];
       for (const caller of CALLERS) {
-        const answer = await send(operation.method.toUpperCase(), path, body, await caller.credentials(world, body));
+        const answer = await send(operation.method.toUpperCase(), path, body, await caller.credentials(world, body, `https://edge.test${path}`));
         const problem = misjudged(operation, caller, answer, contract);
         if (problem) wrong.push(problem);
       }

@@ -43,7 +43,8 @@ function shell(title: string, script: string): string {
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
-function demoPage(providerId: string, edge: string): string {
+/** A provider's page as a host embeds the widget: the demo, or the customer's own callback (a message's link). */
+function widgetPage(providerId: string, edge: string, heading: string, lead: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -59,8 +60,8 @@ function demoPage(providerId: string, edge: string): string {
 <body>
 <header><strong>${escape(providerId)}</strong> — customer care</header>
 <main>
-<h1>Talk to us</h1>
-<p>No hold music: tell us what it is about and we call you back at a time that suits you.</p>
+<h1>${escape(heading)}</h1>
+<p>${escape(lead)}</p>
 <callback-widget provider="${escape(providerId)}" api="${escape(edge)}"></callback-widget>
 </main>
 <script src="${escape(edge)}/widget.js" defer></script>
@@ -78,5 +79,14 @@ export const pages = new Hono<EdgeApp>()
     const providerId = c.req.query("provider") ?? "";
     if (!PROVIDER_ID.test(providerId)) throw new ApiError(400, "invalid_request", "name a provider: /demo/widget?provider=<id>");
     const edge = (c.env.PUBLIC_URL ?? new URL(c.req.url).origin).replace(/\/+$/, "");
-    return c.html(demoPage(providerId, edge), 200, { "content-security-policy": csp(` ${edge}`, ` ${edge}`) });
+    const page = widgetPage(providerId, edge, "Talk to us", "No hold music: tell us what it is about and we call you back at a time that suits you.");
+    return c.html(page, 200, { "content-security-policy": csp(` ${edge}`, ` ${edge}`) });
+  })
+  // Where a confirmation or reminder links: the callback, named in the fragment (#confirmation=…&verifier=…), followed live.
+  .get("/callback", (c) => {
+    const providerId = c.req.query("provider") ?? "";
+    if (!PROVIDER_ID.test(providerId)) throw new ApiError(400, "invalid_request", "name a provider: /callback?provider=<id>");
+    const edge = (c.env.PUBLIC_URL ?? new URL(c.req.url).origin).replace(/\/+$/, "");
+    const page = widgetPage(providerId, edge, "Your callback", "Where your callback stands; you can cancel it here.");
+    return c.html(page, 200, { "content-security-policy": csp(` ${edge}`, ` ${edge}`), "referrer-policy": "no-referrer" });
   });

@@ -2,12 +2,16 @@
 // accepts dial requests and lets the test read what it was sent. A test double of
 // a third party, not part of the product. It keeps every call its worker sees, across
 // the tests of a file: a test picks its own out (by confirmation), never by position.
+import { carrier } from "./carrier.js";
+
 const calls = [];
 // Receivers that answer 503 until healed (webhook tests): a host that starts with "flaky.".
 const healed = new Set();
 export default {
   async fetch(request) {
     const url = new URL(request.url);
+    // A carrier's REST API (carrier.js), and its test controls.
+    if (url.hostname.endsWith("carrier.test")) return carrier(request);
     if (request.method === "POST" && url.pathname === "/_heal") {
       healed.add(url.searchParams.get("host"));
       return new Response(null, { status: 204 });
