@@ -166,6 +166,7 @@ describe.skipIf(skipReason !== null)(`the pages in chromium${skipReason ? ` (ski
   });
 
   it("the link in a customer's confirmation opens their callback, which they can cancel there", async () => {
+    const hoursAhead = (from: number, to: number) => ({ start: new Date(Date.now() + from * 3_600_000).toISOString(), end: new Date(Date.now() + to * 3_600_000).toISOString() });
     const provider = await acmeAllDay("acme-links");
     expect((await call(mesh.urls.edge, "POST", "/v1/providers", provider, admin())).status).toBe(201);
     const offer = await call(mesh.urls.edge, "POST", "/v1/interactions", { providerId: "acme-links", user: { id: "links-user" } });
@@ -173,7 +174,8 @@ describe.skipIf(skipReason !== null)(`the pages in chromium${skipReason ? ` (ski
       mesh.urls.edge,
       "POST",
       "/v1/callbacks",
-      { indicia: offer.body.token, when: { asap: true }, media: ["voice", "sms"], contact: { phone: "+15125550142" }, reason: "the dryer will not start" },
+      // Hours ahead: an agent free now (the first test's) must not be calling before the customer opens the link.
+      { indicia: offer.body.token, when: hoursAhead(3, 4), media: ["voice", "sms"], contact: { phone: "+15125550142" }, reason: "the dryer will not start" },
       { "idempotency-key": "links-test-callback-1" },
     );
     expect(asked.status, asked.text).toBe(201);
