@@ -14,6 +14,12 @@ import { canMove, isFinal } from "./lifecycle.ts";
 import { callbackView, customerDetail, type AttemptRow, type CallbackRow, type CallbackView, type EventView } from "./views.ts";
 import type { CallbackStatus } from "../../federation/wire/vocabulary.ts";
 
+/** What an event's listeners read of its callback. */
+export type NotedRow = Pick<
+  CallbackRow,
+  "confirmation" | "status" | "site_id" | "agent_id" | "scheduled_for_ms" | "channel" | "media" | "contact" | "notify"
+>;
+
 export class CallbackStore {
   constructor(
     private readonly c: CloudContext,
@@ -86,13 +92,14 @@ export class CallbackStore {
       VALUES (${callbackId}, ${atMs}, ${type}, ${JSON.stringify(detail)}) RETURNING seq`.one();
     // Live events carry the customer's view of the detail, whoever listens.
     this.streams.publish(callbackId, seq, () => ({ at: iso(atMs), type, detail: customerDetail(detail) }));
-    const held = this.c.sql<Pick<CallbackRow, "confirmation" | "status" | "site_id" | "agent_id">>`SELECT confirmation, status, site_id, agent_id
+    // One read of the row for everyone who hears of the event (desks, webhooks, the customer's messages).
+    const held = this.c.sql<NotedRow>`SELECT confirmation, status, site_id, agent_id, scheduled_for_ms, channel, media, contact, notify
       FROM callbacks WHERE id = ${callbackId}`.toArray()[0];
     if (held?.site_id && held.agent_id) this.desks.note(held.site_id, held.agent_id, { confirmation: held.confirmation, type, status: held.status, atMs });
     // Integrators hear what the customer may: the customer's view of the detail.
     if (held) this.hooks.note(seq, callbackId, held.confirmation, held.status, type, atMs, customerDetail(detail));
     // What the customer is owed by message (a confirmation, a reminder) follows each event, in its write.
-    if (held) this.notices.note(callbackId, type);
+    if (held) this.notices.note(callbackId, type, held);
   }
 
   /** The callback is about to leave its agent (moved to another, or given up): that agent's desk hears of it. */

@@ -43,14 +43,12 @@ export class Notices {
     return this.provider.get()?.registration.notices ?? DEFAULT_NOTICES;
   }
 
-  /** Called inside each event's write: what the callback now owes its customer. */
-  note(callbackId: string, type: string): void {
+  /** Called inside each event's write, with the row the event's store read: what the callback now owes its customer. */
+  note(callbackId: string, type: string, cb: Pick<CallbackRow, "status" | "scheduled_for_ms" | "channel" | "media" | "contact" | "notify">): void {
     if (OWN_EVENTS.has(type)) return;
     const settings = this.settings();
     if (!settings.confirmation && settings.reminderMinutes === 0) return;
-    const cb = this.c.sql<Pick<CallbackRow, "status" | "scheduled_for_ms" | "channel" | "media" | "contact" | "notify">>`SELECT status,
-      scheduled_for_ms, channel, media, contact, notify FROM callbacks WHERE id = ${callbackId}`.toArray()[0];
-    if (!cb || !this.addressOf(cb)) return;
+    if (!this.addressOf(cb)) return;
     const now = this.c.now();
     if (settings.confirmation && (type === "scheduled" || type === "waiting")) {
       this.c.sql`INSERT INTO notices (callback_id, kind, due_at_ms) VALUES (${callbackId}, 'confirmation', ${now}) ON CONFLICT DO NOTHING`;
