@@ -34,7 +34,7 @@ export const noticeRequestSchema = z
     channel: z.enum(["sms", "email"]),
     to: z.string().meta({ description: "The customer's phone number (E.164) or email address" }),
     from: z.string().meta({ description: "The provider's endpoint for the channel" }),
-    message: z.string().meta({ description: "What the customer reads, with the link to see or cancel the callback" }),
+    message: z.string().meta({ description: "What the customer reads, with the link to see, move or cancel the callback" }),
   })
   .meta({ id: "NoticeRequest", description: "A confirmation or reminder to send the customer by SMS or email." });
 export type NoticeRequest = z.infer<typeof noticeRequestSchema>;

@@ -70,7 +70,7 @@ export function callTime(atMs: number, timeZone: string): string {
   return `at ${part({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" })} on ${part({ weekday: "short", day: "numeric", month: "short" })} (${zone})`;
 }
 
-/** What a notice says: who, when, the reference, and the link to see or cancel the callback (the page cannot move it yet). */
+/** What a notice says: who, when, the reference, and the link to see, move or cancel the callback. */
 export function noticeText(input: {
   kind: NoticeKind;
   providerName: string;
@@ -82,10 +82,10 @@ export function noticeText(input: {
   const when = input.scheduledForMs === null ? null : callTime(input.scheduledForMs, input.timeZone);
   const ref = `(ref ${input.confirmation})`;
   if (input.kind === "reminder") {
-    return `${input.providerName}: a reminder, we will call you ${when ?? "soon"} ${ref}. To see or cancel it: ${input.link}`;
+    return `${input.providerName}: a reminder, we will call you ${when ?? "soon"} ${ref}. To see, move or cancel it: ${input.link}`;
   }
   const promise = when ? `we will call you ${when}` : "we have your request and will call you as soon as someone is free";
-  return `${input.providerName}: ${promise} ${ref}. To see or cancel it: ${input.link}`;
+  return `${input.providerName}: ${promise} ${ref}. To see, move or cancel it: ${input.link}`;
 }
 
 /** The page where the customer follows the callback: the verifier rides in the fragment, so no server log ever sees it. */

@@ -239,7 +239,7 @@ const noticesSchema = z
       .default(60)
       .meta({ description: "How long before the call the reminder goes; 0 sends none (default 60)" }),
   })
-  .meta({ description: "Messages to the customer by SMS or email, as they chose: a confirmation and a reminder, each with a link to see or cancel the callback" });
+  .meta({ description: "Messages to the customer by SMS or email, as they chose: a confirmation and a reminder, each with a link to see, move or cancel the callback" });
 
 /** What the directory shows of the provider (GET /v1/directory, the MCP tool find_provider). */
 const directorySchema = z

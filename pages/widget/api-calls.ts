@@ -68,6 +68,7 @@ export function requester(api: string): (body: Choice & { indicia: string; reaso
 // statusUrl is absolute and carries the verifier.
 export const getStatus = (statusUrl: string, signal?: AbortSignal) => callApi<StatusView>("", statusUrl, { signal });
 export const cancelCallback = (statusUrl: string) => callApi<StatusView>("", statusUrl, { method: "DELETE" });
+export const moveCallback = (statusUrl: string, when: Choice["when"]) => callApi<StatusView>("", statusUrl, { method: "PATCH", body: { when } });
 
 /** What to tell the customer of a failure: the edge's message, or ours for an overload or no connection. */
 export function errorText(err: unknown, t: Messages): string {

@@ -6,7 +6,7 @@ import { Component } from "preact";
 import { ApiError } from "../shared/api.ts";
 import { ask } from "./ask.tsx";
 import {
-  cancelCallback, errorText, getOffer, getProvider, requester,
+  cancelCallback, errorText, getOffer, getProvider, moveCallback, requester,
   type Channel, type Choice, type Offer, type Provider, type Receipt, type StatusView,
 } from "./api-calls.ts";
 import { WIDGET_COUNTRIES } from "./countries.ts";
@@ -40,6 +40,9 @@ export interface State {
   /** The callback asked for (a receipt, or what a reload kept), and its latest status. */
   tracking: (Tracking & Partial<Receipt>) | null;
   view: StatusView | null;
+  /** A move under way: the fresh offer whose slots the customer picks from, and the pick ("" for as soon as possible). */
+  moving: Offer | null;
+  moveStart: string;
 }
 
 const stepOf = (s: State) => (!s.provider ? 0 : s.tracking ? 3 : s.offer ? 2 : 1);
@@ -59,6 +62,8 @@ export class App extends Component<Props, State> {
     // A message's link names the callback; else this tab's session may hold one.
     tracking: trackingFromLink(this.props.provider, this.props.api) ?? loadTracking(this.props.provider),
     view: null,
+    moving: null,
+    moveStart: "",
   };
   // Set by render from the attribute, the browser and the provider; read by the step views and the actions.
   t: Messages = MESSAGES.en;
@@ -125,11 +130,27 @@ export class App extends Component<Props, State> {
     if (url) void this.act(async () => this.show(await cancelCallback(url)));
   };
 
+  /** The free slots now: the customer's reason is not asked again (a linked page never had it), the callback keeps its own. */
+  startMove = (): void => {
+    void this.act(async () => this.set({ moving: await getOffer(this.props.api, this.props.provider, userId(), ""), moveStart: "" }));
+  };
+
+  move = (when: Choice["when"]): void => {
+    const url = this.state.tracking?.statusUrl;
+    if (url)
+      void this.act(async () => {
+        this.show(await moveCallback(url, when));
+        this.set({ moving: null });
+      });
+  };
+
+  keep = (): void => this.set({ moving: null, error: "" });
+
   another = (): void => {
     this.acted = true;
     saveTracking(this.props.provider, null);
     this.props.host.removeAttribute("data-status");
-    this.set({ tracking: null, view: null, offer: null, reason: "", error: "" });
+    this.set({ tracking: null, view: null, offer: null, moving: null, reason: "", error: "" });
   };
 
   /** A status from the edge: shown, mirrored on the host, and announced to the page when it changed. */

@@ -5,15 +5,15 @@ import { WIDGET_COUNTRIES } from "./countries.ts";
 import { valueOf } from "./dom.ts";
 import { describeWait } from "./i18n.ts";
 import { checkPhone, countryOptions } from "./phone.ts";
-import { browserTimeZone, formatInstant, formatSlot } from "./time.ts";
+import { browserTimeZone, formatInstant } from "./time.ts";
+import { freeSlots, radio, whenChoices } from "./when.tsx";
 
 export function offerForm(app: App) {
   const { t, locale, state: s } = app;
   const offer = s.offer!;
   const zone = browserTimeZone();
-  const free = offer.slots.filter((slot) => slot.capacity > 0);
   // A renewed offer may lack the slot or channel picked before: then its first choice.
-  const slot = free.find((f) => f.start === s.start);
+  const { free, slot } = freeSlots(offer.slots, s.start);
   const channel = s.channel && offer.channels.includes(s.channel) ? s.channel : offer.channels[0];
   const byEmail = channel === "email";
   const check = checkPhone(s.phone, s.country, metadata);
@@ -31,26 +31,12 @@ export function offerForm(app: App) {
         contact: byEmail ? { email: s.email } : { phone: check.ok ? check.e164 : "" },
       });
   };
-  const radio = (name: string, checked: boolean, label: string, pick: () => void) => (
-    <label class="opt">
-      <input type="radio" name={name} checked={checked} onChange={pick} />
-      {label}
-    </label>
-  );
-
   return (
     <form key="offer" onSubmit={submit}>
       <h2 tabIndex={-1}>{t.offerTitle}</h2>
       {/* Closed: the wait is until the opening, better said as its time. */}
       <p>{offer.opensAt ? t.opensAt(formatInstant(offer.opensAt, locale, zone)) : describeWait(offer.estimatedWaitSeconds, t)}</p>
-      <fieldset>
-        <legend>{t.when}</legend>
-        <p class="note">{t.zone(zone)}</p>
-        <div class="slots">
-          {radio("when", !slot, t.asap, () => app.set({ start: "" }))}
-          {free.map((f) => radio("when", f === slot, formatSlot(f, locale, zone), () => app.set({ start: f.start })))}
-        </div>
-      </fieldset>
+      {whenChoices(app, free, slot, (start) => app.set({ start }))}
       <fieldset>
         <legend>{t.how}</legend>
         {offer.channels.map((c) => radio("channel", c === channel, t.channels[c], () => app.set({ channel: c })))}

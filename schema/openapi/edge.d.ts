@@ -869,7 +869,7 @@ export interface components {
             to: string;
             /** @description The provider's endpoint for the channel */
             from: string;
-            /** @description What the customer reads, with the link to see or cancel the callback */
+            /** @description What the customer reads, with the link to see, move or cancel the callback */
             message: string;
         };
         ProgressReport: {
@@ -997,7 +997,7 @@ export interface components {
             limits?: components["schemas"]["IntakeLimits"];
             /** @description Languages the provider serves customers in, most used first (default ["en"]); its widget speaks the first it also knows. */
             languages?: string[];
-            /** @description Messages to the customer by SMS or email, as they chose: a confirmation and a reminder, each with a link to see or cancel the callback */
+            /** @description Messages to the customer by SMS or email, as they chose: a confirmation and a reminder, each with a link to see, move or cancel the callback */
             notices?: {
                 /**
                  * @description Send a confirmation once the callback is planned (default true)
@@ -1761,7 +1761,7 @@ export interface operations {
                     limits?: components["schemas"]["IntakeLimits"];
                     /** @description Languages the provider serves customers in, most used first (default ["en"]); its widget speaks the first it also knows. */
                     languages?: string[];
-                    /** @description Messages to the customer by SMS or email, as they chose: a confirmation and a reminder, each with a link to see or cancel the callback */
+                    /** @description Messages to the customer by SMS or email, as they chose: a confirmation and a reminder, each with a link to see, move or cancel the callback */
                     notices?: {
                         /**
                          * @description Send a confirmation once the callback is planned (default true)

@@ -165,7 +165,7 @@ describe.skipIf(skipReason !== null)(`the pages in chromium${skipReason ? ` (ski
     expect(deskTrouble).toEqual([]);
   });
 
-  it("the link in a customer's confirmation opens their callback, which they can cancel there", async () => {
+  it("the link in a customer's confirmation opens their callback, which they can move and cancel there", async () => {
     const hoursAhead = (from: number, to: number) => ({ start: new Date(Date.now() + from * 3_600_000).toISOString(), end: new Date(Date.now() + to * 3_600_000).toISOString() });
     const provider = await acmeAllDay("acme-links");
     expect((await call(mesh.urls.edge, "POST", "/v1/providers", provider, admin())).status).toBe(201);
@@ -193,6 +193,25 @@ describe.skipIf(skipReason !== null)(`the pages in chromium${skipReason ? ` (ski
     expect(((await shown.textContent()) ?? "").trim()).toBe(confirmation);
     // The verifier is taken from the address bar, so it is not left in the history for whoever uses the browser next.
     expect(new URL(page.url()).hash).toBe("");
+
+    // They move it to the last free slot of a fresh offer: the edge holds an agent then, and the page says so.
+    const planned = (await page.getByTestId("planned").textContent()) ?? "";
+    await page.getByRole("button", { name: "Change time" }).click();
+    const last = page.getByRole("radio").last();
+    await last.waitFor();
+    const start = await last.getAttribute("value");
+    expect(start).not.toBe("asap");
+    await last.check();
+    await page.getByRole("button", { name: "Move callback" }).click();
+    await expect.poll(() => page.getByTestId("planned").textContent(), { message: trouble.join("\n") }).not.toBe(planned);
+    const moved = (await call(mesh.urls.edge, "GET", `/v1/callbacks/${confirmation}`, undefined, admin())).body as {
+      status: string; window: { start: string }; history: { type: string }[];
+    };
+    expect(moved.status).toBe("scheduled");
+    expect(moved.window.start).toBe(start);
+    expect(moved.history.map((e) => e.type)).toContain("rescheduled");
+    expect(await page.getByRole("button", { name: "Move callback" }).count()).toBe(0);
+
     await page.getByRole("button", { name: "Cancel callback" }).click();
     await expect.poll(() => page.locator("callback-widget").getAttribute("data-status"), { timeout: 10_000 }).toBe("cancelled");
     expect((await call(mesh.urls.edge, "GET", `/v1/callbacks/${confirmation}`, undefined, admin())).body.status).toBe("cancelled");

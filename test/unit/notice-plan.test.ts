@@ -52,8 +52,8 @@ describe("what a message says", () => {
     const link = manageLink("https://edge.example/", "acme", "A1B2-C3D4", "v/+=");
     expect(link).toBe("https://edge.example/callback?provider=acme#confirmation=A1B2-C3D4&verifier=v%2F%2B%3D");
     const waiting = noticeText({ kind: "confirmation", providerName: "Acme", confirmation: "A1B2-C3D4", scheduledForMs: null, timeZone: "America/Chicago", link });
-    expect(waiting).toBe(`Acme: we have your request and will call you as soon as someone is free (ref A1B2-C3D4). To see or cancel it: ${link}`);
+    expect(waiting).toBe(`Acme: we have your request and will call you as soon as someone is free (ref A1B2-C3D4). To see, move or cancel it: ${link}`);
     const reminder = noticeText({ kind: "reminder", providerName: "Acme", confirmation: "A1B2-C3D4", scheduledForMs: INSTANTS.chicagoWednesdayMorning, timeZone: "America/Chicago", link });
-    expect(reminder).toMatch(/^Acme: a reminder, we will call you at 10:00 on Wed .+ \(ref A1B2-C3D4\)\. To see or cancel it: https:/);
+    expect(reminder).toMatch(/^Acme: a reminder, we will call you at 10:00 on Wed .+ \(ref A1B2-C3D4\)\. To see, move or cancel it: https:/);
   });
 });
