@@ -57,6 +57,8 @@ export interface CloudContext {
 
 /** How soon an unplanned callback is planned again. */
 export const REPLAN_INTERVAL_MS = 60_000;
+/** How soon a dial whose answer never came (the object died waiting for it) is asked again, with its own key. */
+export const DIAL_ANSWER_MS = 10_000;
 /** How long a dial with no progress report counts as under way. */
 export const PROGRESS_TIMEOUT_MS = 2 * 60_000;
 /** Callbacks handled per alarm run; the alarm re-arms at once for the rest. */

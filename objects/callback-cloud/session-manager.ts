@@ -13,6 +13,7 @@ import {
   forEachLimited,
   iso,
   PREPARE_CONCURRENCY,
+  DIAL_ANSWER_MS,
   PROGRESS_TIMEOUT_MS,
   REPLAN_INTERVAL_MS,
   type CloudContext,
@@ -151,7 +152,8 @@ export class SessionManager {
         const key = `${cb.id}:${n}`;
         const startedAt = Math.max(now, cb.scheduled_for_ms ?? now);
         this.c.sql`INSERT INTO attempts (idempotency_key, callback_id, n, channel, started_at_ms) VALUES (${key}, ${cb.id}, ${n}, ${cb.channel}, ${startedAt})`;
-        this.store.move(cb, "dialing", { due: startedAt + PROGRESS_TIMEOUT_MS }, "dialing", { attempt: n, channel: cb.channel });
+        // Due again soon: should this object die before the dial is answered, the alarm asks again with the same key.
+        this.store.move(cb, "dialing", { due: startedAt + DIAL_ANSWER_MS }, "dialing", { attempt: n, channel: cb.channel });
         batch.push({
           cb,
           attempt: { idempotency_key: key, callback_id: cb.id, n, channel: cb.channel, started_at_ms: startedAt, outcome: null, ended_at_ms: null, issued_at_ms: null },
@@ -180,7 +182,15 @@ export class SessionManager {
       this.c.sql`UPDATE attempts SET issued_at_ms = coalesce(issued_at_ms, ${issuedAt}) WHERE idempotency_key = ${attempt.idempotency_key}`;
       const result = results[i];
       if (result?.outcome) await this.applyOutcome(this.store.mustGet(cb.id), attempt, result.outcome, issuedAt);
+      else this.awaitProgress(cb.id, attempt, issuedAt);
     }
+  }
+
+  /** A dial taken, its outcome to be reported later: due again only when its report is overdue. */
+  private awaitProgress(callbackId: string, attempt: AttemptRow, issuedAt: number): void {
+    this.c.sql`UPDATE callbacks SET due_at_ms = ${issuedAt + PROGRESS_TIMEOUT_MS}
+      WHERE id = ${callbackId} AND status = 'dialing'
+        AND NOT EXISTS (SELECT 1 FROM attempts WHERE callback_id = ${callbackId} AND n > ${attempt.n})`;
   }
 
   /** The alarm found a dial under way: ask again with the same key (never a second call), or time it out. */
@@ -190,7 +200,8 @@ export class SessionManager {
       this.c.sql`UPDATE callbacks SET due_at_ms = NULL WHERE id = ${cb.id}`;
       return;
     }
-    if (now - last.started_at_ms >= PROGRESS_TIMEOUT_MS && reportsLater(this.provider.get()?.registration)) {
+    // A dial never answered (the object died waiting) is asked again whatever the time: only its answer says whether it was made.
+    if (last.issued_at_ms !== null && now - last.issued_at_ms >= PROGRESS_TIMEOUT_MS && reportsLater(this.provider.get()?.registration)) {
       return this.applyOutcome(cb, last, "failed", now);
     }
     return this.dial(cb, last, now);
@@ -202,6 +213,7 @@ export class SessionManager {
     const result = await this.mediaServer().dial(this.dialRequest(this.provider.must().registration, cb, attempt));
     this.c.sql`UPDATE attempts SET issued_at_ms = coalesce(issued_at_ms, ${issuedAt}) WHERE idempotency_key = ${attempt.idempotency_key}`;
     if (result.outcome !== null) await this.applyOutcome(this.store.mustGet(cb.id), attempt, result.outcome, now);
+    else this.awaitProgress(cb.id, attempt, attempt.issued_at_ms ?? issuedAt);
   }
 
   private dialRequest(reg: ProviderRegistration, cb: CallbackRow, attempt: AttemptRow): DialRequest {

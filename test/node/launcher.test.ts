@@ -15,7 +15,7 @@ import { parseOptions, planWorkers, UsageError } from "../../federation/node/lau
 import { checkPorts, PortError } from "../../federation/node/launcher/ports.ts";
 import { loadSecrets } from "../../federation/node/launcher/secrets.ts";
 import { eventually, launchMesh, type LaunchedMesh } from "./mesh-client.ts";
-import { runtimeHolding } from "./processes.ts";
+import { runtimeHolding } from "../../chaos/processes.ts";
 import { PORTS } from "./ports.ts";
 
 const HOST = "127.0.0.1";

@@ -20,7 +20,7 @@ import { REPO_ROOT } from "../../federation/node/launcher/options.ts";
 import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS } from "../../bench/lib/chromium.ts";
 import { acmeAllDay, call, eventually, freshMesh } from "./mesh-client.ts";
-import { runtimeHolding } from "./processes.ts";
+import { runtimeHolding } from "../../chaos/processes.ts";
 import { PORTS } from "./ports.ts";
 
 const skipReason = browserSkipReason("pages.test.ts");

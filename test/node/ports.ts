@@ -20,4 +20,7 @@ export const PORTS = {
   partner: { edge: 26787, site: 26801 },
   mcp: { edge: 27787, site: 27801 },
   webhooks: { edge: 20787, site: 20801, receiver: 20780 },
+  chaosEdge: { edge: 17787, site: 17801, telephony: 17780 },
+  chaosSites: { edge: 16787, site: 16801 },
+  chaosRestart: { edge: 15787, site: 15801 },
 } as const;

@@ -42,6 +42,8 @@ export interface Mesh {
   stop(): Promise<void>;
   /** Disposes one site's Worker alone, as if that contact center went dark (its peer lives on). */
   stopSite(siteId: string): Promise<void>;
+  /** Starts a stopped site's Worker again on its state and port, resolving once it answers /healthz. */
+  startSite(siteId: string): Promise<void>;
   /** Each Worker's federation peer, by id (`edge` or the siteId); empty with `peers: false`. */
   peers: Map<string, MeshMemberProcess>;
   /** Stops one member's peer alone (its Worker lives on). */
@@ -165,6 +167,13 @@ export async function startMesh(options: MeshOptions, hooks: MeshHooks = {}): Pr
       if (!member) throw new Error(`no running peer "${id}"`);
       peers.delete(id);
       await member.stop();
+    },
+    async startSite(siteId) {
+      const worker = plan.find((w) => w.id === siteId && w.kind === "site");
+      if (!worker) throw new Error(`no site "${siteId}"`);
+      if (running.has(siteId)) throw new Error(`site "${siteId}" is running`);
+      await restart(worker);
+      supervisor?.resumed(siteId);
     },
     async stopSite(siteId) {
       const dev = running.get(siteId);

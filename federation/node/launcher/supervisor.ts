@@ -45,6 +45,8 @@ export interface Supervisor {
   status(): WorkerStatus[];
   /** A Worker stopped on purpose (stopSite): not checked, not restarted. */
   stopped(id: string): void;
+  /** A Worker stopped on purpose is running again: checked from now on. */
+  resumed(id: string): void;
   /** Ends every check; a restart under way finishes. */
   stop(): void;
 }
@@ -112,6 +114,10 @@ export function supervise(
     stopped(id) {
       const state = states.get(id);
       if (state) state.health = "stopped";
+    },
+    resumed(id) {
+      const state = states.get(id);
+      if (state?.health === "stopped") Object.assign(state, { health: "running", failures: 0 });
     },
     stop() {
       ended = true;

@@ -194,6 +194,8 @@ export type Callback = {
   skill: Maybe<SkillNeed>;
   priority: Scalars['Int']['output'];
   agentRef: Maybe<AgentRef>;
+  /** The reservation at agentRef's site that holds the agent for it: ops and admin only (null for a partner). */
+  reservationId: Maybe<Scalars['ID']['output']>;
   attempts: Array<Attempt>;
   /** The newest `first` changes (at most 200), oldest first. */
   history: Array<Event>;
@@ -691,6 +693,7 @@ export type CallbackResolvers<ContextType = GatewayContext, ParentType extends R
   skill?: Resolver<Maybe<ResolversTypes['SkillNeed']>, ParentType, ContextType>;
   priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   agentRef?: Resolver<Maybe<ResolversTypes['AgentRef']>, ParentType, ContextType>;
+  reservationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   attempts?: Resolver<Array<ResolversTypes['Attempt']>, ParentType, ContextType>;
   history?: Resolver<Array<ResolversTypes['Event']>, ParentType, ContextType, RequireFields<CallbackHistoryArgs, 'first'>>;
   answer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

@@ -287,6 +287,7 @@ export const resolvers: Resolvers = {
     intent: (cb) => intentAnalysis(JSON.parse(cb.intent) as StoredAnalysis),
     skill: (cb) => (cb.skill ? { name: cb.skill, level: cb.skillLevel } : null),
     agentRef: (cb) => (cb.siteId && cb.agentId ? { id: cb.agentId, siteId: cb.siteId } : null),
+    reservationId: (cb, _, ctx) => (isStaff(ctx) ? cb.reservationId : null),
     attempts: (cb) =>
       cb.attempts.map((a) => ({
         n: a.n,

@@ -1,0 +1,92 @@
+/**
+ * A site's runtime killed while the cloud reserves at it and while it confirms (claims)
+ * an agent; a site's Worker gone for long enough to be declared down, then back; a site's
+ * peer gone while its Worker lives. After each, every accepted callback must be planned
+ * with a hold of its own, or called, and no hold may be left behind at any site.
+ */
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Mesh } from "../../federation/node/launcher/mesh.ts";
+import { judge } from "../../chaos/ledger.ts";
+import { killRuntime, whenAnswering } from "../../chaos/processes.ts";
+import { callbackAsOps, customerPhone, heardAvailable, heartbeats, requestCallback, seedAgents, type When } from "../../chaos/traffic.ts";
+import { acmeAllDay, call, eventually, freshMesh } from "../node/mesh-client.ts";
+import { PORTS } from "../node/ports.ts";
+
+let mesh: Mesh;
+let stop: () => Promise<void>;
+const accepted: string[] = [];
+const desks: { site: string; id: string }[] = [];
+let beating: { stop(): void } | undefined;
+const address = () => ({ edge: mesh.urls.edge, sites: mesh.urls.sites, adminToken: mesh.adminToken });
+const statusOf = (confirmation: string) => callbackAsOps(mesh.urls.edge, mesh.adminToken, confirmation);
+
+beforeAll(async () => {
+  ({ mesh, stop } = await freshMesh("chaos-sites", PORTS.chaosSites.edge, PORTS.chaosSites.site));
+  expect((await call(mesh.urls.edge, "POST", "/v1/providers", await acmeAllDay("chaos-sites"), { authorization: `Bearer ${mesh.adminToken}` })).status).toBe(201);
+  // Austin has the strongest repair agents, so the cloud reserves there first; Paris can take over.
+  desks.push(...(await seedAgents(mesh.urls.sites.austin!, mesh.adminToken, [0, 1, 2].map((i) => ({ id: `au${i}`, skills: { appliance_repair: 5 } })))));
+  desks.push(...(await seedAgents(mesh.urls.sites.paris!, mesh.adminToken, [0, 1, 2].map((i) => ({ id: `pa${i}`, skills: { appliance_repair: 3 } })))));
+  beating = heartbeats(mesh.adminToken, () => desks);
+  await eventually(() => heardAvailable(mesh.urls.edge, mesh.adminToken), (by) => by.austin === 3 && by.paris === 3);
+}, 90_000);
+
+afterAll(async () => {
+  beating?.stop();
+  await stop?.();
+});
+
+async function askMany(tag: string, whens: When[]): Promise<string[]> {
+  const answers = await Promise.all(
+    whens.map((when, i) =>
+      requestCallback(mesh.urls.edge, "chaos-sites", { user: `${tag}-${i}`, when, reason: "the dryer makes a loud banging noise", phone: customerPhone(accepted.length + i) }),
+    ),
+  );
+  for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(201);
+  const confirmations = answers.map((a) => a.confirmation!);
+  accepted.push(...confirmations);
+  return confirmations;
+}
+
+const siteOf = async (confirmation: string): Promise<string | null> => (await statusOf(confirmation)).agent?.siteId ?? null;
+
+describe("a site's runtime killed", () => {
+  it("while the cloud reserves at it: every callback ends with one hold, and none is left behind", async () => {
+    // Hours ahead, in slots of their own: they are planned now and called much later.
+    const asked = askMany("reserve", Array.from({ length: 8 }, (_, i): When => ({ fromNowMinutes: 120 + 30 * i, minutes: 30 })));
+    // The cloud plans from its alarm just after each answer: the first hold at Austin means the others are being made.
+    const first = await asked.then((cs) => eventually(() => Promise.all(cs.map(siteOf)), (sites) => sites.includes("austin"), 30_000).then(() => cs));
+    killRuntime(path.join(mesh.stateDir, "austin"));
+    await whenAnswering(mesh.urls.sites.austin!);
+    for (const c of first) await eventually(() => statusOf(c), (cb) => cb.status === "scheduled" && cb.agent != null, 60_000);
+    const { broken, ledger } = await judge(address(), accepted);
+    expect(broken).toEqual([]);
+    // Judged on every site's holds, one per callback.
+    expect(ledger.unreadSites).toEqual([]);
+    expect(ledger.reservations.filter((r) => r.status === "held")).toHaveLength(first.length);
+  });
+
+  it("while it confirms agents for calls due now: each is called once, by whoever could be confirmed", async () => {
+    const now = await askMany("claim", [{ asap: true }, { asap: true }, { asap: true }]);
+    killRuntime(path.join(mesh.stateDir, "austin"));
+    for (const c of now) await eventually(() => statusOf(c), (cb) => cb.status === "connected", 60_000);
+    const dials = (await call(mesh.urls.edge, "GET", "/v1/media/dials?limit=1000", undefined, { authorization: `Bearer ${mesh.adminToken}` })).body.dials as { confirmation: string }[];
+    for (const c of now) expect(dials.filter((d) => d.confirmation === c)).toHaveLength(1);
+    const { broken } = await judge(address(), accepted);
+    expect(broken).toEqual([]);
+  });
+});
+
+describe("a site's Worker gone", () => {
+  it("long enough to be down: its callbacks move, and once it is back it holds nothing for them", async () => {
+    const atAustin = [];
+    for (const c of accepted) if ((await statusOf(c)).status === "scheduled" && (await siteOf(c)) === "austin") atAustin.push(c);
+    expect(atAustin.length).toBeGreaterThan(0);
+    await mesh.stopSite("austin");
+    // Down once silent for four digests' time to live, then re-planned by the cloud's alarm.
+    for (const c of atAustin) await eventually(() => statusOf(c), (cb) => cb.agent?.siteId === "paris", 60_000);
+    await mesh.startSite("austin");
+    const { broken } = await judge(address(), accepted, { deadlineMs: 60_000 });
+    expect(broken).toEqual([]);
+  }, 150_000);
+});
