@@ -18,6 +18,8 @@ export interface LedgerCallback {
   attempts: { n: number; channel: string; outcome: string | null }[];
   /** When it last changed. */
   updatedAtMs: number;
+  /** Its newest changes, oldest first (the soak's figures read them; the invariants do not). */
+  history: { atMs: number; type: string; detail: Record<string, unknown> }[];
 }
 
 /** One idempotency key the media server was asked to dial (GET /v1/media/dials). */

@@ -17,19 +17,29 @@ const PAGE = 100;
 const TIMEOUT_MS = 10_000;
 
 async function post<T>(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (!res.ok || body.errors?.length || !body.data) throw new Error(`${url}: ${res.status} ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
-  return body.data;
+  for (let tries = 0; ; tries++) {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    // Ops reading often meet the edge's GraphQL budget: wait as told, as any client should.
+    if (res.status === 429 && tries < 5) {
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, Math.min(60, Number(res.headers.get("retry-after") ?? "5")) * 1000));
+      continue;
+    }
+    const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
+    if (!res.ok || body.errors?.length || !body.data) throw new Error(`${url}: ${res.status} ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
+    return body.data;
+  }
 }
 
-const CALLBACKS = `query($after: String) { callbacks(first: ${PAGE}, after: $after) {
-  nodes { confirmation status window { end } channel agentRef { id siteId } reservationId attempts { n channel outcome } updatedAt }
+// Histories cost the most of a page (the edge's GraphQL budget counts them): read only for the soak's figures, once.
+const callbacksQuery = (history: boolean) => `query($after: String) { callbacks(first: ${PAGE}, after: $after) {
+  nodes { confirmation status window { end } channel agentRef { id siteId } reservationId attempts { n channel outcome } updatedAt
+    ${history ? "history(first: 200) { at type detail }" : ""} }
   pageInfo { endCursor hasNextPage } } }`;
 
 interface CallbackNode {
@@ -41,16 +51,17 @@ interface CallbackNode {
   reservationId: string | null;
   attempts: { n: number; channel: string; outcome: string | null }[];
   updatedAt: string;
+  history?: { at: string; type: string; detail: Record<string, unknown> }[];
 }
 
-export async function readCallbacks(mesh: MeshAddress): Promise<LedgerCallback[]> {
+export async function readCallbacks(mesh: MeshAddress, withHistory = false): Promise<LedgerCallback[]> {
   const out: LedgerCallback[] = [];
   let after: string | null = null;
   for (;;) {
     const page: { callbacks: { nodes: CallbackNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } } = await post(
       `${mesh.edge}/graphql/cloud`,
       mesh.adminToken,
-      CALLBACKS,
+      callbacksQuery(withHistory),
       { after },
     );
     for (const n of page.callbacks.nodes) {
@@ -63,6 +74,7 @@ export async function readCallbacks(mesh: MeshAddress): Promise<LedgerCallback[]
         reservationId: n.reservationId,
         attempts: n.attempts.map((a) => ({ ...a, outcome: a.outcome?.toLowerCase() ?? null })),
         updatedAtMs: Date.parse(n.updatedAt),
+        history: (n.history ?? []).map((e) => ({ atMs: Date.parse(e.at), type: e.type, detail: e.detail })),
       });
     }
     if (!page.callbacks.pageInfo.hasNextPage || !page.callbacks.pageInfo.endCursor) return out;
@@ -164,6 +176,6 @@ export async function judge(
     const ledger = options.dials ? { ...read, dials: options.dials() } : read;
     const broken = violations(ledger, options.invariants);
     if (broken.length === 0 || Date.now() > until) return { ledger, broken };
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 2_000));
   }
 }

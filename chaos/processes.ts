@@ -76,3 +76,13 @@ export function killTree(pid: number): number[] {
   }
   return all;
 }
+
+/** A process's resident memory in bytes (VmRSS), or null once it is gone. */
+export function rssOf(pid: number): number | null {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb ? Number(kb) * 1024 : null;
+  } catch {
+    return null;
+  }
+}

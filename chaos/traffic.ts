@@ -3,6 +3,9 @@
  * the enterprise, agents put on a site's roster and logged in, customers asking for
  * callbacks at the one global endpoint. Plain HTTP over loopback, nothing in-process.
  */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { REPO_ROOT } from "../federation/node/launcher/options.ts";
 
 export interface Answer {
   status: number;
@@ -32,6 +35,16 @@ async function send(url: string, method: string, body: unknown, headers: Record<
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * One of the repository's example providers (examples/providers), open around the clock
+ * (so no run depends on the hour or the day), under another id and with rules changed.
+ */
+export async function exampleProvider(example: "acme" | "northstar", over: { id?: string; name?: string; rules?: Record<string, unknown> } = {}): Promise<Record<string, any>> {
+  const p = JSON.parse(await readFile(path.join(REPO_ROOT, "examples", "providers", `${example}.json`), "utf8"));
+  const allDay = Object.fromEntries(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => [d, [["00:00", "24:00"]]]));
+  return { ...p, ...(over.id ? { id: over.id } : {}), ...(over.name ? { name: over.name } : {}), rules: { ...p.rules, businessHours: allDay, holidays: [], ...over.rules } };
+}
 
 /** A customer's number: distinct per n (each number has its own hourly limit), never one the simulated media server scripts to fail (…0001–0004). */
 export const customerPhone = (n: number): string => `+1512555${1000 + (n % 9000)}`;

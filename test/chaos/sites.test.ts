@@ -90,3 +90,19 @@ describe("a site's Worker gone", () => {
     expect(broken).toEqual([]);
   }, 150_000);
 });
+
+describe("a site's peer gone while its Worker lives", () => {
+  it("leaves every callback held once, wherever the cloud moves it, and nothing held for it behind", async () => {
+    const later = await askMany("peerless", [{ fromNowMinutes: 400, minutes: 30 }, { fromNowMinutes: 430, minutes: 30 }]);
+    for (const c of later) await eventually(() => statusOf(c), (cb) => cb.status === "scheduled" && cb.agent != null, 60_000);
+    const member = async () =>
+      ((await call(mesh.urls.edge, "GET", "/v1/mesh", undefined, { authorization: `Bearer ${mesh.adminToken}` })).body.members as { siteId: string; health: string }[]).find(
+        (m) => m.siteId === "paris",
+      )!;
+    await mesh.stopPeer("paris");
+    // Paris's Worker answers, its gossip is gone: it ages out (stale, then down once silent four times its time to live).
+    await eventually(member, (m) => m.health !== "up", 30_000);
+    const { broken } = await judge(address(), accepted, { deadlineMs: 60_000 });
+    expect(broken).toEqual([]);
+  }, 120_000);
+});

@@ -5,7 +5,7 @@
  * the system hands out (`freePort`). All below 32768, where Linux's ephemeral range begins:
  * a port in that range can be taken at any moment by an outgoing connection or a peer
  * listening on port 0 (seen: the README test's 38802, held by something else in CI).
- * Benches use 29787 and up.
+ * Benches use 29787 and up; `npm run soak` 12787 and up.
  */
 export const PORTS = {
   bestAgent: { edge: 18687, site: 18701 },
@@ -23,4 +23,5 @@ export const PORTS = {
   chaosEdge: { edge: 17787, site: 17801, telephony: 17780 },
   chaosSites: { edge: 16787, site: 16801 },
   chaosRestart: { edge: 15787, site: 15801 },
+  chaosSoak: { edge: 11787, site: 11801 },
 } as const;
