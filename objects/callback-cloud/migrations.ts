@@ -156,6 +156,23 @@ export const CLOUD_MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX notices_due ON notices (due_at_ms) WHERE due_at_ms IS NOT NULL",
     ],
   },
+  {
+    version: 12,
+    name: "holds whose reservation answer was lost",
+    // A reserve the site may have made though its answer never came: asked again, and given back unless kept: hold-releases.ts.
+    up: [
+      `CREATE TABLE owed_sweeps (
+        callback_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        request TEXT NOT NULL,
+        until_ms INTEGER NOT NULL,
+        next_try_ms INTEGER NOT NULL,
+        tries INTEGER NOT NULL,
+        PRIMARY KEY (callback_id, site_id, request)
+      )`,
+      "CREATE INDEX owed_sweeps_by_next_try ON owed_sweeps (next_try_ms)",
+    ],
+  },
 ];
 
 /** The provider object's schema: the registration, its ordinal and its shard count. */

@@ -8,7 +8,7 @@
  */
 import type { MeshMember } from "../../federation/runtime/mesh-view.ts";
 import type { CallbackStore } from "./callback-store.ts";
-import type { HoldReleases } from "./hold-releases.ts";
+import { outcomeUnknown, type HoldReleases } from "./hold-releases.ts";
 import { ALARM_BATCH, CLAIM_LEAD_MS, forEachLimited, iso, PREPARE_CONCURRENCY, REPLAN_INTERVAL_MS, type CloudContext } from "./cloud-context.ts";
 import { canMove, isFinal, isTextChannel } from "./lifecycle.ts";
 import type { ProviderRecord } from "./provider-record.ts";
@@ -278,16 +278,20 @@ export class Planner {
       if (!m.to || m.releaseFirst) continue;
       const cb = this.store.mustGet(m.callbackId);
       if (cb.status !== "scheduled" || cb.claimed_at_ms !== null || cb.agent_id !== m.from.agentId) continue;
-      const answer = await this.c.sites.reserve(m.to.siteId, {
+      const request = {
         callbackId: cb.id,
         agentId: m.to.agentId,
         skill: cb.skill as string,
         channel: cb.channel,
         start: iso(m.to.startMs),
         end: iso(m.to.startMs + slotMs),
-      });
+      };
+      const answer = await this.c.sites.reserve(m.to.siteId, request);
       // Later moves may count on this one: stop at the first refusal.
-      if (!answer.ok) return;
+      if (!answer.ok) {
+        if (outcomeUnknown(answer)) this.releases.oweSweep(m.to.siteId, request, m.to.startMs + slotMs, now);
+        return;
+      }
       const oldReservation = cb.reservation_id;
       if (cb.site_id !== m.to.siteId || cb.agent_id !== answer.value.agentId) this.store.leaving(cb);
       this.c.sql`UPDATE callbacks SET site_id = ${m.to.siteId}, agent_id = ${answer.value.agentId}, reservation_id = ${answer.value.id},
@@ -312,15 +316,17 @@ export class Planner {
     refusals?: Refusal[],
   ): Promise<boolean> {
     for (const t of tries.slice(0, MAX_TRIES)) {
-      const answer = await this.c.sites.reserve(t.siteId, {
+      const request = {
         callbackId: cb.id,
         ...(t.agentId ? { agentId: t.agentId } : { choose: this.siteChoice(cb, t.siteId) }),
         skill: cb.skill as string,
         channel: cb.channel,
         start: iso(t.startMs),
         end: iso(t.startMs + slotMs),
-      });
+      };
+      const answer = await this.c.sites.reserve(t.siteId, request);
       if (!answer.ok) {
+        if (outcomeUnknown(answer)) this.releases.oweSweep(t.siteId, request, t.startMs + slotMs, now);
         // A site out of room says the view was wrong about that agent: the next round plans without it.
         const refused = refusalOf(t, { skill: cb.skill as string, channel: cb.channel }, slotMs, answer);
         if (refused) refusals?.push(refused);

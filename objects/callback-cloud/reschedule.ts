@@ -10,7 +10,7 @@ import { fail, ok, type Result } from "../shared/problem.ts";
 import type { AlarmSchedule } from "./alarm-schedule.ts";
 import type { CallbackStore } from "./callback-store.ts";
 import { CLAIM_LEAD_MS, iso, notFound, type Actor, type CloudContext } from "./cloud-context.ts";
-import type { HoldReleases } from "./hold-releases.ts";
+import { outcomeUnknown, type HoldReleases } from "./hold-releases.ts";
 import { requestedWindow } from "./intake.ts";
 import { isTextChannel } from "./lifecycle.ts";
 import { MAX_TRIES, type Planner } from "./planning.ts";
@@ -60,7 +60,7 @@ export class Rescheduler {
     for (const t of (await this.planner.placements(moved, now)).slice(0, MAX_TRIES)) {
       // At the site of its hold, the site swaps the two in one write; elsewhere the old one goes once the new one holds.
       const sameSite = cb.site_id === t.siteId && cb.reservation_id !== null;
-      const answer = await this.c.sites.reserve(t.siteId, {
+      const request = {
         callbackId: cb.id,
         agentId: t.agentId,
         skill: cb.skill as string,
@@ -68,8 +68,13 @@ export class Rescheduler {
         start: iso(t.startMs),
         end: iso(t.startMs + slotMs),
         ...(sameSite ? { replaces: cb.reservation_id as string } : {}),
-      });
-      if (!answer.ok) continue;
+      };
+      const answer = await this.c.sites.reserve(t.siteId, request);
+      if (!answer.ok) {
+        // A lost swap at the hold's own site is not swept: asked again, it would name the hold that may now be the callback's only one.
+        if (!sameSite && outcomeUnknown(answer)) this.releases.oweSweep(t.siteId, request, t.startMs + slotMs, now);
+        continue;
+      }
       const fresh = this.store.mustGet(cb.id);
       if (fresh.status !== cb.status || fresh.reservation_id !== cb.reservation_id || fresh.claimed_at_ms !== null) {
         // It changed while the sites were asked (cancelled, planned, called): the new hold is not needed. (At the

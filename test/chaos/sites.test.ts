@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { judge } from "../../chaos/ledger.ts";
-import { killRuntime, whenAnswering } from "../../chaos/processes.ts";
+import { killRuntime, runtimeHolding, whenAnswering } from "../../chaos/processes.ts";
 import { callbackAsOps, customerPhone, heardAvailable, heartbeats, requestCallback, seedAgents, type When } from "../../chaos/traffic.ts";
 import { acmeAllDay, call, eventually, freshMesh } from "../node/mesh-client.ts";
 import { PORTS } from "../node/ports.ts";
@@ -19,6 +19,7 @@ const accepted: string[] = [];
 const desks: { site: string; id: string }[] = [];
 let beating: { stop(): void } | undefined;
 const address = () => ({ edge: mesh.urls.edge, sites: mesh.urls.sites, adminToken: mesh.adminToken });
+const admin = () => ({ authorization: `Bearer ${mesh.adminToken}` });
 const statusOf = (confirmation: string) => callbackAsOps(mesh.urls.edge, mesh.adminToken, confirmation);
 
 beforeAll(async () => {
@@ -72,6 +73,29 @@ describe("a site's runtime killed", () => {
     for (const c of now) await eventually(() => statusOf(c), (cb) => cb.status === "connected", 60_000);
     const dials = (await call(mesh.urls.edge, "GET", "/v1/media/dials?limit=1000", undefined, { authorization: `Bearer ${mesh.adminToken}` })).body.dials as { confirmation: string }[];
     for (const c of now) expect(dials.filter((d) => d.confirmation === c)).toHaveLength(1);
+    const { broken } = await judge(address(), accepted);
+    expect(broken).toEqual([]);
+  });
+});
+
+describe("a site's runtime frozen mid-reservation", () => {
+  it("makes the hold after the cloud gave up on it: the cloud gives it back", async () => {
+    const released = async () =>
+      ((await call(mesh.urls.sites.austin!, "POST", "/graphql", { query: "{ site { reservations(status: RELEASED, first: 100) { id } } }" }, admin())).body.data.site
+        .reservations as unknown[]).length;
+    const before = await released();
+    const pid = runtimeHolding(path.join(mesh.stateDir, "austin"))!;
+    // Alive to the kernel: the cloud's reserve at Austin waits in its socket, the cloud times out and plans at Paris.
+    process.kill(pid, "SIGSTOP");
+    let confirmation: string;
+    try {
+      [confirmation] = await askMany("late", [{ fromNowMinutes: 600, minutes: 30 }]);
+      await eventually(() => statusOf(confirmation), (cb) => cb.agent?.siteId === "paris", 15_000);
+    } finally {
+      // Before the supervisor's third failed check restarts it: Austin wakes and makes the hold nobody waits for.
+      process.kill(pid, "SIGCONT");
+    }
+    await eventually(released, (n) => n > before, 60_000);
     const { broken } = await judge(address(), accepted);
     expect(broken).toEqual([]);
   });
