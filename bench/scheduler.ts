@@ -17,6 +17,7 @@ import {
   type SchedulingContext,
 } from "../objects/callback-cloud/scheduling/index.ts";
 import { numberOption as num, readOptions } from "./lib/options.ts";
+import { prng } from "./lib/prng.ts";
 import { fixed, machine, round, table, writeResult } from "./lib/report.ts";
 
 /** A lightly loaded mesh as the issue sizes it, the same mesh busy (agents mostly on inbound work), and a small one. */
@@ -117,17 +118,6 @@ function parseOptions(args: string[]): Options | "help" {
 
 // ---------------------------------------------------------------- the trace
 
-/** mulberry32: the same trace for the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weighted<T>(rnd: () => number, choices: readonly (readonly [T, number])[]): T {
   const total = choices.reduce((s, [, w]) => s + w, 0);

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startMesh, type Mesh } from "../federation/node/launcher/mesh.ts";
 import { SKILL_SETS, startSimulation } from "../federation/node/launcher/simulation.ts";
+import { prng } from "../bench/lib/prng.ts";
 import { FAULTS } from "./faults.ts";
 import { soakFigures, type SoakFigures } from "./figures.ts";
 import type { Violation } from "./invariants.ts";
@@ -40,17 +41,6 @@ export interface SoakReport {
   broken: Violation[];
 }
 
-/** mulberry32: a small seeded generator, so a soak can be run again as it was. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,7 +57,7 @@ function memoryOf(mesh: Mesh): Map<string, { pid: number; bytes: number | null }
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const { log } = options;
-  const rand = random(options.seed);
+  const rand = prng(options.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   const stateDir = await mkdtemp(path.join(tmpdir(), "mesh-soak-"));
   const mesh = await startMesh(

@@ -66,13 +66,4 @@ export function need(id: string, over: Partial<CallbackNeed> = {}): CallbackNeed
 }
 
 /** A seeded PRNG (mulberry32): the same cases on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "../../bench/lib/prng.ts";

@@ -175,18 +175,20 @@ describe("who sees what", () => {
     expect((await gql("{ sites { id } }", agent)).status).toBe(403);
   });
 
-  it("never shows a partner an agent's written answer, which can hold what the customer said", async () => {
+  it("never shows a partner an agent's written answer, which can hold what the customer said, nor a site's reservation", async () => {
     const { confirmations, holders } = await threeSitesWithCallbacks();
     const parisCallback = confirmations.find((c) => holders.get(c)?.startsWith("paris/")) as string;
+    const held = (await gql(`{ callback(confirmation: "${parisCallback}") { reservationId } }`, await token({ role: "ops", name: "night lead" }))).body;
+    expect(held.data.callback.reservationId).toMatch(/^rsv_/);
     const answered = await edge("POST", `/v1/callbacks/${parisCallback}/answer`, { text: "Your door code 4711 is on file; the engineer comes at 10." }, ADMIN);
     expect(answered.status).toBe(200);
-    const query = `{ callback(confirmation: "${parisCallback}") { confirmation answer } }`;
+    const query = `{ callback(confirmation: "${parisCallback}") { confirmation answer reservationId } }`;
     const ops = await token({ role: "ops", name: "night lead" });
     expect((await gql(query, ops)).body.data.callback.answer).toContain("4711");
     // A partner's token is bound to a partner member's site.
     await addMember("paris", { trust: "partner" });
     const partner = (await gql(query, await token({ role: "partner", siteId: "paris" }))).body;
-    expect(partner.data.callback).toEqual({ confirmation: parisCallback, answer: null });
+    expect(partner.data.callback).toEqual({ confirmation: parisCallback, answer: null, reservationId: null });
     expect(JSON.stringify(partner)).not.toContain("4711");
   });
 
