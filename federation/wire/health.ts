@@ -41,8 +41,10 @@ export function nextHealthChangeAt(heard: HeardFrom | null, nowMs: number, watch
  * A member silent this long is asked directly whether its Worker answers: its peer
  * publishes at least every second, so two seconds of silence is already news. The
  * answer turns silence into `down` at once when nothing answers (a site that died).
- * A member that answers keeps the health its gossip gives it: whether a site alive
- * behind a cut in gossip should ever count as down is the chaos suite's question (issue 16).
+ * A member whose Worker answers is never `down` for its silence alone: only gossip lost
+ * sight of it (its peer died, or gossip is cut between peers), and it still takes its
+ * reservations and claims. It stays `stale` (nothing new is planned from its old
+ * digest) and keeps its work, for as long as its answers are fresh.
  */
 export const PROBE_AFTER_MS = 2_000;
 /** A suspect member is asked again at most this often. */
@@ -59,8 +61,15 @@ export function shouldProbe(heard: HeardFrom | null, nowMs: number, last: Probe 
   return nowMs - heard.receivedAtMs > PROBE_AFTER_MS && (!last || nowMs - last.atMs >= PROBE_EVERY_MS);
 }
 
-/** Health from gossip, made `down` by a probe since the member's latest digest that found nothing answering. */
-export function probedHealth(health: MemberHealth, heard: HeardFrom | null, probe: Probe | null): MemberHealth {
-  if (!heard || heard.left || !probe || probe.answered || probe.atMs < heard.receivedAtMs) return health;
-  return "down";
+/** An answer this recent keeps a member that gossip calls down at `stale`. */
+export const ANSWER_FRESH_MS = 5_000;
+
+/**
+ * Health from gossip, made `down` by a probe since the member's latest digest that found
+ * nothing answering, and kept from `down` by one that answered lately.
+ */
+export function probedHealth(health: MemberHealth, heard: HeardFrom | null, probe: Probe | null, nowMs: number): MemberHealth {
+  if (!heard || heard.left || !probe || probe.atMs < heard.receivedAtMs) return health;
+  if (!probe.answered) return "down";
+  return health === "down" && nowMs - probe.atMs <= ANSWER_FRESH_MS ? "stale" : health;
 }

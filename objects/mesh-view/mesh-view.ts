@@ -7,7 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { JWK } from "jose";
 import { digestSchema, type Digest } from "../../federation/wire/digest.ts";
-import { healthOf, nextHealthChangeAt, probedHealth, type HeardFrom } from "../../federation/wire/health.ts";
+import { healthOf, nextHealthChangeAt, PROBE_EVERY_MS, probedHealth, type HeardFrom } from "../../federation/wire/health.ts";
 import type { SiteTransportEnv } from "../../federation/runtime/site-client.ts";
 import { signMembership, verifyMembership, type Member, type Membership } from "../../federation/wire/membership.ts";
 import type { MeshMember } from "../../federation/runtime/mesh-view.ts";
@@ -236,7 +236,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
         trust: m.trust,
         exposure: m.exposure,
         subgraphUrl: m.subgraphUrl ?? null,
-        health: this.isDown(m.siteId) ? "down" : probedHealth(healthOf(h, now, since), h, this.probes.of(m.siteId)),
+        health: this.isDown(m.siteId) ? "down" : probedHealth(healthOf(h, now, since), h, this.probes.of(m.siteId), now),
         seq: h?.seq ?? null,
         digestAgeMs: h ? now - h.issuedAtMs : null,
         agents: agentCounts(digest),
@@ -285,7 +285,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
       .map((m) => m.siteId)
       .filter((siteId) => {
         const h = times.get(siteId) ?? null;
-        return siteId !== self && h !== null && (this.isDown(siteId) || probedHealth(healthOf(h, now, since), h, this.probes.of(siteId)) === "down");
+        return siteId !== self && h !== null && (this.isDown(siteId) || probedHealth(healthOf(h, now, since), h, this.probes.of(siteId), now) === "down");
       });
   }
 
@@ -293,13 +293,19 @@ export class MeshView extends DurableObject<MeshViewEnv> {
   async alarm(): Promise<void> {
     const now = this.clock.now();
     const since = this.watchingSince(now);
+    let answering = false;
     for (const [siteId, h] of this.heard()) {
       if (healthOf(h, now, since) !== "down") continue;
       if (this.isDown(siteId)) continue;
+      // Silent on gossip, but its Worker answers: its work stays where it is; asked again shortly.
+      if (await this.probes.answers(siteId, now)) {
+        answering = true;
+        continue;
+      }
       this.sql`INSERT INTO down (site_id, since_ms) VALUES (${siteId}, ${now})`;
       await this.memberDown(siteId);
     }
-    await this.rearm();
+    await this.rearm(answering ? now + PROBE_EVERY_MS * 2 : null);
   }
 
   /** At the edge: every provider's callbacks reserved at that member are planned again, now. */
@@ -357,7 +363,8 @@ export class MeshView extends DurableObject<MeshViewEnv> {
   }
 
   /** The alarm goes off at the next health change of any member. */
-  private async rearm(): Promise<void> {
+  /** `alsoAt`: a time to look again whatever the digests say (a silent member that still answers). */
+  private async rearm(alsoAt: number | null = null): Promise<void> {
     const now = this.clock.now();
     const since = this.watchingSince(now);
     // Only times are needed here: the digests' bodies are not read on every receipt.
@@ -365,6 +372,7 @@ export class MeshView extends DurableObject<MeshViewEnv> {
       SELECT issued_at_ms, ttl_ms, received_at_ms FROM digests LIMIT 1000`.toArray();
     const next = times
       .map((t) => nextHealthChangeAt({ issuedAtMs: t.issued_at_ms, ttlMs: t.ttl_ms, receivedAtMs: t.received_at_ms }, now, since))
+      .concat(alsoAt === null ? [] : [alsoAt])
       .filter((t): t is number => t !== null)
       .sort((a, b) => a - b)[0];
     this.sql`UPDATE watch SET alarm_at_ms = ${next ?? null} WHERE id = 1`;

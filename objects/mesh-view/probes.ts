@@ -27,6 +27,13 @@ export class DirectProbes {
     await Promise.all(due.map((siteId) => this.probe(siteId, nowMs)));
   }
 
+  /** Asks one member now, whenever it was last asked: true when its Worker answers, false when not or when there is no route to it. */
+  async answers(siteId: string, nowMs: number): Promise<boolean> {
+    await this.probe(siteId, nowMs);
+    const last = this.of(siteId);
+    return last !== null && last.atMs === nowMs && last.answered;
+  }
+
   private async probe(siteId: string, nowMs: number): Promise<void> {
     const route = siteRoute(this.env, siteId);
     if (!route) return;

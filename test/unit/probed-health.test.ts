@@ -1,6 +1,6 @@
 /** A silent member is asked directly; nothing answering makes it down at once, and a fresh digest undoes that. */
 import { describe, expect, it } from "vitest";
-import { healthOf, PROBE_AFTER_MS, PROBE_EVERY_MS, probedHealth, shouldProbe, type HeardFrom } from "../../federation/wire/health.ts";
+import { ANSWER_FRESH_MS, DOWN_AFTER_TTLS, healthOf, PROBE_AFTER_MS, PROBE_EVERY_MS, probedHealth, shouldProbe, type HeardFrom } from "../../federation/wire/health.ts";
 
 const heard: HeardFrom = { issuedAtMs: 1_000, receivedAtMs: 1_000, ttlMs: 4_000 };
 
@@ -18,11 +18,21 @@ describe("direct probes of silent members", () => {
   it("make a member whose Worker does not answer down before its digest's time runs out", () => {
     const now = 3_200;
     expect(healthOf(heard, now)).toBe("up");
-    expect(probedHealth(healthOf(heard, now), heard, { atMs: 3_100, answered: false })).toBe("down");
+    expect(probedHealth(healthOf(heard, now), heard, { atMs: 3_100, answered: false }, now)).toBe("down");
     // One that answers keeps the health its gossip gives.
-    expect(probedHealth(healthOf(heard, now), heard, { atMs: 3_100, answered: true })).toBe("up");
+    expect(probedHealth(healthOf(heard, now), heard, { atMs: 3_100, answered: true }, now)).toBe("up");
     // A digest received after the probe makes the probe old news.
     const fresh = { ...heard, receivedAtMs: 3_150 };
-    expect(probedHealth(healthOf(fresh, now), fresh, { atMs: 3_100, answered: false })).toBe("up");
+    expect(probedHealth(healthOf(fresh, now), fresh, { atMs: 3_100, answered: false }, now)).toBe("up");
+  });
+
+  it("keep a member whose Worker answers from counting as down for its silence alone, while the answers are fresh", () => {
+    // Silent past its whole time to go down: gossip alone calls it down.
+    const now = 1_000 + heard.ttlMs * (1 + DOWN_AFTER_TTLS) + 1;
+    expect(healthOf(heard, now)).toBe("down");
+    expect(probedHealth("down", heard, { atMs: now - 1_000, answered: true }, now)).toBe("stale");
+    // An answer that has grown old says nothing of now.
+    expect(probedHealth("down", heard, { atMs: now - ANSWER_FRESH_MS - 1, answered: true }, now)).toBe("down");
+    expect(probedHealth("down", heard, { atMs: now - 1_000, answered: false }, now)).toBe("down");
   });
 });

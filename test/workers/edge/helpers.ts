@@ -31,6 +31,12 @@ export const edge = (method: string, path: string, body?: unknown, token: string
 export const site = (siteId: string, method: string, path: string, body?: unknown, token: string | null = ADMIN) =>
   call(edgeEnv[`SITE_${siteId.toUpperCase()}`], `https://${siteId}.site`, method, path, body, token);
 
+/** Makes a site's /healthz fail (its runtime dead, to the edge's probes) or answer again; every other route still answers. */
+export async function darken(siteId: string, dark: boolean): Promise<void> {
+  const res = await edgeEnv[`SITE_${siteId.toUpperCase()}`].fetch(`https://${siteId}.site/_test/dark`, { method: "PUT", body: JSON.stringify({ dark }) });
+  if (res.status !== 204) throw new Error(`site ${siteId} did not go ${dark ? "dark" : "light"}: ${res.status}`);
+}
+
 /** One of a provider's callback shards (its only one unless the test registers more). */
 /** The peer ids the tests register the three sites under, and the peers' shared secret (vitest.config.ts). */
 export const PEERS = {

@@ -2,7 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 // Answers checked against the OpenAPI document.
 import { edge, requestCallback, site, status } from "./contract.ts";
-import { addMember, ADMIN, cloud, edgeEnv, gossip, PEER, PEERS, registerAcme, staff, T0, types } from "./helpers.ts";
+import { addMember, ADMIN, cloud, darken, edgeEnv, gossip, PEER, PEERS, registerAcme, staff, T0, types } from "./helpers.ts";
 
 const meshView = () => edgeEnv.MESH_VIEW.getByName("mesh");
 
@@ -83,7 +83,7 @@ describe("digests received over gossip", () => {
     expect(mesh.body.receipts).toMatchObject({ accepted: 2, not_newer: 1, not_a_member: 1 });
   });
 
-  it("sees a silent member go stale after its time to live, then down, and moves its callbacks", async () => {
+  it("sees a silent member go stale after its time to live, then down once its Worker does not answer either, and moves its callbacks", async () => {
     const { clock, body } = await heldAtParis();
 
     // Paris falls silent; the others keep gossiping.
@@ -92,10 +92,21 @@ describe("digests received over gossip", () => {
     expect(await health()).toEqual({ austin: "up", manila: "up", paris: "stale" });
     await clock.advance(45_000);
     for (const s of ["austin", "manila"]) await gossip(s);
-    expect(await health()).toEqual({ austin: "up", manila: "up", paris: "down" });
-
-    // The mesh view's alarm acts once on "down": the callback moves before its time.
+    // Silent past its time to go down, its Worker still answers the edge: only gossip lost it, and it keeps its work.
+    expect(await health()).toEqual({ austin: "up", manila: "up", paris: "stale" });
     expect(await runDurableObjectAlarm(meshView())).toBe(true);
+    await runDurableObjectAlarm(cloud("acme"));
+    expect((await status(body.confirmation, undefined, ADMIN)).body.agent.siteId).toBe("paris");
+
+    // Its runtime dies too: the next probe (a second on) finds nothing, and the mesh view's alarm acts once on "down".
+    await darken("paris", true);
+    await clock.advance(1_000);
+    try {
+      expect(await health()).toEqual({ austin: "up", manila: "up", paris: "down" });
+      expect(await runDurableObjectAlarm(meshView())).toBe(true);
+    } finally {
+      await darken("paris", false);
+    }
     await runDurableObjectAlarm(cloud("acme"));
     const moved = (await status(body.confirmation, undefined, ADMIN)).body;
     expect(moved.agent.siteId).toBe("austin");
@@ -128,9 +139,15 @@ describe("digests received over gossip", () => {
     expect(await health()).toEqual({ austin: "up", manila: "up", paris: "stale" });
     await clock.advance(60_001);
     for (const s of ["austin", "manila"]) await gossip(s);
-    expect(await health()).toEqual({ austin: "up", manila: "up", paris: "down" });
+    // Its /healthz fails to the edge's probe, as a dead runtime's would (its other routes will answer after all).
+    await darken("paris", true);
+    try {
+      expect(await health()).toEqual({ austin: "up", manila: "up", paris: "down" });
+      expect(await runDurableObjectAlarm(meshView())).toBe(true);
+    } finally {
+      await darken("paris", false);
+    }
     const parisHold = async () => (await site("paris", "GET", `/federation/reservations/${held.reservationId}`)).body.status;
-    expect(await runDurableObjectAlarm(meshView())).toBe(true);
     // Paris is thought down, so its hold is not asked for now but owed; it holds until the cloud's alarm asks.
     expect(await cloud("acme").owedReleases()).toEqual([expect.objectContaining({ siteId: "paris", reservationId: held.reservationId })]);
     expect(await parisHold()).toBe("held");
