@@ -115,6 +115,33 @@ describe("a site's Worker gone", () => {
   }, 150_000);
 });
 
+describe("gossip cut between two sites", () => {
+  it("declares neither down anywhere while the others still see both: their digests go round", async () => {
+    const [paris, austin] = [mesh.peers.get("paris")!.peer, mesh.peers.get("austin")!.peer];
+    const healthAt = async (base: string) =>
+      Object.fromEntries(((await call(base, "GET", "/v1/mesh", undefined, admin())).body.members as { siteId: string; health: string }[]).map((m) => [m.siteId, m.health]));
+    paris.sever(austin.peerId);
+    austin.sever(paris.peerId);
+    try {
+      await eventually(async () => paris.connectedPeers(), (peers) => !peers.includes(austin.peerId));
+      // Watched past four digests' time to live (16 s), when silence would have made one of them down.
+      const seen: string[] = [];
+      for (const until = Date.now() + 20_000; Date.now() < until; ) {
+        const [atEdge, atParis, atAustin] = await Promise.all([healthAt(mesh.urls.edge), healthAt(mesh.urls.sites.paris!), healthAt(mesh.urls.sites.austin!)]);
+        seen.push(`edge:${atEdge.paris}/${atEdge.austin}`, `paris:${atParis.austin}`, `austin:${atAustin.paris}`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+      expect(seen.filter((h) => h.includes("down"))).toEqual([]);
+      expect(paris.connectedPeers()).not.toContain(austin.peerId);
+    } finally {
+      paris.mend(austin.peerId);
+      austin.mend(paris.peerId);
+    }
+    const { broken } = await judge(address(), accepted);
+    expect(broken).toEqual([]);
+  }, 90_000);
+});
+
 describe("a site's peer gone while its Worker lives", () => {
   it("is stale, never down, while its Worker answers: its callbacks stay, each held once", async () => {
     const later = await askMany("peerless", [{ fromNowMinutes: 400, minutes: 30 }, { fromNowMinutes: 430, minutes: 30 }]);

@@ -265,6 +265,23 @@ describe("federation peer", () => {
     }
   });
 
+  it("a link severed between two members: their digests go round by the third, and the link comes back once mended", async () => {
+    A.peer.sever(B.peerId);
+    B.peer.sever(A.peerId);
+    try {
+      await until("paris and austin to hang up on each other", () => !A.peer.connectedPeers().includes(B.peerId) && !B.peer.connectedPeers().includes(A.peerId));
+      // Each still hears the other, relayed by manila; the author is still the one who signed it.
+      await publishUntilHeard(A, [B]);
+      await publishUntilHeard(B, [A]);
+      expect(B.inbox.at(-1)?.from.peerId).toBe(A.peerId);
+      expect(A.peer.connectedPeers()).not.toContain(B.peerId);
+    } finally {
+      A.peer.mend(B.peerId);
+      B.peer.mend(A.peerId);
+    }
+    await until("paris and austin to reconnect", () => A.peer.connectedPeers().includes(B.peerId));
+  });
+
   it("a non-member cannot connect, and its digests, even relayed by a member that still lists it, are rejected", async () => {
     // lyon believes it is a member; only paris's (outdated) list agrees.
     const lyon = await newMember("lyon", "lyon");

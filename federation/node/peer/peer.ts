@@ -53,6 +53,13 @@ export interface Peer {
   stats(): PeerStats;
   /** Dials a member now and keeps it connected from then on, like a bootstrap address. */
   dial(addr: string): Promise<void>;
+  /**
+   * Cuts the direct link to one member (hangs up, refuses it both ways) while it stays a
+   * member: its digests still arrive relayed by the others. A link an operator distrusts,
+   * and the chaos suite's cut in gossip. `mend` lets it connect again.
+   */
+  sever(peerId: string): void;
+  mend(peerId: string): void;
   stop(): Promise<void>;
 }
 
@@ -75,6 +82,9 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
     }
   };
   const isMember = (peerId: string) => memberSite(peerId) !== null;
+  // Members this peer was told not to talk to directly (sever): gossip between them goes round by the others.
+  const severed = new Set<string>();
+  const reachable = (peerId: string) => isMember(peerId) && !severed.has(peerId);
   const gate = createDigestGate(memberSite);
   let deniedConnections = 0;
   let published = 0;
@@ -86,14 +96,15 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
       // Asked once the remote has proven its peer id (after the Noise handshake), on every
       // new connection, so a member removed from the list cannot come back.
       denyInboundEncryptedConnection: (peer: PeerId) => {
+        if (severed.has(peer.toString())) return true;
         if (isMember(peer.toString())) return false;
         deniedConnections++;
         log(`refused a connection from ${peer.toString()}: not a member`);
         return true;
       },
       // Outbound: never dial, nor finish dialling, anyone off the list.
-      denyDialPeer: (peer: PeerId) => !isMember(peer.toString()),
-      denyOutboundEncryptedConnection: (peer: PeerId) => !isMember(peer.toString()),
+      denyDialPeer: (peer: PeerId) => !reachable(peer.toString()),
+      denyOutboundEncryptedConnection: (peer: PeerId) => !reachable(peer.toString()),
     },
   });
   const self = node.peerId.toString();
@@ -130,7 +141,7 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
 
   const redialer = startRedialer({
     node,
-    isMember,
+    isMember: reachable,
     intervalMs: options.redialIntervalMs ?? 1_500,
     dialTimeoutMs: DIAL_TIMEOUT_MS,
     log,
@@ -175,6 +186,15 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
     async dial(addr) {
       const peerId = redialer.keep(addr);
       if (peerId !== self) await redialer.dialNow(peerId);
+    },
+    sever(peerId) {
+      severed.add(peerId);
+      // The redialer hangs up on it at once, and nobody dials it again until mended.
+      redialer.tick();
+    },
+    mend(peerId) {
+      severed.delete(peerId);
+      redialer.tick();
     },
     async stop() {
       if (stopped) return;

@@ -61,7 +61,7 @@ export function startRedialer(init: RedialerInit): Redialer {
     for (const peer of node.getPeers()) {
       const peerId = peer.toString();
       if (isMember(peerId) || hangingUp.has(peerId)) continue;
-      log(`hanging up on ${peerId}: not a member any more`);
+      log(`hanging up on ${peerId}: not a member any more, or cut off`);
       hangingUp.set(
         peerId,
         node
