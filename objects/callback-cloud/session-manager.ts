@@ -200,10 +200,13 @@ export class SessionManager {
       this.c.sql`UPDATE callbacks SET due_at_ms = NULL WHERE id = ${cb.id}`;
       return;
     }
-    // A dial never answered (the object died waiting) is asked again whatever the time: only its answer says whether it was made.
-    if (last.issued_at_ms !== null && now - last.issued_at_ms >= PROGRESS_TIMEOUT_MS && reportsLater(this.provider.get()?.registration)) {
-      return this.applyOutcome(cb, last, "failed", now);
-    }
+    // A dial never answered (the object died waiting, the media server failed) is asked again with its key until the
+    // window closes: only an answer says whether it was made. Past the window it counts as failed, and the customer is told.
+    const overdue =
+      last.issued_at_ms === null
+        ? now >= cb.window_end_ms
+        : now - last.issued_at_ms >= PROGRESS_TIMEOUT_MS && reportsLater(this.provider.get()?.registration);
+    if (overdue) return this.applyOutcome(cb, last, "failed", now);
     return this.dial(cb, last, now);
   }
 

@@ -147,3 +147,36 @@ describe("a provider's own telephony (webhook media server)", () => {
     expect(again.attempts).toEqual(view.attempts);
   });
 });
+
+describe("a provider's telephony that fails to answer a dial", () => {
+  it("is asked again with the same key until it takes it, never failed for an answer it never gave; past the window, the attempt fails", async () => {
+    // A host that answers 503 until healed (the double): the cloud cannot know whether it dialed.
+    const host = `flaky.pbx-${crypto.randomUUID().slice(0, 8)}.example`;
+    await registerAcme({ webhook: { url: `https://${host}/dial`, secret: SECRET } });
+    await staff("austin", "ana", { appliance_repair: 4 });
+    const { body } = await requestCallback({ notify: "none" });
+    await runAt(T0);
+    expect((await status(body.confirmation, undefined, ADMIN)).body.status).toBe("dialing");
+    const asked = async () =>
+      ((await (await edgeEnv.TELEPHONY.fetch("https://telephony/_calls")).json()) as any[])
+        .filter((c) => c.url.includes(host) && JSON.parse(c.body).confirmation === body.confirmation)
+        .map((c) => JSON.parse(c.body).idempotencyKey as string);
+    expect(await asked()).toHaveLength(1);
+
+    // Past the two minutes a dial it took has to report in: still dialing, asked again, with the one key.
+    for (const at of [T0 + 60_000, T0 + 120_000, T0 + 180_000]) await runAt(at);
+    const view = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(view.status).toBe("dialing");
+    expect(view.attempts).toHaveLength(1);
+    const keys = await asked();
+    expect(keys.length).toBeGreaterThan(2);
+    expect(new Set(keys).size).toBe(1);
+
+    // Its window closes with no answer ever given: the attempt fails, and the customer is told.
+    await runAt(Date.parse(view.window.end) + 1);
+    const ended = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(ended.attempts[0].outcome).toBe("failed");
+    expect(ended.status).not.toBe("dialing");
+    expect(new Set(await asked()).size).toBe(1);
+  });
+});
