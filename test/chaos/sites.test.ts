@@ -78,6 +78,43 @@ describe("a site's runtime killed", () => {
   });
 });
 
+describe("a site's runtime killed while an agent's desk is connected", () => {
+  it("leaves the desk connected: it hears the callbacks planned on its agent after the restart, and its reports go through", async () => {
+    desks.push(...(await seedAgents(mesh.urls.sites.austin!, mesh.adminToken, [{ id: "au-desk", skills: { warranty: 5 } }])));
+    await eventually(() => heardAvailable(mesh.urls.edge, mesh.adminToken), (by) => by.austin! >= 1);
+    const token = (await call(mesh.urls.sites.austin!, "POST", "/v1/tokens", { role: "agent", agentId: "au-desk" }, admin())).body.token as string;
+    const heard: { type: string; changes?: { confirmation: string; type: string }[] }[] = [];
+    const ws = new WebSocket(`${mesh.urls.edge.replace("http", "ws")}/v1/desk/live`, ["callback-desk.v1", `bearer.${token}`]);
+    ws.addEventListener("message", (e) => heard.push(JSON.parse(String(e.data))));
+    const closed = new Promise<void>((resolve) => ws.addEventListener("close", () => resolve()));
+    try {
+      await eventually(async () => heard, (h) => h.some((m) => m.type === "hello"));
+      const assignedToDesk = (c: string) => () => Promise.resolve(heard.some((m) => m.changes?.some((x) => x.confirmation === c && x.type === "agent_assigned")));
+      const warranty = (tag: string) =>
+        requestCallback(mesh.urls.edge, "chaos-sites", { user: tag, when: { fromNowMinutes: 700, minutes: 30 }, reason: "is my dryer still under warranty", phone: customerPhone(accepted.length) });
+      const before = await warranty("desk-1");
+      expect(before.status).toBe(201);
+      accepted.push(before.confirmation!);
+      await eventually(assignedToDesk(before.confirmation!), (yes) => yes, 30_000);
+
+      killRuntime(path.join(mesh.stateDir, "austin"));
+      await whenAnswering(mesh.urls.sites.austin!);
+      const after = await warranty("desk-2");
+      expect(after.status).toBe(201);
+      accepted.push(after.confirmation!);
+      await eventually(assignedToDesk(after.confirmation!), (yes) => yes, 30_000);
+      expect(ws.readyState).toBe(WebSocket.OPEN);
+      // The agent's desk reports, through the edge to its restarted site.
+      expect((await call(mesh.urls.edge, "POST", "/v1/desk/heartbeat", undefined, { authorization: `Bearer ${token}` })).status).toBe(204);
+    } finally {
+      ws.close();
+      await closed;
+    }
+    const { broken } = await judge(address(), accepted);
+    expect(broken).toEqual([]);
+  });
+});
+
 describe("a site's runtime frozen mid-reservation", () => {
   it("makes the hold after the cloud gave up on it: the cloud gives it back", async () => {
     const released = async () =>
