@@ -11,6 +11,7 @@ const cb = (confirmation: string, over: Partial<LedgerCallback> = {}): LedgerCal
   reservationId: `rsv_${confirmation}`,
   attempts: [],
   updatedAtMs: AT,
+  history: [],
   ...over,
 });
 const hold = (id: string, over: Partial<LedgerReservation> = {}): LedgerReservation => ({
