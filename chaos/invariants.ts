@@ -3,9 +3,9 @@
  * accepted callback is called once, on time, or the customer is told why. Pure: the
  * ledger (ledger.ts) is read from the running mesh, and the verdict is decided here.
  */
+import type { CallbackStatus } from "../federation/wire/vocabulary.ts";
 
-export type CallbackStatus =
-  | "pending" | "scheduled" | "dialing" | "connected" | "completed" | "answered" | "retrying" | "failed" | "cancelled" | "expired";
+export type { CallbackStatus };
 
 /** A callback as ops read it from the federated schema (lower-case status). */
 export interface LedgerCallback {
