@@ -136,7 +136,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     log(`warm after ${Math.round((Date.now() - started) / 1000)} s: ${accepted.length} accepted`);
     while (Date.now() < endAt) {
       await pause(Math.min(60_000, endAt - Date.now()));
-      log(`${Math.round((Date.now() - started) / 60_000)} min: ${accepted.length} accepted, ${answers.server5xx} 5xx, ${answers.unanswered} unanswered, ${faults.length} faults`);
+      const rss = [...memoryOf(mesh)].map(([name, m]) => `${name.replace(" (node)", "")} ${m.bytes === null ? "?" : Math.round(m.bytes / 2 ** 20)}`).join(", ");
+      const heap = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+      log(`${Math.round((Date.now() - started) / 60_000)} min: ${accepted.length} accepted, ${answers.server5xx} 5xx, ${answers.unanswered} unanswered, ${faults.length} faults; MB: ${rss} (heap ${heap})`);
     }
     clearInterval(traffic);
     if (faultTimer) clearInterval(faultTimer);
