@@ -11,6 +11,7 @@
  */
 import { calculateJwkThumbprint, createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JWK, type JWTVerifyGetKey } from "jose";
 import { decodeViewer, encodeViewer, type Viewer } from "./viewer.ts";
+import { CLOCK_SKEW_S } from "./health.ts";
 
 const ALG = "EdDSA";
 export const CLOUD_TOKEN_TYPE = "cloud+jwt";
@@ -18,8 +19,6 @@ export const CLOUD_TOKEN_TYPE = "cloud+jwt";
 export const CLOUD_TOKEN_LIFETIME_S = 300;
 /** A token kept for reuse is signed anew once less than this is left of it. */
 const RENEW_MS = 60_000;
-/** Clocks of the edge and a site may differ by this much. */
-const SKEW_S = 30;
 
 /** What a site learns from a valid token: that the edge calls, and for whom a GraphQL query is. */
 export interface CloudCall {
@@ -91,14 +90,15 @@ export async function signCloudToken(privateJwk: string, siteId: string, viewer:
  * Signed tokens kept per isolate for reuse (derived from the key, the site and the
  * viewer; nothing that is not in env): a call then costs no signature in the usual case.
  */
-const kept = new Map<string, { token: string; expiresAtMs: number }>();
+const kept = new Map<string, { token: string; issuedAtMs: number; expiresAtMs: number }>();
 export async function cloudTokenFor(privateJwk: string, siteId: string, viewer: Viewer | null, nowMs: number): Promise<string> {
   const cacheKey = `${privateJwk}\n${siteId}\n${viewer ? encodeViewer(viewer) : ""}`;
   const known = kept.get(cacheKey);
-  if (known && known.expiresAtMs - nowMs > RENEW_MS) return known.token;
+  // Not one signed after now: this node's clock stepped back since, and the token would carry its old time.
+  if (known && known.issuedAtMs <= nowMs && known.expiresAtMs - nowMs > RENEW_MS) return known.token;
   if (kept.size >= 1000) kept.clear();
   const token = await signCloudToken(privateJwk, siteId, viewer, nowMs);
-  kept.set(cacheKey, { token, expiresAtMs: nowMs + CLOUD_TOKEN_LIFETIME_S * 1000 });
+  kept.set(cacheKey, { token, issuedAtMs: nowMs, expiresAtMs: nowMs + CLOUD_TOKEN_LIFETIME_S * 1000 });
   return token;
 }
 
@@ -129,8 +129,8 @@ export async function verifyCloudToken(token: string, publicKeys: string | undef
       audience: siteId,
       typ: CLOUD_TOKEN_TYPE,
       requiredClaims: ["exp", "iat"],
-      maxTokenAge: CLOUD_TOKEN_LIFETIME_S + SKEW_S,
-      clockTolerance: SKEW_S,
+      maxTokenAge: CLOUD_TOKEN_LIFETIME_S + CLOCK_SKEW_S,
+      clockTolerance: CLOCK_SKEW_S,
       currentDate: new Date(nowMs),
     });
     const exp = payload.exp as number;

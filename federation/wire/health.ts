@@ -8,6 +8,12 @@
  */
 import type { MemberHealth } from "../runtime/mesh-view.ts";
 
+/**
+ * Clocks of two nodes may differ by this much: the tokens between them tolerate it
+ * (edge-tokens.ts, member-tokens.ts), and a member further off is not planned on.
+ */
+export const CLOCK_SKEW_S = 30;
+
 /** How long a member may stay stale before it counts as down, in multiples of its time to live. */
 export const DOWN_AFTER_TTLS = 3;
 
@@ -72,4 +78,23 @@ export function probedHealth(health: MemberHealth, heard: HeardFrom | null, prob
   if (!heard || heard.left || !probe || probe.atMs < heard.receivedAtMs) return health;
   if (!probe.answered) return "down";
   return health === "down" && nowMs - probe.atMs <= ANSWER_FRESH_MS ? "stale" : health;
+}
+
+/**
+ * How far a member's clock is ahead of this node's (negative: behind), from its latest
+ * digest: issued by its clock, received by ours. Gossip's delay adds about a second.
+ */
+export function clockSkewOf(heard: HeardFrom): number {
+  return heard.issuedAtMs - heard.receivedAtMs;
+}
+
+/**
+ * A member whose clock is off by more than the tokens tolerate refuses the edge's calls
+ * (the edge's tokens look expired or not yet valid to it), and the times in its digest are
+ * off by as much: it is `stale`, planned on no more, and keeps its work while its clock is
+ * wrong. Found by the chaos suite: a site whose clock jumped ten minutes ahead still
+ * gossiped `up` and was planned on.
+ */
+export function withClockSkew(health: MemberHealth, heard: HeardFrom | null): MemberHealth {
+  return health === "up" && heard !== null && Math.abs(clockSkewOf(heard)) > CLOCK_SKEW_S * 1000 ? "stale" : health;
 }

@@ -11,6 +11,7 @@
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type JWK } from "jose";
 import { z } from "zod";
 import { edgeKeySet, signingKeyOf } from "./edge-tokens.ts";
+import { CLOCK_SKEW_S } from "./health.ts";
 
 const ALG = "EdDSA";
 export const MEMBER_TOKEN_TYPE = "member+jwt";
@@ -18,7 +19,6 @@ export const MEMBER_TOKEN_TYPE = "member+jwt";
 export const MAX_MEMBER_TOKEN_TTL_S = 30 * 86_400;
 /** The audience every member token names: the federation, not one node. */
 export const MEMBER_TOKEN_AUDIENCE = "callback-mesh";
-const SKEW_S = 30;
 
 /** A member's public key as the membership holds it: Ed25519, public half only (a private `d` is refused). */
 export const memberPublicKey = z
@@ -120,8 +120,8 @@ export async function verifyMemberToken(token: string, siteId: string, keys: rea
       audience: MEMBER_TOKEN_AUDIENCE,
       typ: MEMBER_TOKEN_TYPE,
       requiredClaims: ["exp", "iat", "sub"],
-      maxTokenAge: MAX_MEMBER_TOKEN_TTL_S + SKEW_S,
-      clockTolerance: SKEW_S,
+      maxTokenAge: MAX_MEMBER_TOKEN_TTL_S + CLOCK_SKEW_S,
+      clockTolerance: CLOCK_SKEW_S,
       currentDate: new Date(nowMs),
     });
     if ((payload.exp as number) - (payload.iat as number) > MAX_MEMBER_TOKEN_TTL_S) return null;

@@ -115,6 +115,9 @@ export class SessionManager {
               why: `the agent's reservation could not be confirmed (${claimed.code}: ${claimed.message})`,
               siteId: cb.site_id,
             });
+            // Refused or unanswered rather than gone (404) or ended (409): the hold may still be there, and is given back,
+            // now or once the site answers (found by the chaos suite: a site whose clock jumped refused the claim and kept the agent).
+            if (claimed.status !== 404 && claimed.status !== 409) await this.planner.releaseReservation(cb);
             this.store.forgetAgent(cb.id);
             await this.planner.plan(this.store.mustGet(cb.id), now, "lost");
             return again();

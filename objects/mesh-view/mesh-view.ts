@@ -7,7 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { JWK } from "jose";
 import { digestSchema, type Digest } from "../../federation/wire/digest.ts";
-import { healthOf, nextHealthChangeAt, PROBE_EVERY_MS, probedHealth, type HeardFrom } from "../../federation/wire/health.ts";
+import { clockSkewOf, healthOf, nextHealthChangeAt, PROBE_EVERY_MS, probedHealth, withClockSkew, type HeardFrom } from "../../federation/wire/health.ts";
 import type { SiteTransportEnv } from "../../federation/runtime/site-client.ts";
 import { signMembership, verifyMembership, type Member, type Membership } from "../../federation/wire/membership.ts";
 import type { MeshMember } from "../../federation/runtime/mesh-view.ts";
@@ -236,9 +236,11 @@ export class MeshView extends DurableObject<MeshViewEnv> {
         trust: m.trust,
         exposure: m.exposure,
         subgraphUrl: m.subgraphUrl ?? null,
-        health: this.isDown(m.siteId) ? "down" : probedHealth(healthOf(h, now, since), h, this.probes.of(m.siteId), now),
+        health: this.isDown(m.siteId) ? "down" : withClockSkew(probedHealth(healthOf(h, now, since), h, this.probes.of(m.siteId), now), h),
         seq: h?.seq ?? null,
-        digestAgeMs: h ? now - h.issuedAtMs : null,
+        // On this node's clock: the member's own may be off (clockSkewMs).
+        digestAgeMs: h ? now - h.receivedAtMs : null,
+        clockSkewMs: h ? clockSkewOf(h) : null,
         agents: agentCounts(digest),
       };
     });
@@ -257,14 +259,15 @@ export class MeshView extends DurableObject<MeshViewEnv> {
     const heard = this.heard();
     return siteIds.map((siteId) => {
       const h = heard.get(siteId) ?? null;
-      const health = this.isDown(siteId) ? "down" : healthOf(h, now, since);
+      const gossip = this.isDown(siteId) ? "down" : healthOf(h, now, since);
+      const health = withClockSkew(gossip, h);
       return {
         siteId,
         health: h ? health : "down",
         digest: h && health === "up" ? (JSON.parse(h.body) as Digest) : null,
-        digestAgeMs: h ? now - h.issuedAtMs : null,
+        digestAgeMs: h ? now - h.receivedAtMs : null,
         heard: h !== null,
-        ...(health !== "up" ? { problem: h ? `no digest for ${now - h.receivedAtMs} ms` : "never heard from" } : {}),
+        ...(health !== "up" ? { problem: !h ? "never heard from" : gossip === "up" ? skewProblem(clockSkewOf(h)) : `no digest for ${now - h.receivedAtMs} ms` } : {}),
       };
     });
   }
@@ -382,6 +385,8 @@ export class MeshView extends DurableObject<MeshViewEnv> {
 }
 
 /** A key as a setting holds it (JSON): a JWK, or for the edge's public keys while it rotates, a set. */
+const skewProblem = (skewMs: number): string => `its clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs > 0 ? "ahead of" : "behind"} this node's`;
+
 function parseJwk(raw: string | undefined): JWK | null {
   if (!raw) return null;
   try {

@@ -28,7 +28,12 @@ export const memberViewSchema = z
     subgraphUrl: z.string().nullable(),
     health: z.enum(MEMBER_HEALTH),
     seq: z.number().int().nullable(),
-    digestAgeMs: z.number().int().nullable(),
+    digestAgeMs: z.number().int().nullable().meta({ description: "How long ago this node received its latest digest" }),
+    clockSkewMs: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "How far its clock is ahead of this node's (negative: behind), from its latest digest. Past 30 s it is `stale`: tokens between them would be refused, so nothing is planned there." }),
     agents: z.strictObject({
       total: z.number().int().min(0),
       available: z.number().int().min(0),
@@ -37,7 +42,7 @@ export const memberViewSchema = z
         .meta({ description: "The agents its latest digest lists (those it exposes to the federation), per skill and state" }),
     }),
   })
-  .meta({ id: "MeshMember", description: "A member as this node sees it: `up` while its latest digest is within its time to live, `stale` after, `down` after four times it." });
+  .meta({ id: "MeshMember", description: "A member as this node sees it: `up` while its latest digest is within its time to live, `stale` after (or while its clock is off by more than 30 s), `down` after four times it." });
 export type MemberView = z.infer<typeof memberViewSchema>;
 
 export const meshStatusSchema = z

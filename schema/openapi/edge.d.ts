@@ -1425,7 +1425,7 @@ export interface components {
                 reportedAt: string;
             } | null;
         };
-        /** @description A member as this node sees it: `up` while its latest digest is within its time to live, `stale` after, `down` after four times it. */
+        /** @description A member as this node sees it: `up` while its latest digest is within its time to live, `stale` after (or while its clock is off by more than 30 s), `down` after four times it. */
         MeshMember: {
             siteId: string;
             peerId: string;
@@ -1438,7 +1438,10 @@ export interface components {
             /** @enum {string} */
             health: "up" | "stale" | "down";
             seq: number | null;
+            /** @description How long ago this node received its latest digest */
             digestAgeMs: number | null;
+            /** @description How far its clock is ahead of this node's (negative: behind), from its latest digest. Past 30 s it is `stale`: tokens between them would be refused, so nothing is planned there. */
+            clockSkewMs: number | null;
             agents: {
                 total: number;
                 available: number;

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startMesh, type Mesh } from "../../federation/node/launcher/mesh.ts";
-import { REPO_ROOT } from "../../federation/node/launcher/options.ts";
+import { REPO_ROOT, type MeshOptions } from "../../federation/node/launcher/options.ts";
 import { httpCall, type Call } from "../http-call.ts";
 
 /** A call to one of the mesh's Workers over loopback. */
@@ -32,10 +32,10 @@ export async function eventually<T>(read: () => Promise<T>, check: (value: T) =>
 }
 
 /** A fresh three-site mesh in its own state folder; `stop` also removes the folder. */
-export async function freshMesh(name: string, edgePort: number, sitePort: number): Promise<{ mesh: Mesh; stop(): Promise<void> }> {
+export async function freshMesh(name: string, edgePort: number, sitePort: number, over: Partial<MeshOptions> = {}): Promise<{ mesh: Mesh; stop(): Promise<void> }> {
   const stateDir = await mkdtemp(path.join(tmpdir(), `mesh-${name}-`));
   const mesh = await startMesh(
-    { sites: 3, fresh: true, stateDir, host: "127.0.0.1", edgePort, sitePort, settings: {}, readyTimeoutMs: 30_000 },
+    { sites: 3, fresh: true, stateDir, host: "127.0.0.1", edgePort, sitePort, settings: {}, readyTimeoutMs: 30_000, ...over },
     { log: () => {} },
   );
   return {

@@ -24,4 +24,5 @@ export const PORTS = {
   chaosSites: { edge: 16787, site: 16801 },
   chaosRestart: { edge: 15787, site: 15801 },
   chaosSoak: { edge: 11787, site: 11801 },
+  chaosClock: { edge: 14787, site: 14801 },
 } as const;

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
-import { CLOUD_TOKEN_LIFETIME_S, signCloudToken, verifyCloudToken } from "../../federation/wire/edge-tokens.ts";
+import { CLOUD_TOKEN_LIFETIME_S, cloudTokenFor, signCloudToken, verifyCloudToken } from "../../federation/wire/edge-tokens.ts";
 import { signMembership, verifyMembership, type Membership } from "../../federation/wire/membership.ts";
 
 async function keyPair(): Promise<{ privateJwk: string; publicJwk: JWK }> {
@@ -25,6 +25,18 @@ describe("the edge's tokens for one site", () => {
     // Settings that are not keys verify nothing.
     expect(await verifyCloudToken(token, "not json", "paris", T)).toBeNull();
     expect(await verifyCloudToken(token, undefined, "paris", T)).toBeNull();
+  });
+
+  it("are reused while good for more than a minute, and signed anew once the edge's clock stepped back past one", async () => {
+    const edge = await keyPair();
+    const keys = JSON.stringify(edge.publicJwk);
+    const first = await cloudTokenFor(edge.privateJwk, "paris", null, T);
+    expect(await cloudTokenFor(edge.privateJwk, "paris", null, T + 200_000)).toBe(first);
+    expect(await cloudTokenFor(edge.privateJwk, "paris", null, T + (CLOUD_TOKEN_LIFETIME_S - 30) * 1000)).not.toBe(first);
+    // Ten minutes back: what it signed "later" would carry a time the sites have not reached.
+    const back = T - 600_000;
+    const resigned = await cloudTokenFor(edge.privateJwk, "paris", null, back);
+    expect(await verifyCloudToken(resigned, keys, "paris", back)).toEqual({ viewer: null });
   });
 
   it("rotate without downtime: a site holding the old and the new key takes both, then only the new", async () => {

@@ -1,6 +1,6 @@
 /** A silent member is asked directly; nothing answering makes it down at once, and a fresh digest undoes that. */
 import { describe, expect, it } from "vitest";
-import { ANSWER_FRESH_MS, DOWN_AFTER_TTLS, healthOf, PROBE_AFTER_MS, PROBE_EVERY_MS, probedHealth, shouldProbe, type HeardFrom } from "../../federation/wire/health.ts";
+import { ANSWER_FRESH_MS, CLOCK_SKEW_S, clockSkewOf, DOWN_AFTER_TTLS, healthOf, PROBE_AFTER_MS, PROBE_EVERY_MS, probedHealth, shouldProbe, withClockSkew, type HeardFrom } from "../../federation/wire/health.ts";
 
 const heard: HeardFrom = { issuedAtMs: 1_000, receivedAtMs: 1_000, ttlMs: 4_000 };
 
@@ -34,5 +34,20 @@ describe("direct probes of silent members", () => {
     // An answer that has grown old says nothing of now.
     expect(probedHealth("down", heard, { atMs: now - ANSWER_FRESH_MS - 1, answered: true }, now)).toBe("down");
     expect(probedHealth("down", heard, { atMs: now - 1_000, answered: false }, now)).toBe("down");
+  });
+});
+
+describe("a member whose clock is off", () => {
+  it("is stale while its clock is more than the tokens tolerate ahead of this node's or behind it, and up again once it is right", () => {
+    const skewed = (skewMs: number): HeardFrom => ({ ...heard, issuedAtMs: heard.receivedAtMs + skewMs });
+    expect(clockSkewOf(skewed(600_000))).toBe(600_000);
+    expect(withClockSkew("up", skewed(600_000))).toBe("stale");
+    expect(withClockSkew("up", skewed(-CLOCK_SKEW_S * 1000 - 1))).toBe("stale");
+    // Within what tokens tolerate, and gossip's second of delay: nothing to say.
+    expect(withClockSkew("up", skewed(CLOCK_SKEW_S * 1000))).toBe("up");
+    expect(withClockSkew("up", skewed(-1_200))).toBe("up");
+    // Its clock says nothing of whether it is there: a silent member stays as silence makes it.
+    expect(withClockSkew("down", skewed(600_000))).toBe("down");
+    expect(withClockSkew("up", null)).toBe("up");
   });
 });

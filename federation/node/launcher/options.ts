@@ -40,6 +40,8 @@ export interface MeshOptions {
   peers?: boolean;
   /** `npm start` only: simulated agents changing state so the mesh is alive (default on). */
   simulate?: boolean;
+  /** Another entry module for every site's Worker, absolute: the chaos suite's site whose clock can jump. */
+  siteEntrypoint?: string;
 }
 
 export interface WorkerPlan {

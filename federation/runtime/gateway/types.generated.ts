@@ -313,7 +313,10 @@ export type Member = {
   /** up | stale | down */
   health: Scalars['String']['output'];
   seq: Maybe<Scalars['Int']['output']>;
+  /** How long ago the edge received its latest digest. */
   digestAgeMs: Maybe<Scalars['Int']['output']>;
+  /** How far its clock is ahead of the edge's (negative: behind). Past 30 s it is stale: nothing is planned there. */
+  clockSkewMs: Maybe<Scalars['Int']['output']>;
   /** enterprise | partner */
   trust: Maybe<Scalars['String']['output']>;
   /** public | federated: the most its agents may be exposed as */
@@ -765,6 +768,7 @@ export type MemberResolvers<ContextType = GatewayContext, ParentType extends Res
   health?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   seq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   digestAgeMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  clockSkewMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   trust?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   exposure?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   agents?: Resolver<ResolversTypes['AgentCounts'], ParentType, ContextType>;

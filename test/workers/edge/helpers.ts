@@ -37,6 +37,12 @@ export async function darken(siteId: string, dark: boolean): Promise<void> {
   if (res.status !== 204) throw new Error(`site ${siteId} did not go ${dark ? "dark" : "light"}: ${res.status}`);
 }
 
+/** Moves one site's clock alone (the project clock moves them all): a node whose clock stepped. */
+export async function setSiteClock(siteId: string, nowMs: number): Promise<void> {
+  const res = await edgeEnv[`SITE_${siteId.toUpperCase()}`].fetch(`https://${siteId}.site/_test/clock`, { method: "PUT", body: JSON.stringify({ nowMs }) });
+  if (res.status !== 204) throw new Error(`site ${siteId} did not take the time: ${res.status}`);
+}
+
 /** One of a provider's callback shards (its only one unless the test registers more). */
 /** The peer ids the tests register the three sites under, and the peers' shared secret (vitest.config.ts). */
 export const PEERS = {

@@ -1,8 +1,8 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 // Answers checked against the OpenAPI document.
-import { edge, requestCallback, site, status } from "./contract.ts";
-import { addMember, ADMIN, cloud, darken, edgeEnv, gossip, PEER, PEERS, registerAcme, staff, T0, types } from "./helpers.ts";
+import { edge, requestCallback, requestOnly, site, status } from "./contract.ts";
+import { addMember, ADMIN, cloud, darken, dials, edgeEnv, gossip, MIN, PEER, PEERS, registerAcme, setSiteClock, staff, T0, types } from "./helpers.ts";
 
 const meshView = () => edgeEnv.MESH_VIEW.getByName("mesh");
 
@@ -158,5 +158,45 @@ describe("digests received over gossip", () => {
     // Paris answered after all: the hold the re-plan replaced is given back, and nothing more is owed.
     expect(await parisHold()).toBe("released");
     expect(await cloud("acme").owedReleases()).toEqual([]);
+  });
+});
+
+describe("a member whose clock jumps ten minutes ahead", () => {
+  it("is stale from its next digest on; its refusal to confirm a held agent moves the callback, called once; the hold left there is given back once its clock is right", async () => {
+    const clock = await registerAcme();
+    for (const s of ["paris", "austin", "manila"] as const) await addMember(s);
+    await staff("paris", "ana", { appliance_repair: 5 });
+    await staff("austin", "bo", { appliance_repair: 3 });
+    for (const s of ["paris", "austin", "manila"]) await gossip(s);
+    // As soon as possible: the cloud's first run holds Paris's agent, its next confirms her and dials.
+    const { body } = await requestOnly();
+    await runDurableObjectAlarm(cloud("acme"));
+    const held = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(held).toMatchObject({ status: "scheduled", agent: { siteId: "paris" } });
+
+    await setSiteClock("paris", T0 + 10 * MIN);
+    await gossip("paris");
+    const paris = ((await edge("GET", "/v1/mesh", undefined, ADMIN)).body.members as any[]).find((m) => m.siteId === "paris");
+    // Its digest arrives at once, from ten minutes ahead: nothing new is planned there.
+    expect(paris).toMatchObject({ health: "stale", digestAgeMs: 0, clockSkewMs: 10 * MIN });
+
+    // By Paris's clock the edge's token has expired: the agent is not confirmed, and the callback is called from Austin, once.
+    await runDurableObjectAlarm(cloud("acme"));
+    const moved = (await status(body.confirmation, undefined, ADMIN)).body;
+    expect(moved).toMatchObject({ status: "connected", agent: { siteId: "austin" } });
+    expect(moved.history.find((e: any) => e.type === "replanned").detail.why).toMatch(/could not be confirmed \(unauthorized/);
+    expect(await dials(body.confirmation)).toHaveLength(1);
+    const parisHold = async () => (await site("paris", "GET", `/federation/reservations/${held.reservationId}`)).body.status;
+    // Paris refuses the release too: it is owed, and Ana stays held meanwhile.
+    expect(await cloud("acme").owedReleases()).toEqual([expect.objectContaining({ siteId: "paris", reservationId: held.reservationId })]);
+    expect(await parisHold()).toBe("held");
+
+    // Its clock is set right: the owed release goes through on the cloud's next try, and Paris is up again.
+    await clock.set(T0 + 5_000);
+    await runDurableObjectAlarm(cloud("acme"));
+    expect(await parisHold()).toBe("released");
+    expect(await cloud("acme").owedReleases()).toEqual([]);
+    await gossip("paris");
+    expect(((await edge("GET", "/v1/mesh", undefined, ADMIN)).body.members as any[]).find((m) => m.siteId === "paris")).toMatchObject({ health: "up", clockSkewMs: 0 });
   });
 });
