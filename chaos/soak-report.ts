@@ -1,5 +1,5 @@
 /** The soak's report in words, as `npm run soak` prints it and the README keeps it. */
-import type { SoakReport } from "./soak.ts";
+import { warmUpMs, type SoakReport } from "./soak.ts";
 
 /** After warm-up, a process that lived through the whole soak may grow this much at most. */
 export const MEMORY_GROWTH_LIMIT = 0.1;
@@ -19,7 +19,7 @@ export function describeReport(r: SoakReport): string {
     `  other violations    ${f.otherViolations}`,
     `  intake answers      ${r.answers.created} created, ${r.answers.refused4xx} 4xx, ${r.answers.server5xx} 5xx, ${r.answers.unanswered} unanswered`,
     `  faults              ${r.faults.length}: ${Object.entries(r.faults.reduce<Record<string, number>>((m, x) => ({ ...m, [x.name]: (m[x.name] ?? 0) + 1 }), {})).map(([k, v]) => `${v}× ${k}`).join("; ") || "none"}`,
-    `  memory (after warm-up → end):`,
+    `  memory (after ${warmUpMs(r.options.minutes) / 60_000} min of warm-up → end):`,
     ...r.memory.map((m) => `    ${m.process.padEnd(26)} ${mb(m.warmBytes)} → ${mb(m.endBytes)}${m.same ? growth(m) : " (restarted by a fault meanwhile)"}`),
     ...r.broken.slice(0, 20).map((v) => `  ! ${v.kind} ${v.subject}: ${v.detail}`),
   ];
