@@ -8,46 +8,27 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { judge } from "../../chaos/ledger.ts";
-import { callbackAsOps, customerPhone, heardAvailable, heartbeats, requestCallback, seedAgents, type When } from "../../chaos/traffic.ts";
-import { acmeAllDay, call, eventually, freshMesh } from "../node/mesh-client.ts";
+import type { When } from "../../chaos/traffic.ts";
+import { call, eventually } from "../node/mesh-client.ts";
 import { PORTS } from "../node/ports.ts";
+import { startRepairMesh, type RepairMesh } from "./repair-mesh.ts";
 
+let chaos: RepairMesh;
 let mesh: Mesh;
-let stop: () => Promise<void>;
-const accepted: string[] = [];
-const desks: { site: string; id: string }[] = [];
-let beating: { stop(): void } | undefined;
-const address = () => ({ edge: mesh.urls.edge, sites: mesh.urls.sites, adminToken: mesh.adminToken });
 const admin = () => ({ authorization: `Bearer ${mesh.adminToken}` });
-const statusOf = (confirmation: string) => callbackAsOps(mesh.urls.edge, mesh.adminToken, confirmation);
+const askMany = (tag: string, whens: When[]) => chaos.askMany(tag, whens);
+const statusOf = (confirmation: string) => chaos.statusOf(confirmation);
 const austinSeen = async () =>
   ((await call(mesh.urls.edge, "GET", "/v1/mesh", undefined, admin())).body.members as { siteId: string; health: string; clockSkewMs: number | null }[]).find((m) => m.siteId === "austin")!;
 const setAustinClock = async (skewMs: number) => expect((await call(mesh.urls.sites.austin!, "PUT", "/_chaos/clock", { skewMs }, admin())).status).toBe(200);
 
+// Austin has the strongest repair agents, so the cloud plans there first; Paris can take over.
 beforeAll(async () => {
-  ({ mesh, stop } = await freshMesh("chaos-clock", PORTS.chaosClock.edge, PORTS.chaosClock.site, { siteEntrypoint: path.resolve(import.meta.dirname, "../../chaos/skewed-site.ts") }));
-  expect((await call(mesh.urls.edge, "POST", "/v1/providers", await acmeAllDay("chaos-clock"), admin())).status).toBe(201);
-  // Austin has the strongest repair agents, so the cloud plans there first; Paris can take over.
-  desks.push(...(await seedAgents(mesh.urls.sites.austin!, mesh.adminToken, [0, 1, 2].map((i) => ({ id: `au${i}`, skills: { appliance_repair: 5 } })))));
-  desks.push(...(await seedAgents(mesh.urls.sites.paris!, mesh.adminToken, [0, 1, 2].map((i) => ({ id: `pa${i}`, skills: { appliance_repair: 3 } })))));
-  beating = heartbeats(mesh.adminToken, () => desks);
-  await eventually(() => heardAvailable(mesh.urls.edge, mesh.adminToken), (by) => by.austin === 3 && by.paris === 3);
+  chaos = await startRepairMesh("chaos-clock", PORTS.chaosClock, { siteEntrypoint: path.resolve(import.meta.dirname, "../../chaos/skewed-site.ts") });
+  mesh = chaos.mesh;
 }, 90_000);
 
-afterAll(async () => {
-  beating?.stop();
-  await stop?.();
-});
-
-async function askMany(tag: string, whens: When[]): Promise<string[]> {
-  const answers = await Promise.all(
-    whens.map((when, i) => requestCallback(mesh.urls.edge, "chaos-clock", { user: `${tag}-${i}`, when, reason: "the dryer makes a loud banging noise", phone: customerPhone(accepted.length + i) })),
-  );
-  for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(201);
-  const confirmations = answers.map((a) => a.confirmation!);
-  accepted.push(...confirmations);
-  return confirmations;
-}
+afterAll(() => chaos?.stop());
 
 const plannedAt = (confirmation: string, siteId: string) => eventually(() => statusOf(confirmation), (cb) => cb.status === "scheduled" && cb.agent?.siteId === siteId, 30_000);
 
@@ -75,7 +56,7 @@ describe("a site's clock jumps ten minutes ahead", () => {
     const [after] = await askMany("after", [{ fromNowMinutes: 360, minutes: 30 }]);
     await plannedAt(after!, "austin");
 
-    const { broken, ledger } = await judge(address(), accepted);
+    const { broken, ledger } = await judge(chaos.address(), chaos.accepted);
     expect(broken).toEqual([]);
     expect(ledger.unreadSites).toEqual([]);
   });

@@ -9,45 +9,25 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesh } from "../../federation/node/launcher/mesh.ts";
 import { judge } from "../../chaos/ledger.ts";
 import { killRuntime, runtimeHolding, whenAnswering } from "../../chaos/processes.ts";
-import { callbackAsOps, customerPhone, heardAvailable, heartbeats, requestCallback, seedAgents, type When } from "../../chaos/traffic.ts";
-import { acmeAllDay, call, eventually, freshMesh } from "../node/mesh-client.ts";
+import { customerPhone, heardAvailable, requestCallback, seedAgents, type When } from "../../chaos/traffic.ts";
+import { call, eventually } from "../node/mesh-client.ts";
 import { PORTS } from "../node/ports.ts";
+import { startRepairMesh, type RepairMesh } from "./repair-mesh.ts";
 
+let chaos: RepairMesh;
 let mesh: Mesh;
-let stop: () => Promise<void>;
-const accepted: string[] = [];
-const desks: { site: string; id: string }[] = [];
-let beating: { stop(): void } | undefined;
-const address = () => ({ edge: mesh.urls.edge, sites: mesh.urls.sites, adminToken: mesh.adminToken });
 const admin = () => ({ authorization: `Bearer ${mesh.adminToken}` });
-const statusOf = (confirmation: string) => callbackAsOps(mesh.urls.edge, mesh.adminToken, confirmation);
+const askMany = (tag: string, whens: When[]) => chaos.askMany(tag, whens);
+const statusOf = (confirmation: string) => chaos.statusOf(confirmation);
+const address = () => chaos.address();
 
+// Austin has the strongest repair agents, so the cloud reserves there first; Paris can take over.
 beforeAll(async () => {
-  ({ mesh, stop } = await freshMesh("chaos-sites", PORTS.chaosSites.edge, PORTS.chaosSites.site));
-  expect((await call(mesh.urls.edge, "POST", "/v1/providers", await acmeAllDay("chaos-sites"), { authorization: `Bearer ${mesh.adminToken}` })).status).toBe(201);
-  // Austin has the strongest repair agents, so the cloud reserves there first; Paris can take over.
-  desks.push(...(await seedAgents(mesh.urls.sites.austin!, mesh.adminToken, [0, 1, 2].map((i) => ({ id: `au${i}`, skills: { appliance_repair: 5 } })))));
-  desks.push(...(await seedAgents(mesh.urls.sites.paris!, mesh.adminToken, [0, 1, 2].map((i) => ({ id: `pa${i}`, skills: { appliance_repair: 3 } })))));
-  beating = heartbeats(mesh.adminToken, () => desks);
-  await eventually(() => heardAvailable(mesh.urls.edge, mesh.adminToken), (by) => by.austin === 3 && by.paris === 3);
+  chaos = await startRepairMesh("chaos-sites", PORTS.chaosSites);
+  mesh = chaos.mesh;
 }, 90_000);
 
-afterAll(async () => {
-  beating?.stop();
-  await stop?.();
-});
-
-async function askMany(tag: string, whens: When[]): Promise<string[]> {
-  const answers = await Promise.all(
-    whens.map((when, i) =>
-      requestCallback(mesh.urls.edge, "chaos-sites", { user: `${tag}-${i}`, when, reason: "the dryer makes a loud banging noise", phone: customerPhone(accepted.length + i) }),
-    ),
-  );
-  for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(201);
-  const confirmations = answers.map((a) => a.confirmation!);
-  accepted.push(...confirmations);
-  return confirmations;
-}
+afterAll(() => chaos?.stop());
 
 const siteOf = async (confirmation: string): Promise<string | null> => (await statusOf(confirmation)).agent?.siteId ?? null;
 
@@ -60,7 +40,7 @@ describe("a site's runtime killed", () => {
     killRuntime(path.join(mesh.stateDir, "austin"));
     await whenAnswering(mesh.urls.sites.austin!);
     for (const c of first) await eventually(() => statusOf(c), (cb) => cb.status === "scheduled" && cb.agent != null, 60_000);
-    const { broken, ledger } = await judge(address(), accepted);
+    const { broken, ledger } = await judge(address(), chaos.accepted);
     expect(broken).toEqual([]);
     // Judged on every site's holds, one per callback.
     expect(ledger.unreadSites).toEqual([]);
@@ -73,14 +53,14 @@ describe("a site's runtime killed", () => {
     for (const c of now) await eventually(() => statusOf(c), (cb) => cb.status === "connected", 60_000);
     const dials = (await call(mesh.urls.edge, "GET", "/v1/media/dials?limit=1000", undefined, { authorization: `Bearer ${mesh.adminToken}` })).body.dials as { confirmation: string }[];
     for (const c of now) expect(dials.filter((d) => d.confirmation === c)).toHaveLength(1);
-    const { broken } = await judge(address(), accepted);
+    const { broken } = await judge(address(), chaos.accepted);
     expect(broken).toEqual([]);
   });
 });
 
 describe("a site's runtime killed while an agent's desk is connected", () => {
   it("leaves the desk connected: it hears the callbacks planned on its agent after the restart, and its reports go through", async () => {
-    desks.push(...(await seedAgents(mesh.urls.sites.austin!, mesh.adminToken, [{ id: "au-desk", skills: { warranty: 5 } }])));
+    chaos.desks.push(...(await seedAgents(mesh.urls.sites.austin!, mesh.adminToken, [{ id: "au-desk", skills: { warranty: 5 } }])));
     await eventually(() => heardAvailable(mesh.urls.edge, mesh.adminToken), (by) => by.austin! >= 1);
     const token = (await call(mesh.urls.sites.austin!, "POST", "/v1/tokens", { role: "agent", agentId: "au-desk" }, admin())).body.token as string;
     const heard: { type: string; changes?: { confirmation: string; type: string }[] }[] = [];
@@ -91,17 +71,17 @@ describe("a site's runtime killed while an agent's desk is connected", () => {
       await eventually(async () => heard, (h) => h.some((m) => m.type === "hello"));
       const assignedToDesk = (c: string) => () => Promise.resolve(heard.some((m) => m.changes?.some((x) => x.confirmation === c && x.type === "agent_assigned")));
       const warranty = (tag: string) =>
-        requestCallback(mesh.urls.edge, "chaos-sites", { user: tag, when: { fromNowMinutes: 700, minutes: 30 }, reason: "is my dryer still under warranty", phone: customerPhone(accepted.length) });
+        requestCallback(mesh.urls.edge, "chaos-sites", { user: tag, when: { fromNowMinutes: 700, minutes: 30 }, reason: "is my dryer still under warranty", phone: customerPhone(chaos.accepted.length) });
       const before = await warranty("desk-1");
       expect(before.status).toBe(201);
-      accepted.push(before.confirmation!);
+      chaos.accepted.push(before.confirmation!);
       await eventually(assignedToDesk(before.confirmation!), (yes) => yes, 30_000);
 
       killRuntime(path.join(mesh.stateDir, "austin"));
       await whenAnswering(mesh.urls.sites.austin!);
       const after = await warranty("desk-2");
       expect(after.status).toBe(201);
-      accepted.push(after.confirmation!);
+      chaos.accepted.push(after.confirmation!);
       await eventually(assignedToDesk(after.confirmation!), (yes) => yes, 30_000);
       expect(ws.readyState).toBe(WebSocket.OPEN);
       // The agent's desk reports, through the edge to its restarted site.
@@ -110,7 +90,7 @@ describe("a site's runtime killed while an agent's desk is connected", () => {
       ws.close();
       await closed;
     }
-    const { broken } = await judge(address(), accepted);
+    const { broken } = await judge(address(), chaos.accepted);
     expect(broken).toEqual([]);
   });
 });
@@ -133,7 +113,7 @@ describe("a site's runtime frozen mid-reservation", () => {
       process.kill(pid, "SIGCONT");
     }
     await eventually(released, (n) => n > before, 60_000);
-    const { broken } = await judge(address(), accepted);
+    const { broken } = await judge(address(), chaos.accepted);
     expect(broken).toEqual([]);
   });
 });
@@ -142,7 +122,7 @@ describe("a site's Worker gone", () => {
   it("long enough to be down: its callbacks move, and once it is back it holds nothing for them", async () => {
     const atAustin = [];
     // The repair callbacks at Austin: Paris has repair agents to take them (the desk's warranty ones wait, with a reason).
-    for (const c of accepted) {
+    for (const c of chaos.accepted) {
       const cb = await statusOf(c);
       if (cb.status === "scheduled" && cb.agent?.siteId === "austin" && cb.intent === "repair") atAustin.push(c);
     }
@@ -151,7 +131,7 @@ describe("a site's Worker gone", () => {
     // Down once silent for four digests' time to live, then re-planned by the cloud's alarm.
     for (const c of atAustin) await eventually(() => statusOf(c), (cb) => cb.agent?.siteId === "paris", 60_000);
     await mesh.startSite("austin");
-    const { broken } = await judge(address(), accepted, { deadlineMs: 60_000 });
+    const { broken } = await judge(address(), chaos.accepted, { deadlineMs: 60_000 });
     expect(broken).toEqual([]);
   }, 150_000);
 });
@@ -178,7 +158,7 @@ describe("gossip cut between two sites", () => {
       paris.mend(austin.peerId);
       austin.mend(paris.peerId);
     }
-    const { broken } = await judge(address(), accepted);
+    const { broken } = await judge(address(), chaos.accepted);
     expect(broken).toEqual([]);
   }, 90_000);
 });
@@ -188,7 +168,7 @@ describe("a site's peer gone while its Worker lives", () => {
     const later = await askMany("peerless", [{ fromNowMinutes: 400, minutes: 30 }, { fromNowMinutes: 430, minutes: 30 }]);
     for (const c of later) await eventually(() => statusOf(c), (cb) => cb.status === "scheduled" && cb.agent != null, 60_000);
     const atParis = [];
-    for (const c of accepted) if ((await statusOf(c)).status === "scheduled" && (await siteOf(c)) === "paris") atParis.push(c);
+    for (const c of chaos.accepted) if ((await statusOf(c)).status === "scheduled" && (await siteOf(c)) === "paris") atParis.push(c);
     expect(atParis.length).toBeGreaterThan(0);
     const member = async () =>
       ((await call(mesh.urls.edge, "GET", "/v1/mesh", undefined, admin())).body.members as { siteId: string; health: string; digestAgeMs: number }[]).find(
@@ -199,7 +179,7 @@ describe("a site's peer gone while its Worker lives", () => {
     const silent = await eventually(member, (m) => m.digestAgeMs > 18_000, 40_000);
     expect(silent.health).toBe("stale");
     for (const c of atParis) expect(await siteOf(c)).toBe("paris");
-    const { broken } = await judge(address(), accepted, { deadlineMs: 60_000 });
+    const { broken } = await judge(address(), chaos.accepted, { deadlineMs: 60_000 });
     expect(broken).toEqual([]);
   }, 120_000);
 });
