@@ -31,17 +31,17 @@ export const edge = (method: string, path: string, body?: unknown, token: string
 export const site = (siteId: string, method: string, path: string, body?: unknown, token: string | null = ADMIN) =>
   call(edgeEnv[`SITE_${siteId.toUpperCase()}`], `https://${siteId}.site`, method, path, body, token);
 
-/** Makes a site's /healthz fail (its runtime dead, to the edge's probes) or answer again; every other route still answers. */
-export async function darken(siteId: string, dark: boolean): Promise<void> {
-  const res = await edgeEnv[`SITE_${siteId.toUpperCase()}`].fetch(`https://${siteId}.site/_test/dark`, { method: "PUT", body: JSON.stringify({ dark }) });
-  if (res.status !== 204) throw new Error(`site ${siteId} did not go ${dark ? "dark" : "light"}: ${res.status}`);
+/** Tells a site double (edge/doubles/site-on-project-clock.ts) something through one of its test routes. */
+async function tellSiteDouble(siteId: string, route: "dark" | "clock", body: unknown): Promise<void> {
+  const res = await edgeEnv[`SITE_${siteId.toUpperCase()}`].fetch(`https://${siteId}.site/_test/${route}`, { method: "PUT", body: JSON.stringify(body) });
+  if (res.status !== 204) throw new Error(`site ${siteId} refused /_test/${route}: ${res.status}`);
 }
 
+/** Makes a site's /healthz fail (its runtime dead, to the edge's probes) or answer again; every other route still answers. */
+export const darken = (siteId: string, dark: boolean): Promise<void> => tellSiteDouble(siteId, "dark", { dark });
+
 /** Moves one site's clock alone (the project clock moves them all): a node whose clock stepped. */
-export async function setSiteClock(siteId: string, nowMs: number): Promise<void> {
-  const res = await edgeEnv[`SITE_${siteId.toUpperCase()}`].fetch(`https://${siteId}.site/_test/clock`, { method: "PUT", body: JSON.stringify({ nowMs }) });
-  if (res.status !== 204) throw new Error(`site ${siteId} did not take the time: ${res.status}`);
-}
+export const setSiteClock = (siteId: string, nowMs: number): Promise<void> => tellSiteDouble(siteId, "clock", { nowMs });
 
 /** One of a provider's callback shards (its only one unless the test registers more). */
 /** The peer ids the tests register the three sites under, and the peers' shared secret (vitest.config.ts). */
